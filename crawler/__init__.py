@@ -1,0 +1,1 @@
+"""The Scrapy package of the news pipeline: spiders, page model, extensions."""

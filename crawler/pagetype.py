@@ -1,0 +1,48 @@
+"""Is a page an article, or a listing (home, section, tag, author, search)?
+
+Decided from what the page says about itself (JSON-LD type, og:type), the
+shape of its URL and the shape of its markup. Shared by the extract step and,
+later, by link-following discovery.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from crawler.page import ARTICLE_TYPES, LISTING_TYPES, Page, json_ld_types
+from crawler.urls import is_home
+
+_LISTING_PATH = re.compile(
+    r"/(?:tags?|topics?|categor(?:y|ies)|authors?|autor(?:en)?|auteur|section|sections|rubri[ck]|"
+    r"search|suche|recherche|buscar|archives?|page|seite|pagina)(?:/|$)",
+    re.IGNORECASE,
+)
+_SEARCH_QUERY = re.compile(r"(?:^|&)(?:s|q|query|search)=", re.IGNORECASE)
+# Headline links outside the page chrome: many of them make a list of teasers.
+_TEASER_XPATH = (
+    "//*[self::h2 or self::h3 or self::h4][.//a]"
+    "[not(ancestor::nav or ancestor::footer or ancestor::aside or ancestor::header)]"
+)
+
+
+def page_kind(page: Page) -> str:
+    """``"article"``, ``"listing"`` or ``"unknown"``."""
+    kinds: set[str] = set()
+    for obj in page.json_ld:
+        kinds |= json_ld_types(obj)
+    parts = urlsplit(page.url)
+    if is_home(page.url) or (parts.query and _SEARCH_QUERY.search(parts.query)):
+        return "listing"
+    if kinds & ARTICLE_TYPES:
+        return "article"
+    if _LISTING_PATH.search(parts.path):
+        return "listing"
+    if kinds & LISTING_TYPES:
+        return "listing"
+    og_type = [value.lower() for value in page.meta("og:type")]
+    if any(value == "article" or value.startswith("article") for value in og_type):
+        return "article"
+    if page.tree is not None and len(page.tree.xpath(_TEASER_XPATH)) >= 4:
+        return "listing"
+    return "unknown"

@@ -1,0 +1,26 @@
+"""Run ids: sortable by start time, unique across concurrent runs."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timezone
+
+from scrapy.settings import BaseSettings
+
+
+def new_run_id(now: datetime | None = None) -> str:
+    moment = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    return f"{moment:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
+def run_id_for(settings: BaseSettings) -> str:
+    """The run id of this crawl: ``NEWS_RUN_ID`` or one made once per process and crawl settings."""
+    given = settings.get("NEWS_RUN_ID")
+    if given:
+        return str(given)
+    # Components of one crawl share the settings object; the first caller fixes the id.
+    cached = getattr(settings, "_news_run_id", None)
+    if cached is None:
+        cached = new_run_id()
+        object.__setattr__(settings, "_news_run_id", cached)
+    return str(cached)

@@ -1,0 +1,130 @@
+"""A static news site on loopback: the bundled demo site, also served to the tests.
+
+Absolute links written as ``http://demo.news.test`` in the pages are rewritten
+to the server's own address, so canonical URLs and images stay on the site.
+A few routes misbehave on purpose (wrong charset header, redirect loop, slow
+pages, generated articles) so that crawls can be tested against them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import mimetypes
+import re
+import threading
+import time
+from collections.abc import Iterator
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+SITE = Path(__file__).resolve().parent / "site"
+PLACEHOLDER_HOST = b"http://demo.news.test"
+
+# Pages served with a header that contradicts their bytes.
+HEADER_OVERRIDES = {
+    "/broken/wrong-charset-header.html": {"Content-Type": "text/html; charset=utf-8"},
+}
+_GENERATED = re.compile(r"^/generated/(\d+)\.html$")
+_GENERATED_TEMPLATE = "2023/09/04/harbour-bridge-reopens/index.html"
+
+
+class SiteHandler(BaseHTTPRequestHandler):
+    server: SiteServer
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
+        pass
+
+    def do_GET(self) -> None:
+        path = unquote(urlsplit(self.path).path)
+        if self.server.delay:
+            time.sleep(self.server.delay)
+        if path.startswith("/loop/"):
+            # Two URLs redirecting to each other for ever.
+            target = "/loop/b" if path == "/loop/a" else "/loop/a"
+            self._send(HTTPStatus.FOUND, b"", {"Location": target, "Content-Type": "text/html"})
+            return
+        generated = _GENERATED.match(path)
+        if generated:
+            self._send(HTTPStatus.OK, self._generated(int(generated.group(1))), {"Content-Type": "text/html"})
+            return
+        file = self._resolve(path)
+        if file is None:
+            self._send(HTTPStatus.NOT_FOUND, b"<html><body><h1>Not found</h1></body></html>",
+                       {"Content-Type": "text/html; charset=utf-8"})  # fmt: skip
+            return
+        body = file.read_bytes()
+        content_type = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+        if content_type == "text/html":
+            body = body.replace(PLACEHOLDER_HOST, self.server.base_url.encode("ascii"))
+        headers = {"Content-Type": content_type}
+        headers.update(HEADER_OVERRIDES.get(path, {}))
+        self._send(HTTPStatus.OK, body, headers)
+
+    def _resolve(self, path: str) -> Path | None:
+        root = self.server.root
+        candidate = (root / path.lstrip("/")).resolve()
+        if root not in candidate.parents and candidate != root:
+            return None
+        if candidate.is_dir():
+            candidate = candidate / "index.html"
+        return candidate if candidate.is_file() else None
+
+    def _generated(self, number: int) -> bytes:
+        """A distinct article per number, built from a demo article, for long crawls."""
+        template = (SITE / _GENERATED_TEMPLATE).read_text(encoding="utf-8")
+        template = template.replace("Harbour bridge reopens", f"Harbour bridge story {number} reopens")
+        template = template.replace("</p>", f" Report number {number}.</p>", 3)
+        template = template.replace("http://demo.news.test/2023/09/04/harbour-bridge-reopens/",
+                                    f"{self.server.base_url}/generated/{number}.html")  # fmt: skip
+        return template.replace("http://demo.news.test", self.server.base_url).encode("utf-8")
+
+    def _send(self, status: HTTPStatus, body: bytes, headers: dict[str, str]) -> None:
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+class SiteServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, root: Path = SITE, host: str = "127.0.0.1", port: int = 0, delay: float = 0.0):
+        super().__init__((host, port), SiteHandler)
+        self.root = root.resolve()
+        self.delay = delay
+        self.base_url = f"http://{host}:{self.server_address[1]}"
+
+
+@contextlib.contextmanager
+def running_site(root: Path = SITE, port: int = 0, delay: float = 0.0) -> Iterator[SiteServer]:
+    """Serve ``root`` on 127.0.0.1 in a background thread for the duration of the block."""
+    server = SiteServer(root, port=port, delay=delay)
+    thread = threading.Thread(target=server.serve_forever, name="demo-site", daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Serve the demo news site on 127.0.0.1.")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--delay", type=float, default=0.0, help="seconds to wait before each response")
+    args = parser.parse_args()
+    server = SiteServer(port=args.port, delay=args.delay)
+    print(f"Serving {server.root} at {server.base_url}/", flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

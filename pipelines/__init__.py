@@ -1,0 +1,1 @@
+"""Item pipelines: extract, dates, validate, sink."""

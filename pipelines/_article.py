@@ -1,0 +1,239 @@
+"""Article fields from a parsed page: trafilatura for the body, page metadata for the rest."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import py3langid
+from cssselect import GenericTranslator, SelectorError
+from trafilatura import bare_extraction
+
+from crawler.page import Page, article_json_ld
+from crawler.urls import absolute_http_url, is_home, normalize_url, registered_host, same_site
+from pipelines._authors import clean_authors
+from pipelines._text import BOILERPLATE_XPATHS, clean_body, content_hash, count_words
+
+logger = logging.getLogger(__name__)
+
+_TITLE_SEPARATORS = re.compile(r"\s+(?:[-|–—:·»/]|::)\s+")
+_LANG = re.compile(r"^([a-zA-Z]{2,3})(?:[-_]([a-zA-Z]{2}))?")
+_FAVOR = {"precision", "balanced", "recall"}
+
+
+class NotAnArticle(Exception):
+    """The page is a listing, a stub or empty."""
+
+
+@dataclass(frozen=True)
+class ExtractOptions:
+    min_words: int = 50
+    strip: tuple[str, ...] = ()
+    favor: str = "precision"
+    prune_xpaths: tuple[str, ...] = field(init=False, default=())
+
+    def __post_init__(self) -> None:
+        if self.favor not in _FAVOR:
+            raise ValueError(f"NEWS_EXTRACT_FAVOR={self.favor!r}: expected one of {sorted(_FAVOR)}")
+        xpaths = list(BOILERPLATE_XPATHS)
+        for selector in self.strip:
+            try:
+                xpaths.append(GenericTranslator().css_to_xpath(selector))
+            except SelectorError as exc:
+                raise ValueError(f"NEWS_EXTRACT_STRIP: bad CSS selector {selector!r}: {exc}") from exc
+        object.__setattr__(self, "prune_xpaths", tuple(xpaths))
+
+
+def _first(*values: Any) -> str | None:
+    for value in values:
+        if isinstance(value, list):
+            value = value[0] if value else None
+        if isinstance(value, dict):
+            value = value.get("name") or value.get("url") or value.get("@id")
+        if isinstance(value, str) and value.strip():
+            return " ".join(value.split())
+    return None
+
+
+def _ld_names(value: Any, by_id: dict[str, dict[str, Any]]) -> list[str]:
+    """Names from a JSON-LD author/creator value: strings, Person objects, @id references, lists."""
+    if isinstance(value, list):
+        return [name for entry in value for name in _ld_names(entry, by_id)]
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        if "name" not in value and value.get("@id") in by_id:
+            value = by_id[value["@id"]]
+        name = value.get("name")
+        if isinstance(name, str):
+            return [name]
+    return []
+
+
+def _strip_site_suffix(title: str, site_name: str | None, url: str) -> str:
+    """Remove a trailing (or leading) " - Site Name" from a headline."""
+    parts = _TITLE_SEPARATORS.split(title)
+    if len(parts) < 2:
+        return title
+    host_key = registered_host(url).split(".")[0]
+    site_key = (site_name or "").casefold().strip()
+
+    def is_site(part: str) -> bool:
+        key = part.casefold().strip()
+        compact = re.sub(r"\W", "", key)
+        return bool(
+            (site_key and (key == site_key or compact == re.sub(r"\W", "", site_key)))
+            or (host_key and compact == host_key)
+        )
+
+    separators = list(_TITLE_SEPARATORS.finditer(title))
+    if is_site(parts[-1]):
+        return title[: separators[-1].start()].strip()
+    if is_site(parts[0]):
+        return title[separators[0].end() :].strip()
+    return title
+
+
+def _language(page: Page, text: str) -> tuple[str | None, str | None]:
+    """ISO 639-1 code and the full locale (``en-GB``) when the page states one."""
+    tree = page.tree
+    declared = None
+    if tree is not None:
+        declared = _first(
+            tree.get("lang"),
+            tree.get("{http://www.w3.org/XML/1998/namespace}lang"),
+            page.meta("content-language", "og:locale", "language", "dc.language"),
+            [obj.get("inLanguage") for obj in article_json_ld(page)],
+        )
+    if declared:
+        match = _LANG.match(declared)
+        if match and len(match.group(1)) == 2:
+            lang = match.group(1).lower()
+            locale = f"{lang}-{match.group(2).upper()}" if match.group(2) else lang
+            if len(text) >= 400:
+                detected, _ = py3langid.classify(text)
+                if detected != lang:
+                    # templates often keep a default lang="en" on every page
+                    return detected, detected
+            return lang, locale
+    if len(text) >= 40:
+        detected, _ = py3langid.classify(text)
+        return detected, None
+    return None, None
+
+
+def _canonical(page: Page) -> str:
+    tree = page.tree
+    candidates: list[str] = []
+    if tree is not None:
+        candidates += tree.xpath('//link[translate(@rel, "CANONICAL", "canonical")="canonical"]/@href')
+    candidates += page.meta("og:url")
+    for candidate in candidates:
+        url = absolute_http_url(candidate, page.url)
+        # A canonical pointing to another site or, on an article, to the home page is a template bug.
+        if url and same_site(url, page.url) and (not is_home(url) or is_home(page.url)):
+            return normalize_url(url)
+    return normalize_url(page.url)
+
+
+def _tags(page: Page, ld: list[dict[str, Any]], extracted: dict[str, Any]) -> list[str]:
+    raw: list[str] = []
+    raw += page.meta("article:tag", "parsely-tags", "news_keywords", "keywords", "sailthru.tags")
+    for obj in ld:
+        keywords = obj.get("keywords")
+        raw += keywords if isinstance(keywords, list) else [keywords] if isinstance(keywords, str) else []
+    raw += extracted.get("tags") or []
+    tags: list[str] = []
+    seen: set[str] = set()
+    for entry in raw:
+        for tag in re.split(r"\s*[,;]\s*", str(entry)):
+            tag = " ".join(tag.split())
+            if tag and len(tag) <= 80 and tag.casefold() not in seen:
+                seen.add(tag.casefold())
+                tags.append(tag)
+    return tags[:50]
+
+
+def extract_article(page: Page, options: ExtractOptions) -> dict[str, Any]:
+    """Every article field the page gives; raises ``NotAnArticle`` for anything else."""
+    tree = page.tree
+    if tree is None:
+        raise NotAnArticle("empty page")
+    document = bare_extraction(
+        tree,
+        url=page.url,
+        with_metadata=True,
+        include_comments=False,
+        include_images=False,
+        include_tables=True,
+        include_links=False,
+        favor_precision=options.favor == "precision",
+        favor_recall=options.favor == "recall",
+        prune_xpath=list(options.prune_xpaths),
+    )
+    extracted: dict[str, Any] = document.as_dict() if document is not None else {}
+    ld = article_json_ld(page)
+    by_id = {obj["@id"]: obj for obj in page.json_ld if isinstance(obj.get("@id"), str)}
+
+    site_name = _first(
+        page.meta("og:site_name", "application-name"),
+        [obj.get("publisher") for obj in ld],
+        extracted.get("sitename"),
+    )
+    h1 = _first([" ".join(h.text_content().split()) for h in tree.xpath("//h1")])
+    title = _first(
+        [obj.get("headline") for obj in ld],
+        page.meta("og:title", "twitter:title", "parsely-title"),
+        extracted.get("title"),
+        h1,
+    )
+    title = _strip_site_suffix(title, site_name, page.url) if title else None
+    text = clean_body(extracted.get("text") or "", title or h1)
+    words = count_words(text)
+    if words < options.min_words:
+        raise NotAnArticle(f"body of {words} words")
+
+    ld_authors = [name for obj in ld for key in ("author", "creator") for name in _ld_names(obj.get(key), by_id)]
+    authors = clean_authors(ld_authors) or clean_authors(
+        page.meta("author", "article:author", "parsely-author", "sailthru.author", "dc.creator")
+        + [extracted.get("author") or ""]
+    )
+    language, locale = _language(page, text)
+    image = None
+    for candidate in (
+        _first(page.meta("og:image", "og:image:url", "twitter:image", "twitter:image:src")),
+        _first([obj.get("image") for obj in ld]),
+        extracted.get("image"),
+    ):
+        image = absolute_http_url(candidate, page.url)
+        if image:
+            break
+
+    return {
+        "url": page.url,
+        "canonical_url": _canonical(page),
+        "source": page.source,
+        "site_name": site_name,
+        "title": title or "",
+        "description": _first(
+            [obj.get("description") for obj in ld],
+            page.meta("description", "og:description", "twitter:description"),
+            extracted.get("description"),
+        ),
+        "authors": authors,
+        "language": language,
+        "section": _first(
+            page.meta("article:section", "parsely-section", "section"),
+            [obj.get("articleSection") for obj in ld],
+            extracted.get("categories"),
+        ),
+        "tags": _tags(page, ld, extracted),
+        "image": image,
+        "text": text,
+        "word_count": words,
+        "content_hash": content_hash(text),
+        "_locale": locale,
+        "_fallback_date": extracted.get("date"),
+    }

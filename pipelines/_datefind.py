@@ -1,0 +1,133 @@
+"""Where a page states its dates: candidates for the published and modified dates."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from crawler.page import Page, article_json_ld
+
+# Most reliable first; the rank orders candidates from different places.
+SOURCE_RANK = {"feed": 0, "json-ld": 1, "meta": 2, "time": 3, "text": 4, "sitemap": 5, "url": 6, "fallback": 7}
+
+PUBLISHED_META = (
+    "article:published_time",
+    "og:published_time",
+    "og:article:published_time",
+    "datepublished",
+    "parsely-pub-date",
+    "sailthru.date",
+    "dc.date.issued",
+    "dcterms.issued",
+    "dc.date",
+    "dcterms.date",
+    "dcterms.created",
+    "pubdate",
+    "publishdate",
+    "publish-date",
+    "publish_date",
+    "article.published",
+    "date",
+    "cxenseparse:recs:publishtime",
+)
+MODIFIED_META = (
+    "article:modified_time",
+    "og:updated_time",
+    "og:article:modified_time",
+    "datemodified",
+    "dcterms.modified",
+    "last-modified",
+    "article.updated",
+)
+
+_DATE_CLASS = (
+    "//*[not(self::script or self::style or self::meta or self::html or self::body or self::article)]"
+    "[not(ancestor::nav or ancestor::footer or ancestor::aside)]"
+    "[re:test(concat(@class, ' ', @id), "
+    "'(^|[-_ ])(date|dateline|datum|fecha|data|dates?|time|posted|published|publish|publication|pubdate|"
+    "byline|meta|timestamp|post-meta|entry-meta|article-meta|article-date|news-date|"
+    "date-publication|updated|modified)([-_ ]|$)', 'i')]"
+)
+_RE_NS = {"re": "http://exslt.org/regular-expressions"}
+_MODIFIED_WORDS = re.compile(
+    r"updated|modified|aktualisiert|geändert|mis à jour|modifié|actualizado|actualización|"
+    r"обновлено|изменено|aggiornato",
+    re.IGNORECASE,
+)
+_URL_DATE = re.compile(
+    r"/((?:19|20)\d{2})[/-](0?[1-9]|1[0-2])[/-](0?[1-9]|[12]\d|3[01])(?:/|-|\.|$)"
+    r"|/((?:19|20)\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?:/|-|$)"
+)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    kind: str  # "published" or "modified"
+    value: str
+    source: str
+
+    @property
+    def rank(self) -> int:
+        return SOURCE_RANK.get(self.source, 9)
+
+
+def _ld_value(value: object) -> str | None:
+    if isinstance(value, list):
+        value = value[0] if value else None
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def find_candidates(page: Page, fallback_date: str | None = None) -> list[Candidate]:
+    """All date statements of the page, in order of reliability."""
+    found: list[Candidate] = []
+    hint = page.hints.get("published")
+    if isinstance(hint, dict) and hint.get("value"):
+        found.append(Candidate("published", str(hint["value"]), str(hint.get("source", "feed"))))
+    for obj in article_json_ld(page):
+        for key, kind in (("datePublished", "published"), ("dateCreated", "published"), ("dateModified", "modified")):
+            value = _ld_value(obj.get(key))
+            if value:
+                found.append(Candidate(kind, value, "json-ld"))
+    found += [Candidate("published", value, "meta") for value in page.meta(*PUBLISHED_META)]
+    found += [Candidate("modified", value, "meta") for value in page.meta(*MODIFIED_META)]
+    tree = page.tree
+    if tree is not None:
+        for element in tree.xpath("//*[@itemprop='datePublished' or @itemprop='dateModified'][not(self::meta)]"):
+            value = element.get("content") or element.get("datetime") or element.text_content()
+            kind = "modified" if element.get("itemprop") == "dateModified" else "published"
+            if value and value.strip():
+                found.append(Candidate(kind, value.strip(), "meta"))
+        for element in tree.xpath("//time[not(ancestor::nav or ancestor::footer or ancestor::aside)]"):
+            value = (element.get("datetime") or "").strip()
+            if not value:
+                continue
+            label = " ".join(
+                filter(None, [element.get("class"), element.get("itemprop"), _context(element)])
+            )
+            kind = "modified" if _MODIFIED_WORDS.search(label) else "published"
+            found.append(Candidate(kind, value, "time"))
+        seen_text: set[str] = set()
+        for element in tree.xpath(_DATE_CLASS, namespaces=_RE_NS):
+            text = " ".join(element.text_content().split())
+            if not text or len(text) > 160 or text in seen_text:
+                continue
+            seen_text.add(text)
+            if not re.search(r"\d", text):
+                continue
+            kind = "modified" if _MODIFIED_WORDS.search(text) else "published"
+            found.append(Candidate(kind, text, "text"))
+    match = _URL_DATE.search(urlsplit(page.url).path)
+    if match:
+        year, month, day = (group for group in match.groups() if group)
+        found.append(Candidate("published", f"{year}-{int(month):02d}-{int(day):02d}", "url"))
+    if fallback_date:
+        found.append(Candidate("published", fallback_date, "fallback"))
+    return sorted(found, key=lambda candidate: candidate.rank)
+
+
+def _context(element: object) -> str:
+    parent = element.getparent()  # type: ignore[attr-defined]
+    if parent is None:
+        return ""
+    return " ".join(parent.text_content().split())[:80]

@@ -1,0 +1,143 @@
+"""Date strings to instants: an ISO 8601 fast path, dateparser for the rest."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone, tzinfo
+from functools import lru_cache
+
+from dateparser.search import search_dates
+from dateparser.timezone_parser import pop_tz_offset_from_string
+
+_ISO = re.compile(
+    r"^\s*(\d{4})-(\d{2})-(\d{2})"
+    r"(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?)?"
+    r"\s*(Z|[+-]\d{2}(?::?\d{2})?)?\s*$",
+    re.IGNORECASE,
+)
+_TIME_OF_DAY = re.compile(r"(?<![\d.])\d{1,2}\s*(?::|h|ч)\s*\d{2}(?![\d.])|\b\d{1,2}\s*[ap]\.?m\b", re.IGNORECASE)
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)|(?<!\d)\d{1,2}[./-]\d{1,2}[./-]\d{2}(?!\d)")
+# Regions whose English dates are day-first; US and Canada are month-first.
+_DMY_ENGLISH_REGIONS = {"GB", "UK", "IE", "AU", "NZ", "IN", "ZA", "SG", "HK", "NG", "KE", "PK", "MY"}
+_MDY_LANGUAGES = {"en"}
+# Reading times and counters that dateparser would take for "N minutes ago".
+_NOT_A_DATE = re.compile(
+    r"\b(?:read|reading|lesezeit|lesedauer|lecture|lectura|leitura|чтени\w*|comments?|kommentare?|"
+    r"commentaires?|comentarios?|комментари\w*|views?|shares?)\b",
+    re.IGNORECASE,
+)
+_SHIFT = timedelta(days=3, minutes=7)
+
+
+@dataclass(frozen=True)
+class ParsedDate:
+    """A parsed date; ``moment`` is aware when the offset is known."""
+
+    moment: datetime
+    has_time: bool
+    has_offset: bool
+
+    @property
+    def local_date(self) -> date:
+        return self.moment.date()
+
+
+def date_order_for(locale: str | None, default: str = "") -> str | None:
+    """Day/month order for numeric dates from a locale such as ``en-GB``."""
+    if default:
+        return default
+    if not locale:
+        return None
+    lang, _, region = locale.partition("-")
+    if lang == "en":
+        return "DMY" if region.upper() in _DMY_ENGLISH_REGIONS else "MDY"
+    return "DMY" if lang not in _MDY_LANGUAGES else "MDY"
+
+
+def _offset(text: str | None) -> timezone | None:
+    if not text:
+        return None
+    if text.upper() == "Z":
+        return timezone.utc
+    sign = -1 if text[0] == "-" else 1
+    digits = text[1:].replace(":", "")
+    hours, minutes = int(digits[:2]), int(digits[2:4] or 0)
+    return timezone(sign * timedelta(hours=hours, minutes=minutes))
+
+
+def parse_iso(value: str) -> ParsedDate | None:
+    """The fast path: ISO 8601 / RFC 3339 without calling dateparser."""
+    match = _ISO.match(value)
+    if not match:
+        return None
+    year, month, day, hour, minute, second, offset = match.groups()
+    try:
+        moment = datetime(
+            int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0),
+            tzinfo=_offset(offset),
+        )
+    except ValueError:
+        return None
+    return ParsedDate(moment, has_time=hour is not None, has_offset=offset is not None and hour is not None)
+
+
+@lru_cache(maxsize=4096)
+def _search(value: str, language: str | None, order: str | None, base: datetime) -> tuple[str, datetime] | None:
+    settings: dict[str, object] = {"RELATIVE_BASE": base, "PREFER_DATES_FROM": "past", "RETURN_AS_TIMEZONE_AWARE": False}
+    if order:
+        settings["DATE_ORDER"] = order
+    languages = [language] if language else None
+    try:
+        found = search_dates(value, languages=languages, settings=settings)
+    except (ValueError, OverflowError, TypeError):
+        return None
+    if not found and languages:
+        try:
+            found = search_dates(value, settings=settings)
+        except (ValueError, OverflowError, TypeError):
+            return None
+    if not found:
+        return None
+    return found[0]
+
+
+def parse_text(value: str, language: str | None, order: str | None, fetched_at: datetime) -> ParsedDate | None:
+    """A date in free text ("Veröffentlicht am 04.09.2023, 14:32 Uhr", "3 hours ago")."""
+    if _NOT_A_DATE.search(value):
+        return None
+    base = fetched_at.astimezone(timezone.utc).replace(tzinfo=None)
+    first = _search(value, language, order, base)
+    if first is None:
+        return None
+    matched, moment = first
+    # A relative date moves with its base, by exactly as much; an absolute one does not.
+    shifted = _search(value, language, order, base - _SHIFT)
+    if shifted is not None and moment - shifted[1] == _SHIFT:
+        delta = base - moment
+        time_known = delta.seconds != 0 or delta.microseconds != 0
+        return ParsedDate(moment.replace(tzinfo=timezone.utc), has_time=time_known, has_offset=time_known)
+    if not _YEAR.search(matched):
+        # "4 September" alone: the year would be a guess
+        return None
+    has_time = bool(_TIME_OF_DAY.search(matched))
+    _, zone = pop_tz_offset_from_string(matched)
+    if zone is not None and has_time:
+        offset = zone.utcoffset(moment)
+        if offset is not None:
+            return ParsedDate(moment.replace(tzinfo=timezone(offset)), has_time=True, has_offset=True)
+    return ParsedDate(moment, has_time=has_time, has_offset=False)
+
+
+def parse_date(
+    value: str, language: str | None, order: str | None, fetched_at: datetime, zone: tzinfo | None = None
+) -> ParsedDate | None:
+    """Any date string; a naive time is placed in ``zone`` when one is known."""
+    parsed = parse_iso(value)
+    if parsed is None:
+        parsed = parse_text(value, language, order, fetched_at)
+    if parsed is None:
+        return None
+    if parsed.has_time and not parsed.has_offset and zone is not None:
+        parsed = ParsedDate(parsed.moment.replace(tzinfo=zone), has_time=True, has_offset=True)
+    return parsed

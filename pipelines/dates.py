@@ -1,0 +1,166 @@
+"""Dates step: the published and modified dates, normalised to UTC, never invented."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone, tzinfo
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from scrapy.exceptions import NotConfigured
+
+from pipelines._datefind import Candidate, find_candidates
+from pipelines._dateparse import ParsedDate, date_order_for, parse_date
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.settings import BaseSettings
+
+    from crawler.page import Page
+
+logger = logging.getLogger(__name__)
+
+_ORDERS = {"", "DMY", "MDY", "YMD"}
+
+
+@dataclass(frozen=True)
+class DatesConfig:
+    zone: tzinfo | None = None
+    date_order: str = ""
+    max_skew: timedelta = timedelta(minutes=10)
+    min_year: int = 1995
+
+    @classmethod
+    def from_settings(cls, settings: BaseSettings) -> DatesConfig:
+        order = settings.get("NEWS_DATES_DATE_ORDER", "").upper()
+        if order not in _ORDERS:
+            raise NotConfigured(f"NEWS_DATES_DATE_ORDER={order!r}: expected one of DMY, MDY, YMD")
+        return cls(
+            zone=_zone(settings.get("NEWS_DATES_TIMEZONE", "")),
+            date_order=order,
+            max_skew=timedelta(seconds=settings.getint("NEWS_DATES_MAX_SKEW", 600)),
+            min_year=settings.getint("NEWS_DATES_MIN_YEAR", 1995),
+        )
+
+
+def _zone(name: str) -> tzinfo | None:
+    if not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown IANA time zone {name!r}") from exc
+
+
+@dataclass(frozen=True)
+class Resolved:
+    parsed: ParsedDate
+    source: str
+    rank: int
+
+    @property
+    def exact(self) -> bool:
+        return self.parsed.has_time and self.parsed.has_offset
+
+
+def rfc3339(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _plausible(parsed: ParsedDate, fetched_at: datetime, config: DatesConfig) -> bool:
+    if parsed.moment.year < config.min_year:
+        return False
+    if parsed.has_offset:
+        return parsed.moment <= fetched_at + config.max_skew
+    # Without an offset, the publisher's calendar day may run up to 14 hours ahead of UTC.
+    return parsed.local_date <= (fetched_at + timedelta(hours=14)).date()
+
+
+def _choose(resolved: list[Resolved]) -> Resolved | None:
+    """The most reliable candidate, upgraded to an exact instant on the same day when one exists."""
+    if not resolved:
+        return None
+    best = min(resolved, key=lambda item: item.rank)
+    if best.exact:
+        return best
+    same_day_exact = [
+        item for item in resolved if item.exact and item.parsed.local_date == best.parsed.local_date
+    ]
+    if same_day_exact:
+        return min(same_day_exact, key=lambda item: item.rank)
+    return best
+
+
+def resolve_dates(
+    page: Page, config: DatesConfig, language: str | None, locale: str | None, fallback: str | None = None
+) -> dict[str, Any]:
+    """``published_at``, ``published_date``, ``modified_at`` and ``date_source`` for a page."""
+    hints = page.hints
+    zone = _zone(hints["timezone"]) if hints.get("timezone") else config.zone
+    order = date_order_for(locale or language, hints.get("date_order") or config.date_order)
+    candidates: list[Candidate] = find_candidates(page, fallback)
+    by_kind: dict[str, list[Resolved]] = {"published": [], "modified": []}
+    naive: list[tuple[Candidate, ParsedDate]] = []
+    offsets: list[timezone] = []
+    for candidate in candidates:
+        parsed = parse_date(candidate.value, language, order, page.fetched_at, zone)
+        if parsed is None or not _plausible(parsed, page.fetched_at, config):
+            continue
+        if parsed.has_time and not parsed.has_offset:
+            naive.append((candidate, parsed))
+            continue
+        if parsed.has_offset and candidate.source not in ("text",):
+            offset = parsed.moment.utcoffset()
+            if offset is not None:
+                offsets.append(timezone(offset))
+        by_kind[candidate.kind].append(Resolved(parsed, candidate.source, candidate.rank))
+    for candidate, parsed in naive:
+        # A time without an offset takes the offset the page states elsewhere; else its day only.
+        if offsets:
+            parsed = ParsedDate(parsed.moment.replace(tzinfo=offsets[0]), has_time=True, has_offset=True)
+        else:
+            parsed = ParsedDate(parsed.moment, has_time=False, has_offset=False)
+        by_kind[candidate.kind].append(Resolved(parsed, candidate.source, candidate.rank))
+
+    result: dict[str, Any] = {
+        "published_at": None,
+        "published_date": None,
+        "modified_at": None,
+        "date_source": None,
+    }
+    published = _choose(by_kind["published"])
+    if published is not None:
+        result["published_date"] = published.parsed.local_date.isoformat()
+        result["published_at"] = rfc3339(published.parsed.moment) if published.exact else None
+        result["date_source"] = "text" if published.source == "fallback" else published.source
+    modified = _choose([item for item in by_kind["modified"] if item.exact])
+    if modified is not None and (
+        published is None or not published.exact or modified.parsed.moment >= published.parsed.moment
+    ):
+        result["modified_at"] = rfc3339(modified.parsed.moment)
+    return result
+
+
+class NormalizeDatesPipeline:
+    """Fills the date fields of a record from its page."""
+
+    def __init__(self, config: DatesConfig):
+        self.config = config
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> NormalizeDatesPipeline:
+        return cls(DatesConfig.from_settings(crawler.settings))
+
+    def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
+        page: Page = item["_page"]
+        item.update(
+            resolve_dates(
+                page,
+                self.config,
+                item.get("language"),
+                item.get("_locale"),
+                item.get("_fallback_date"),
+            )
+        )
+        return item

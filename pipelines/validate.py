@@ -1,0 +1,57 @@
+"""Validate step: every record satisfies the JSON Schema in the repo, or is dropped."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from jsonschema import Draft202012Validator
+
+from crawler.drops import DropArticle
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema" / "record.schema.json"
+
+# The order of the record contract in DESIGN.md; written records follow it.
+FIELD_ORDER = (
+    "schema_version", "id", "url", "canonical_url", "source", "site_name", "title", "description",
+    "authors", "published_at", "published_date", "modified_at", "date_source", "language", "section",
+    "tags", "image", "text", "word_count", "content_hash", "fetched_at", "version",
+)  # fmt: skip
+
+
+def load_validator(path: str | Path = SCHEMA_PATH) -> Draft202012Validator:
+    schema = json.loads(Path(path).read_text(encoding="utf-8"))
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def to_record(item: dict[str, Any]) -> dict[str, Any]:
+    """The public record: internal ``_`` fields removed, contract fields first."""
+    record = {name: item[name] for name in FIELD_ORDER if name in item}
+    record.update({k: v for k, v in item.items() if k not in record and not k.startswith("_")})
+    return record
+
+
+class ValidateRecordPipeline:
+    def __init__(self, validator: Draft202012Validator):
+        self.validator = validator
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ValidateRecordPipeline:
+        return cls(load_validator(crawler.settings.get("NEWS_VALIDATE_SCHEMA") or SCHEMA_PATH))
+
+    def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
+        record = to_record(item)
+        errors = sorted(self.validator.iter_errors(record), key=lambda error: list(error.path))
+        if errors:
+            problems = "; ".join(f"{'/'.join(map(str, e.path)) or '<record>'}: {e.message}" for e in errors[:5])
+            logger.warning("Invalid record for %(url)s: %(problems)s", {"url": item.get("url"), "problems": problems})
+            raise DropArticle("invalid", problems, log_level="WARNING")
+        return record

@@ -1,0 +1,91 @@
+"""Every default of the news pipeline, grouped by component.
+
+Scrapy settings first, then the ``NEWS_*`` settings of each component. The
+environment overrides ``NEWS_*`` settings in one place, at the end of this file
+(see ``settings/environment.py``); ``-s NAME=VALUE`` overrides both.
+"""
+
+from __future__ import annotations
+
+from settings.environment import overrides as _environment_overrides
+
+# --- Scrapy ------------------------------------------------------------------
+BOT_NAME = "news"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+USER_AGENT = "news-ingest/0.1 (news ingestion crawler; respects robots.txt)"
+ROBOTSTXT_OBEY = True
+LOG_LEVEL = "INFO"
+LOG_FORMATTER = "crawler.logformatter.NewsLogFormatter"
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+FEED_EXPORT_ENCODING = "utf-8"
+
+# Politeness and robustness: bounded waits and sizes so one bad host or page
+# cannot stall or exhaust the crawl.
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 0.5
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+REDIRECT_MAX_TIMES = 10
+RETRY_TIMES = 2
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+
+ITEM_PIPELINES = {
+    "pipelines.extract.ExtractArticlePipeline": 100,
+    "pipelines.dates.NormalizeDatesPipeline": 200,
+    "pipelines.validate.ValidateRecordPipeline": 300,
+    "pipelines.sink.JsonlSinkPipeline": 900,
+}
+EXTENSIONS = {
+    "crawler.extensions.drops.DropStats": 10,
+    "crawler.extensions.summary.RunSummary": 900,
+}
+
+# --- Run ---------------------------------------------------------------------
+# Identifies this run in part file names and in the run summary; empty: a new
+# sortable id (UTC time plus a random suffix) per run.
+NEWS_RUN_ID = ""
+
+# --- Extract -----------------------------------------------------------------
+# Bodies shorter than this many words are not articles (stubs, empty pages).
+NEWS_EXTRACT_MIN_WORDS = 50
+# CSS selectors removed from every page before extraction (site template boilerplate).
+NEWS_EXTRACT_STRIP: list[str] = []
+# trafilatura's trade-off: "precision" (less noise), "balanced" or "recall".
+NEWS_EXTRACT_FAVOR = "precision"
+
+# --- Dates -------------------------------------------------------------------
+# IANA zone for times printed without an offset; empty: such times give only
+# published_date unless the page states an offset elsewhere.
+NEWS_DATES_TIMEZONE = ""
+# Day/month order for numeric dates (DMY, MDY, YMD); empty: from the page locale.
+NEWS_DATES_DATE_ORDER = ""
+# Allowed clock skew, in seconds, for dates slightly in the future.
+NEWS_DATES_MAX_SKEW = 600
+# Dates before this year are implausible for a news article and are ignored.
+NEWS_DATES_MIN_YEAR = 1995
+
+# --- Validate ----------------------------------------------------------------
+# JSON Schema every record must satisfy; empty: the schema bundled with the code.
+NEWS_VALIDATE_SCHEMA = ""
+
+# --- Sink --------------------------------------------------------------------
+NEWS_SINK_ENABLED = True
+# Output root: a local folder (s3://bucket/prefix arrives with the S3 sink).
+NEWS_OUTPUT = "./output"
+# A part is closed and made visible after this many records or bytes.
+NEWS_SINK_MAX_ITEMS = 10_000
+NEWS_SINK_MAX_BYTES = 128 * 1024 * 1024
+# "" for plain .jsonl, "gzip" for .jsonl.gz.
+NEWS_SINK_COMPRESS = ""
+
+# --- Summary -----------------------------------------------------------------
+# Log a summary when the spider closes and write <output>/_runs/<run_id>.json.
+NEWS_SUMMARY_ENABLED = True
+
+globals().update(_environment_overrides(globals()))
