@@ -13,7 +13,9 @@ class NewsLogFormatter(LogFormatter):
         level = getattr(exception, "log_level", None) or logging.WARNING
         if isinstance(level, str):
             level = getattr(logging, level)
-        url = response.url if hasattr(response, "url") else item.get("url") if isinstance(item, dict) else None
+        url = (
+            response.url if hasattr(response, "url") else item.get("url") if isinstance(item, dict) else None
+        )
         return {
             "level": level,
             "msg": "Dropped %(url)s: %(exception)s",

@@ -9,7 +9,19 @@ from w3lib.url import canonicalize_url
 
 # Query parameters that identify a campaign or a click, never the content.
 _TRACKING_PREFIXES = ("utm_", "mc_", "pk_", "mtm_", "ga_")
-_TRACKING_NAMES = {"fbclid", "gclid", "dclid", "msclkid", "yclid", "igshid", "_ga", "_gl", "ocid", "cmpid", "ito"}
+_TRACKING_NAMES = {
+    "fbclid",
+    "gclid",
+    "dclid",
+    "msclkid",
+    "yclid",
+    "igshid",
+    "_ga",
+    "_gl",
+    "ocid",
+    "cmpid",
+    "ito",
+}
 
 
 def normalize_url(url: str) -> str:

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import logging
 import re
+from copy import deepcopy
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
+from urllib.parse import urlsplit
 
 import py3langid
 from cssselect import GenericTranslator, SelectorError
+from lxml.etree import XPath
 from trafilatura import bare_extraction
 
 from crawler.page import Page, article_json_ld
@@ -46,15 +50,65 @@ class ExtractOptions:
         object.__setattr__(self, "prune_xpaths", tuple(xpaths))
 
 
+_RE_NS = {"re": "http://exslt.org/regular-expressions"}
+_BYLINE_XPATH = XPath(
+    "//*[re:test(concat(' ', @class, ' ', @id, ' ', @rel, ' ', @itemprop), "
+    "'(^|[-_ ])(byline|author|authors|author-name|autor|autoren|auteur|signature|firma|writer|"
+    "news-author|story-author)([-_ ]|$)', 'i')]"
+    "[not(ancestor::nav or ancestor::footer or ancestor::aside or ancestor::*[contains(@class, 'comment')])]"
+    "[string-length(normalize-space(.)) < 120]",
+    namespaces=_RE_NS,
+)
+
+
+@lru_cache(maxsize=64)
+def _compiled(xpaths: tuple[str, ...]) -> tuple[XPath, ...]:
+    return tuple(XPath(xpath, namespaces=_RE_NS) for xpath in xpaths)
+
+
 def _first(*values: Any) -> str | None:
+    """The first non-empty string among values, looking into lists and JSON-LD objects."""
     for value in values:
         if isinstance(value, list):
-            value = value[0] if value else None
+            found = _first(*value)
+            if found:
+                return found
+            continue
         if isinstance(value, dict):
             value = value.get("name") or value.get("url") or value.get("@id")
         if isinstance(value, str) and value.strip():
             return " ".join(value.split())
     return None
+
+
+def _visible_bylines(tree: Any) -> list[str]:
+    """Byline texts, innermost elements first so that nested wrappers do not repeat them."""
+    texts: list[str] = []
+    for element in _BYLINE_XPATH(tree):
+        if any(_BYLINE_XPATH(child) for child in element.iterchildren() if isinstance(child.tag, str)):
+            continue
+        text = " ".join(element.text_content().split())
+        if text and text not in texts:
+            texts.append(text)
+    return texts
+
+
+def _prune(tree: Any, xpaths: tuple[str, ...]) -> Any:
+    work = deepcopy(tree)
+    for expression in _compiled(xpaths):
+        for element in expression(work):
+            parent = element.getparent()
+            if parent is None:
+                continue
+            # keep the tail text, which belongs to the parent
+            if element.tail:
+                previous = element.getprevious()
+                if previous is not None:
+                    previous.tail = (previous.tail or "") + element.tail
+                else:
+                    parent.text = (parent.text or "") + element.tail
+            parent.remove(element)
+    return work
 
 
 def _ld_names(value: Any, by_id: dict[str, dict[str, Any]]) -> list[str]:
@@ -94,6 +148,15 @@ def _strip_site_suffix(title: str, site_name: str | None, url: str) -> str:
     if is_site(parts[0]):
         return title[separators[0].end() :].strip()
     return title
+
+
+def _title_suffix(html_title: str | None, h1: str | None) -> str | None:
+    """The site name a ``<title>`` adds after the headline, when the ``<h1>`` shows which part that is."""
+    if not html_title or not h1 or not html_title.startswith(h1):
+        return None
+    rest = html_title[len(h1) :]
+    match = _TITLE_SEPARATORS.match(rest)
+    return rest[match.end() :].strip() or None if match else None
 
 
 def _language(page: Page, text: str) -> tuple[str | None, str | None]:
@@ -162,7 +225,7 @@ def extract_article(page: Page, options: ExtractOptions) -> dict[str, Any]:
     if tree is None:
         raise NotAnArticle("empty page")
     document = bare_extraction(
-        tree,
+        _prune(tree, options.prune_xpaths),
         url=page.url,
         with_metadata=True,
         include_comments=False,
@@ -171,18 +234,22 @@ def extract_article(page: Page, options: ExtractOptions) -> dict[str, Any]:
         include_links=False,
         favor_precision=options.favor == "precision",
         favor_recall=options.favor == "recall",
-        prune_xpath=list(options.prune_xpaths),
     )
     extracted: dict[str, Any] = document.as_dict() if document is not None else {}
     ld = article_json_ld(page)
     by_id = {obj["@id"]: obj for obj in page.json_ld if isinstance(obj.get("@id"), str)}
 
+    h1 = _first([" ".join(h.text_content().split()) for h in tree.xpath("//h1")])
+    html_title = _first([" ".join(t.text_content().split()) for t in tree.xpath("//head/title")])
+    sitename = extracted.get("sitename")
+    if sitename and sitename.casefold() == (urlsplit(page.url).netloc or "").casefold():
+        sitename = None  # trafilatura's stand-in, not something the page states
     site_name = _first(
         page.meta("og:site_name", "application-name"),
         [obj.get("publisher") for obj in ld],
-        extracted.get("sitename"),
+        sitename,
+        _title_suffix(html_title, h1),
     )
-    h1 = _first([" ".join(h.text_content().split()) for h in tree.xpath("//h1")])
     title = _first(
         [obj.get("headline") for obj in ld],
         page.meta("og:title", "twitter:title", "parsely-title"),
@@ -195,10 +262,16 @@ def extract_article(page: Page, options: ExtractOptions) -> dict[str, Any]:
     if words < options.min_words:
         raise NotAnArticle(f"body of {words} words")
 
-    ld_authors = [name for obj in ld for key in ("author", "creator") for name in _ld_names(obj.get(key), by_id)]
-    authors = clean_authors(ld_authors) or clean_authors(
-        page.meta("author", "article:author", "parsely-author", "sailthru.author", "dc.creator")
-        + [extracted.get("author") or ""]
+    ld_authors = [
+        name for obj in ld for key in ("author", "creator") for name in _ld_names(obj.get(key), by_id)
+    ]
+    authors = (
+        clean_authors(ld_authors)
+        or clean_authors(
+            page.meta("author", "article:author", "parsely-author", "sailthru.author", "dc.creator")
+        )
+        or clean_authors(_visible_bylines(tree))
+        or clean_authors([extracted.get("author") or ""])
     )
     language, locale = _language(page, text)
     image = None

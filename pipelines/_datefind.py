@@ -9,7 +9,16 @@ from urllib.parse import urlsplit
 from crawler.page import Page, article_json_ld
 
 # Most reliable first; the rank orders candidates from different places.
-SOURCE_RANK = {"feed": 0, "json-ld": 1, "meta": 2, "time": 3, "text": 4, "sitemap": 5, "url": 6, "fallback": 7}
+SOURCE_RANK = {
+    "feed": 0,
+    "json-ld": 1,
+    "meta": 2,
+    "time": 3,
+    "text": 4,
+    "sitemap": 5,
+    "url": 6,
+    "fallback": 7,
+}
 
 PUBLISHED_META = (
     "article:published_time",
@@ -85,7 +94,11 @@ def find_candidates(page: Page, fallback_date: str | None = None) -> list[Candid
     if isinstance(hint, dict) and hint.get("value"):
         found.append(Candidate("published", str(hint["value"]), str(hint.get("source", "feed"))))
     for obj in article_json_ld(page):
-        for key, kind in (("datePublished", "published"), ("dateCreated", "published"), ("dateModified", "modified")):
+        for key, kind in (
+            ("datePublished", "published"),
+            ("dateCreated", "published"),
+            ("dateModified", "modified"),
+        ):
             value = _ld_value(obj.get(key))
             if value:
                 found.append(Candidate(kind, value, "json-ld"))
@@ -93,7 +106,9 @@ def find_candidates(page: Page, fallback_date: str | None = None) -> list[Candid
     found += [Candidate("modified", value, "meta") for value in page.meta(*MODIFIED_META)]
     tree = page.tree
     if tree is not None:
-        for element in tree.xpath("//*[@itemprop='datePublished' or @itemprop='dateModified'][not(self::meta)]"):
+        for element in tree.xpath(
+            "//*[@itemprop='datePublished' or @itemprop='dateModified'][not(self::meta)]"
+        ):
             value = element.get("content") or element.get("datetime") or element.text_content()
             kind = "modified" if element.get("itemprop") == "dateModified" else "published"
             if value and value.strip():
@@ -102,10 +117,10 @@ def find_candidates(page: Page, fallback_date: str | None = None) -> list[Candid
             value = (element.get("datetime") or "").strip()
             if not value:
                 continue
-            label = " ".join(
-                filter(None, [element.get("class"), element.get("itemprop"), _context(element)])
-            )
-            kind = "modified" if _MODIFIED_WORDS.search(label) else "published"
+            # Not the class: WordPress themes mark the published date "updated" (hentry).
+            label = " ".join(filter(None, [element.get("itemprop"), _context(element)]))
+            modified = _MODIFIED_WORDS.search(label) or "modified" in (element.get("class") or "")
+            kind = "modified" if modified else "published"
             found.append(Candidate(kind, value, "time"))
         seen_text: set[str] = set()
         for element in tree.xpath(_DATE_CLASS, namespaces=_RE_NS):

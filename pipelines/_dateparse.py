@@ -16,7 +16,9 @@ _ISO = re.compile(
     r"\s*(Z|[+-]\d{2}(?::?\d{2})?)?\s*$",
     re.IGNORECASE,
 )
-_TIME_OF_DAY = re.compile(r"(?<![\d.])\d{1,2}\s*(?::|h|ч)\s*\d{2}(?![\d.])|\b\d{1,2}\s*[ap]\.?m\b", re.IGNORECASE)
+_TIME_OF_DAY = re.compile(
+    r"(?<![\d.])\d{1,2}\s*(?::|h|ч)\s*\d{2}(?![\d.])|\b\d{1,2}\s*[ap]\.?m\b", re.IGNORECASE
+)
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)|(?<!\d)\d{1,2}[./-]\d{1,2}[./-]\d{2}(?!\d)")
 # Regions whose English dates are day-first; US and Canada are month-first.
 _DMY_ENGLISH_REGIONS = {"GB", "UK", "IE", "AU", "NZ", "IN", "ZA", "SG", "HK", "NG", "KE", "PK", "MY"}
@@ -74,7 +76,12 @@ def parse_iso(value: str) -> ParsedDate | None:
     year, month, day, hour, minute, second, offset = match.groups()
     try:
         moment = datetime(
-            int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0),
+            int(year),
+            int(month),
+            int(day),
+            int(hour or 0),
+            int(minute or 0),
+            int(second or 0),
             tzinfo=_offset(offset),
         )
     except ValueError:
@@ -83,8 +90,14 @@ def parse_iso(value: str) -> ParsedDate | None:
 
 
 @lru_cache(maxsize=4096)
-def _search(value: str, language: str | None, order: str | None, base: datetime) -> tuple[str, datetime] | None:
-    settings: dict[str, object] = {"RELATIVE_BASE": base, "PREFER_DATES_FROM": "past", "RETURN_AS_TIMEZONE_AWARE": False}
+def _search(
+    value: str, language: str | None, order: str | None, base: datetime
+) -> tuple[str, datetime] | None:
+    settings: dict[str, object] = {
+        "RELATIVE_BASE": base,
+        "PREFER_DATES_FROM": "past",
+        "RETURN_AS_TIMEZONE_AWARE": False,
+    }
     if order:
         settings["DATE_ORDER"] = order
     languages = [language] if language else None
@@ -102,7 +115,9 @@ def _search(value: str, language: str | None, order: str | None, base: datetime)
     return found[0]
 
 
-def parse_text(value: str, language: str | None, order: str | None, fetched_at: datetime) -> ParsedDate | None:
+def parse_text(
+    value: str, language: str | None, order: str | None, fetched_at: datetime
+) -> ParsedDate | None:
     """A date in free text ("Veröffentlicht am 04.09.2023, 14:32 Uhr", "3 hours ago")."""
     if _NOT_A_DATE.search(value):
         return None

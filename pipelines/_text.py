@@ -6,21 +6,38 @@ import hashlib
 import re
 import unicodedata
 
+
+# Elements removed before extraction. trafilatura already discards most
+# navigation; these are the article-adjacent blocks it sometimes keeps.
+def _short(condition: str, limit: int = 1500) -> str:
+    # Boilerplate blocks are short: a class word such as "newsletter" or "share"
+    # on an element that holds the whole article must not remove the article.
+    return f"//*[{condition}][string-length(normalize-space(.)) < {limit}]"
+
+
+def _class_has(*words: str) -> str:
+    return " or ".join(f"contains(@class, '{word}') or contains(@id, '{word}')" for word in words)
+
+
 # Elements removed before extraction. trafilatura already discards most
 # navigation; these are the article-adjacent blocks it sometimes keeps.
 BOILERPLATE_XPATHS = [
     "//figcaption",
-    "//*[contains(concat(' ', normalize-space(@class), ' '), ' wp-caption-text ')]",
-    "//*[@id='respond' or @id='comments' or contains(@class, 'comment-respond') or contains(@class, 'comment-list')]",
     "//form",
-    "//*[contains(@class, 'share') or contains(@id, 'share') or contains(@class, 'social')]",
-    "//*[contains(@class, 'related') or contains(@id, 'related')]",
-    "//*[contains(@class, 'newsletter') or contains(@id, 'newsletter') or contains(@class, 'subscribe')]",
-    "//*[contains(@class, 'cookie') or contains(@id, 'cookie') or contains(@class, 'consent')]",
-    "//*[contains(@class, 'back-to-top') or contains(@class, 'backtotop') or @href='#top']",
-    "//*[contains(@class, 'read-also') or contains(@class, 'readalso') or contains(@class, 'read-more')]",
+    _short("contains(concat(' ', normalize-space(@class), ' '), ' wp-caption-text ')"),
+    _short("@id='respond' or @id='comments' or " + _class_has("comment-respond", "comment-list", "comments")),
+    _short(_class_has("share", "social", "related", "newsletter", "subscribe", "subscription")),
+    _short(_class_has("cookie", "consent", "back-to-top", "backtotop", "read-also", "readalso", "read-more")),
+    "//a[@href='#top']",
+    # Bylines and datelines: their content is in the metadata, not in the body.
+    _short(
+        "re:test(concat(' ', @class, ' ', @id, ' '), "
+        "'(^|[-_ ])(byline|author|authors|autor|auteur|signature|dateline|date|datum|fecha|"
+        "article-date|news-date|news-author|post-date|post-meta|entry-meta|article-meta|"
+        "date-publication|publication|published|posted|timestamp)([-_ ]|$)', 'i')",
+        240,
+    ),
 ]
-
 # Whole paragraphs that are boilerplate in any template, in several languages.
 _BOILERPLATE_LINE = re.compile(
     r"^(?:"

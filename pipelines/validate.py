@@ -51,7 +51,11 @@ class ValidateRecordPipeline:
         record = to_record(item)
         errors = sorted(self.validator.iter_errors(record), key=lambda error: list(error.path))
         if errors:
-            problems = "; ".join(f"{'/'.join(map(str, e.path)) or '<record>'}: {e.message}" for e in errors[:5])
-            logger.warning("Invalid record for %(url)s: %(problems)s", {"url": item.get("url"), "problems": problems})
+            problems = "; ".join(
+                f"{'/'.join(map(str, e.path)) or '<record>'}: {e.message}" for e in errors[:5]
+            )
+            logger.warning(
+                "Invalid record for %(url)s: %(problems)s", {"url": item.get("url"), "problems": problems}
+            )
             raise DropArticle("invalid", problems, log_level="WARNING")
         return record

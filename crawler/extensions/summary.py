@@ -29,7 +29,9 @@ def _jsonable(value: Any) -> Any:
 
 
 def build_summary(stats: dict[str, Any], run_id: str, spider: str, reason: str) -> dict[str, Any]:
-    drops = {key[len(STAT_PREFIX) :]: value for key, value in sorted(stats.items()) if key.startswith(STAT_PREFIX)}
+    drops = {
+        key[len(STAT_PREFIX) :]: value for key, value in sorted(stats.items()) if key.startswith(STAT_PREFIX)
+    }
     start, finish = stats.get("start_time"), stats.get("finish_time") or datetime.now(timezone.utc)
     return {
         "run_id": run_id,

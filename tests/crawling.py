@@ -1,0 +1,100 @@
+"""Running real crawls in a subprocess, as a user would, and reading what they wrote."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+URL_LIST = REPO / "demo" / "urls.txt"
+EXPECTED = Path(__file__).resolve().parent / "expected"
+# Fields that change from run to run; expected files leave them out.
+# (the id hashes the canonical URL, which holds the server's port: checked on its own)
+VOLATILE = {"fetched_at", "id"}
+# Pages dated relative to the fetch ("Posted 3 hours ago"): their dates are checked against fetched_at.
+RELATIVE_DATE_PAGES = {"news__city-council-budget-vote-3891"}
+RELATIVE = "<relative to fetched_at>"
+
+
+def scrapy_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "scrapy", *args]
+
+
+def crawl_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWS_")}
+    env.update(extra)
+    return env
+
+
+def run_scrapy(*args: str, timeout: float = 300, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        scrapy_command(*args),
+        cwd=REPO,
+        env=crawl_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def url_file(base_url: str, target: Path, lines: list[str] | None = None) -> Path:
+    """The demo URL list with the server's address filled in."""
+    text = URL_LIST.read_text(encoding="utf-8") if lines is None else "\n".join(lines) + "\n"
+    target.write_text(text.replace("{base}", base_url), encoding="utf-8")
+    return target
+
+
+def read_parts(output: Path) -> list[dict[str, Any]]:
+    """Every record of every visible part under ``output``."""
+    records: list[dict[str, Any]] = []
+    for part in sorted(output.rglob("*.jsonl*")):
+        if part.name.startswith("."):
+            continue
+        opener = gzip.open if part.name.endswith(".gz") else open
+        with opener(part, "rt", encoding="utf-8") as handle:
+            records += [json.loads(line) for line in handle]
+    return records
+
+
+def run_summary(output: Path) -> dict[str, Any]:
+    runs = sorted((output / "_runs").glob("*.json"))
+    assert runs, f"no run summary under {output}"
+    return json.loads(runs[-1].read_text(encoding="utf-8"))
+
+
+def slug(url: str, base_url: str) -> str:
+    path = url[len(base_url) :].strip("/")
+    return path.replace("/", "__").removesuffix(".html") or "home"
+
+
+def comparable(record: dict[str, Any], base_url: str) -> dict[str, Any]:
+    """A record as stored in an expected file: server address abstracted, volatile fields out."""
+    kept = {k: v for k, v in record.items() if k not in VOLATILE}
+    if slug(record["url"], base_url) in RELATIVE_DATE_PAGES:
+        kept.update(published_at=RELATIVE, published_date=RELATIVE)
+    return json.loads(json.dumps(kept, ensure_ascii=False).replace(base_url, "{base}"))
+
+
+@dataclass
+class Crawl:
+    base_url: str
+    output: Path
+    process: subprocess.CompletedProcess[str]
+
+    @property
+    def records(self) -> list[dict[str, Any]]:
+        return read_parts(self.output)
+
+    def by_slug(self) -> dict[str, dict[str, Any]]:
+        return {slug(record["url"], self.base_url): record for record in self.records}
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        return run_summary(self.output)

@@ -1,0 +1,110 @@
+"""End to end: `scrapy crawl article` over the demo site, served on loopback."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+import pytest
+
+from crawler.urls import url_id
+from pipelines.validate import load_validator
+from tests.crawling import EXPECTED, RELATIVE_DATE_PAGES, Crawl, comparable, run_scrapy
+
+EXPECTED_FILES = sorted(EXPECTED.glob("*.json"))
+
+
+def test_every_expected_page_was_written(demo_crawl: Crawl) -> None:
+    assert sorted(demo_crawl.by_slug()) == sorted(path.stem for path in EXPECTED_FILES)
+
+
+@pytest.mark.parametrize("expected_file", EXPECTED_FILES, ids=lambda path: path.stem)
+def test_record_matches_reviewed_expected_output(demo_crawl: Crawl, expected_file) -> None:
+    record = demo_crawl.by_slug()[expected_file.stem]
+    expected = json.loads(expected_file.read_text(encoding="utf-8"))
+    actual = comparable(record, demo_crawl.base_url)
+    for field in sorted(expected):
+        assert actual.get(field) == expected[field], f"{expected_file.stem}: field {field!r} differs"
+    assert set(actual) == set(expected)
+
+
+def test_every_record_validates_against_the_schema_file(demo_crawl: Crawl) -> None:
+    validator = load_validator()
+    for record in demo_crawl.records:
+        assert record["id"] == url_id(record["canonical_url"])
+        errors = [error.message for error in validator.iter_errors(record)]
+        assert not errors, (record["url"], errors)
+
+
+def test_feed_export_gives_the_same_records(demo_crawl: Crawl) -> None:
+    feed = [json.loads(line) for line in (demo_crawl.output.parent / "feed.jsonl").read_text("utf-8").splitlines()]
+
+    def key(record: dict) -> str:
+        return record["url"]
+
+    assert sorted(feed, key=key) == sorted(demo_crawl.records, key=key)
+
+
+def test_drops_are_counted_with_their_reasons(demo_crawl: Crawl) -> None:
+    summary = demo_crawl.summary
+    # home, /world/ section, empty page, one-sentence stub
+    assert summary["dropped"]["not_article"] == 4
+    # PDF and PNG
+    assert summary["dropped"]["not_html"] == 2
+    assert summary["dropped"]["http_error"] == 1
+    assert summary["stats"]["news/http_status/404"] == 1
+    # the redirect loop
+    assert summary["dropped"]["fetch_error"] == 1
+    assert summary["records_written"] == len(EXPECTED_FILES)
+    assert summary["stats"]["news/written"] == len(EXPECTED_FILES)
+    log = demo_crawl.process.stderr
+    for url_part in ("/world/", "/broken/empty.html", "/broken/stub.html", "annual-report.pdf", "/loop/a"):
+        assert f"{url_part}" in log and "Dropped" in log
+
+
+def test_no_boilerplate_in_the_wordpress_article(demo_crawl: Crawl) -> None:
+    text = demo_crawl.by_slug()["2023__09__04__harbour-bridge-reopens"]["text"]
+    for boilerplate in (
+        "Leave a Reply",
+        "Your email address will not be published",
+        "Related Articles",
+        "Back to top",
+        "Share on Facebook",
+        "Photo: Harbour Herald",  # the image caption
+        "Read also",
+        "newsletter",
+        "Harbour bridge reopens after two-year refit",  # the title line
+    ):
+        assert boilerplate.lower() not in text.lower(), boilerplate
+    assert "\n\n" in text
+
+
+def test_relative_date_is_resolved_against_fetch_time(demo_crawl: Crawl) -> None:
+    (name,) = RELATIVE_DATE_PAGES
+    record = demo_crawl.by_slug()[name]
+    fetched = datetime.fromisoformat(record["fetched_at"].replace("Z", "+00:00"))
+    published = datetime.fromisoformat(record["published_at"].replace("Z", "+00:00"))
+    assert fetched - published == timedelta(hours=3)
+    assert record["published_date"] == published.date().isoformat()
+    assert record["date_source"] == "text"
+
+
+def test_single_url_crawl_with_output_folder(site, tmp_path) -> None:
+    url = f"{site.base_url}/business/tokyo-chipmaker-expansion.html"
+    output = tmp_path / "out"
+    process = run_scrapy("crawl", "article", "-a", f"url={url}", "-a", "source=tokyo", "-s", f"NEWS_OUTPUT={output}")
+    assert process.returncode == 0, process.stderr[-2000:]
+    parts = [p for p in output.rglob("*.jsonl") if not p.name.startswith(".")]
+    assert len(parts) == 1
+    date = parts[0].parent.name
+    assert parts[0].parent.parent.name == "source=tokyo" and date.startswith("date=")
+    (record,) = [json.loads(line) for line in parts[0].read_text("utf-8").splitlines()]
+    assert record["source"] == "tokyo"
+    assert record["published_at"] == "2023-09-04T05:32:10Z"  # 14:32:10+09:00
+    assert record["published_date"] == "2023-09-04"
+    assert date == "date=" + record["fetched_at"][:10]
+
+
+def test_missing_urls_is_a_clear_error(tmp_path) -> None:
+    process = run_scrapy("crawl", "article", "-s", f"NEWS_OUTPUT={tmp_path}")
+    assert "give article URLs" in process.stderr

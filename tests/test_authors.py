@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+import pytest
+
+from pipelines._authors import clean_authors
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (["By Jane Smith and Tom O'Neill"], ["Jane Smith", "Tom O'Neill"]),
+        (["Posted by admin"], []),
+        (["Von Anna Müller und Jonas Weber"], ["Anna Müller", "Jonas Weber"]),
+        (["Por Lucía Fernández y Javier Ortega"], ["Lucía Fernández", "Javier Ortega"]),
+        (["Par Claire Dubois"], ["Claire Dubois"]),
+        (["Автор: Иван Петров"], ["Иван Петров"]),
+        (["By Sarah Miller, Staff Writer"], ["Sarah Miller"]),
+        (["Ruth Okafor · Sep 4, 2023"], ["Ruth Okafor"]),
+        (["Kenji Sato; Emily Clarke", "Kenji Sato"], ["Kenji Sato", "Emily Clarke"]),
+        (["staff", "Redaktion", "newsroom@example.org"], []),
+        (["Jane Doe - Updated 10:05"], ["Jane Doe"]),
+    ],
+)
+def test_clean_authors(raw: list[str], expected: list[str]) -> None:
+    assert clean_authors(raw) == expected

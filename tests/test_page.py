@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from crawler.page import Page, decode_body
+
+TEXT = "Économie : l'été à 12,5 millions d'€ – Bürgerbüro öffnet länger"
+
+
+def test_utf8_bytes_declared_latin1_decode_as_utf8() -> None:
+    text, encoding = decode_body(TEXT.encode("utf-8"), "iso-8859-1")
+    assert text == TEXT and encoding == "utf-8"
+
+
+def test_cp1252_bytes_declared_utf8_decode_as_cp1252() -> None:
+    text, encoding = decode_body(TEXT.encode("cp1252"), "utf-8")
+    assert text == TEXT and encoding == "cp1252"
+
+
+def test_correct_declarations_are_kept() -> None:
+    assert decode_body(TEXT.encode("utf-8"), "utf-8") == (TEXT, "utf_8")
+    assert decode_body("Ελληνικά".encode("iso-8859-7"), "iso-8859-7")[0] == "Ελληνικά"
+
+
+def test_empty_and_garbage_pages_have_no_tree() -> None:
+    now = datetime.now(timezone.utc)
+    assert Page("http://127.0.0.1/", b"", now, "s").tree is None
+    assert Page("http://127.0.0.1/", b"   \n", now, "s").tree is None
+    binary = Page("http://127.0.0.1/", bytes(range(256)) * 10, now, "s")
+    assert binary.json_ld == []
+
+
+def test_json_ld_graph_is_flattened_and_bad_json_skipped() -> None:
+    html = b"""<html><head><script type="application/ld+json">{"@graph": [{"@type": "WebSite"},
+    {"@type": ["NewsArticle"], "headline": "H"}]}</script><script type="application/ld+json">{bad</script>
+    </head><body></body></html>"""
+    page = Page("http://127.0.0.1/", html, datetime.now(timezone.utc), "s")
+    assert [obj["@type"] for obj in page.json_ld] == ["WebSite", ["NewsArticle"]]
