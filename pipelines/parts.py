@@ -75,13 +75,18 @@ class PartWriter:
             raise ValueError("part limits must be positive")
 
     def write(self, partition: str, line: bytes) -> None:
-        part = self._open.get(partition) or self._start(partition)
+        part = self._open.get(partition)
+        if part is not None and part.items and part.size + len(line) > self.max_bytes:
+            # a part stays within max_bytes unless one record alone is larger
+            self._complete(partition)
+            part = None
+        part = part or self._start(partition)
         part.stream.write(line)
         # Hand every record to the OS at once: a killed process then loses nothing.
         part.stream.flush()
         part.items += 1
         part.size += len(line)
-        if part.items >= self.max_items or part.size >= self.max_bytes:
+        if part.items >= self.max_items:
             self._complete(partition)
 
     def close(self) -> None:

@@ -23,7 +23,14 @@ def demo_crawl(site: SiteServer, tmp_path_factory: pytest.TempPathFactory) -> Cr
     urls = url_file(site.base_url, work / "urls.txt")
     output = work / "output"
     process = run_scrapy(
-        "crawl", "article", "-a", f"urls={urls}", "-s", f"NEWS_OUTPUT={output}", "-O", str(work / "feed.jsonl")
+        "crawl",
+        "article",
+        "-a",
+        f"urls={urls}",
+        "-s",
+        f"NEWS_OUTPUT={output}",
+        "-O",
+        str(work / "feed.jsonl"),
     )
     assert process.returncode == 0, process.stderr[-3000:]
     return Crawl(site.base_url, output, process)

@@ -27,7 +27,8 @@ def main() -> None:
         for name, record in sorted(crawl.by_slug().items()):
             target = EXPECTED / f"{name}.json"
             target.write_text(
-                json.dumps(comparable(record, server.base_url), ensure_ascii=False, indent=2, sort_keys=True) + "\n",
+                json.dumps(comparable(record, server.base_url), ensure_ascii=False, indent=2, sort_keys=True)
+                + "\n",
                 encoding="utf-8",
             )
             print(f"wrote {target.relative_to(EXPECTED.parent.parent)}")

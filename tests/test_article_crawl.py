@@ -37,7 +37,9 @@ def test_every_record_validates_against_the_schema_file(demo_crawl: Crawl) -> No
 
 
 def test_feed_export_gives_the_same_records(demo_crawl: Crawl) -> None:
-    feed = [json.loads(line) for line in (demo_crawl.output.parent / "feed.jsonl").read_text("utf-8").splitlines()]
+    feed = [
+        json.loads(line) for line in (demo_crawl.output.parent / "feed.jsonl").read_text("utf-8").splitlines()
+    ]
 
     def key(record: dict) -> str:
         return record["url"]
@@ -92,7 +94,9 @@ def test_relative_date_is_resolved_against_fetch_time(demo_crawl: Crawl) -> None
 def test_single_url_crawl_with_output_folder(site, tmp_path) -> None:
     url = f"{site.base_url}/business/tokyo-chipmaker-expansion.html"
     output = tmp_path / "out"
-    process = run_scrapy("crawl", "article", "-a", f"url={url}", "-a", "source=tokyo", "-s", f"NEWS_OUTPUT={output}")
+    process = run_scrapy(
+        "crawl", "article", "-a", f"url={url}", "-a", "source=tokyo", "-s", f"NEWS_OUTPUT={output}"
+    )
     assert process.returncode == 0, process.stderr[-2000:]
     parts = [p for p in output.rglob("*.jsonl") if not p.name.startswith(".")]
     assert len(parts) == 1
