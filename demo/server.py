@@ -47,6 +47,9 @@ class SiteHandler(BaseHTTPRequestHandler):
             target = "/loop/b" if path == "/loop/a" else "/loop/a"
             self._send(HTTPStatus.FOUND, b"", {"Location": target, "Content-Type": "text/html"})
             return
+        if path.startswith("/trouble/"):
+            self._trouble(path)
+            return
         generated = _GENERATED.match(path)
         if generated:
             self._send(HTTPStatus.OK, self._generated(int(generated.group(1))), {"Content-Type": "text/html"})
@@ -63,6 +66,31 @@ class SiteHandler(BaseHTTPRequestHandler):
         headers = {"Content-Type": content_type}
         headers.update(HEADER_OVERRIDES.get(path, {}))
         self._send(HTTPStatus.OK, body, headers)
+
+    def _trouble(self, path: str) -> None:
+        """Responses that must end as a counted drop, never as a crashed crawl."""
+        if path == "/trouble/server-error":
+            self._send(
+                HTTPStatus.INTERNAL_SERVER_ERROR, b"<h1>Internal error</h1>", {"Content-Type": "text/html"}
+            )
+        elif path == "/trouble/huge":
+            # larger than the DOWNLOAD_MAXSIZE the tests set
+            self._send(HTTPStatus.OK, b"<html><body>" + b"<p>word </p>" * 200_000 + b"</body></html>",
+                       {"Content-Type": "text/html"})  # fmt: skip
+        elif path == "/trouble/binary-as-html":
+            noise = bytes((i * 7919 + 13) % 256 for i in range(20_000))
+            self._send(HTTPStatus.OK, noise, {"Content-Type": "text/html"})
+        elif path == "/trouble/slow":
+            time.sleep(3)
+            self._send(HTTPStatus.OK, b"<html><body><p>late</p></body></html>", {"Content-Type": "text/html"})
+        elif path == "/trouble/malformed":
+            body = (SITE / "de/2023/09/04/stadtrat-radwege.html").read_bytes()
+            # cut in the middle of the body, unclosed tags, stray bytes
+            self._send(
+                HTTPStatus.OK, body[: len(body) // 2] + b"<div><p><b>\xff\xfe<", {"Content-Type": "text/html"}
+            )
+        else:
+            self._send(HTTPStatus.NOT_FOUND, b"", {"Content-Type": "text/html"})
 
     def _resolve(self, path: str) -> Path | None:
         root = self.server.root
@@ -93,6 +121,10 @@ class SiteHandler(BaseHTTPRequestHandler):
 
 class SiteServer(ThreadingHTTPServer):
     daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        # Clients that hang up early (size limits, timeouts) are expected here.
+        pass
 
     def __init__(self, root: Path = SITE, host: str = "127.0.0.1", port: int = 0, delay: float = 0.0):
         super().__init__((host, port), SiteHandler)

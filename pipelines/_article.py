@@ -150,6 +150,15 @@ def _strip_site_suffix(title: str, site_name: str | None, url: str) -> str:
     return title
 
 
+def _looks_binary(text: str) -> bool:
+    """Bytes that are not text at all: control characters and undecodable bytes."""
+    sample = text[:4096]
+    if not sample:
+        return False
+    odd = sum(1 for ch in sample if ch == "\ufffd" or (ord(ch) < 32 and ch not in "\t\n\r\f"))
+    return odd / len(sample) > 0.05
+
+
 def _title_suffix(html_title: str | None, h1: str | None) -> str | None:
     """The site name a ``<title>`` adds after the headline, when the ``<h1>`` shows which part that is."""
     if not html_title or not h1 or not html_title.startswith(h1):
@@ -177,13 +186,13 @@ def _language(page: Page, text: str) -> tuple[str | None, str | None]:
             locale = f"{lang}-{match.group(2).upper()}" if match.group(2) else lang
             if len(text) >= 400:
                 detected, _ = py3langid.classify(text)
-                if detected != lang:
+                if detected != lang and len(detected) == 2:
                     # templates often keep a default lang="en" on every page
                     return detected, detected
             return lang, locale
     if len(text) >= 40:
         detected, _ = py3langid.classify(text)
-        return detected, None
+        return (detected, None) if len(detected) == 2 else (None, None)
     return None, None
 
 
@@ -221,6 +230,8 @@ def _tags(page: Page, ld: list[dict[str, Any]], extracted: dict[str, Any]) -> li
 
 def extract_article(page: Page, options: ExtractOptions) -> dict[str, Any]:
     """Every article field the page gives; raises ``NotAnArticle`` for anything else."""
+    if _looks_binary(page.text):
+        raise NotAnArticle("binary content")
     tree = page.tree
     if tree is None:
         raise NotAnArticle("empty page")
@@ -257,6 +268,8 @@ def extract_article(page: Page, options: ExtractOptions) -> dict[str, Any]:
         h1,
     )
     title = _strip_site_suffix(title, site_name, page.url) if title else None
+    if not title:
+        raise NotAnArticle("no headline")
     text = clean_body(extracted.get("text") or "", title or h1)
     words = count_words(text)
     if words < options.min_words:

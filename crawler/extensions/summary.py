@@ -40,7 +40,8 @@ def build_summary(stats: dict[str, Any], run_id: str, spider: str, reason: str) 
         "started_at": _jsonable(start),
         "finished_at": _jsonable(finish),
         "duration_seconds": round((finish - start).total_seconds(), 3) if start else None,
-        "pages_fetched": stats.get("downloader/response_count", 0),
+        # responses that reached a callback or errback: no redirects, no robots.txt
+        "pages_fetched": stats.get("response_received_count", 0) - stats.get("robotstxt/response_count", 0),
         "records_extracted": stats.get("news/extracted", 0),
         "records_written": stats.get("news/written", 0),
         "dropped": drops,
