@@ -13,6 +13,7 @@ from typing import Any
 
 from lxml import html as lxml_html
 from lxml.etree import ParserError
+from w3lib.encoding import html_body_declared_encoding
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +28,8 @@ _SINGLE_BYTE = {
     "cp1250",
     "iso8859_2",
 }
+# huge_tree: without it libxml2 silently drops everything nested deeper than 255 levels.
+_PARSER = lxml_html.HTMLParser(huge_tree=True)
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 
 
@@ -34,9 +37,11 @@ def _codec_name(encoding: str | None) -> str | None:
     if not encoding:
         return None
     try:
-        return codecs.lookup(encoding).name.replace("-", "_")
+        info = codecs.lookup(encoding)
     except LookupError:
         return None
+    # rot13, base64 and friends are codecs too, but not text encodings
+    return info.name.replace("-", "_") if getattr(info, "_is_text_encoding", True) else None
 
 
 def decode_body(body: bytes, declared: str | None) -> tuple[str, str]:
@@ -49,16 +54,25 @@ def decode_body(body: bytes, declared: str | None) -> tuple[str, str]:
     """
     codec = _codec_name(declared) or "utf_8"
     if codec in _SINGLE_BYTE and not body.isascii():
-        try:
-            return body.decode("utf-8"), "utf-8"
-        except UnicodeDecodeError:
-            pass
+        lenient = body.decode("utf-8", errors="replace")
+        bad = lenient.count("\ufffd")
+        multibyte = sum(1 for ch in lenient if ord(ch) > 127) - bad
+        # UTF-8 with at most a stray byte or two (a pasted cp1252 dash) is still UTF-8.
+        if multibyte and bad * 20 <= multibyte:
+            return lenient, "utf-8"
     try:
         return body.decode(codec), codec
     except UnicodeDecodeError:
-        if codec == "utf_8":
-            return body.decode("cp1252", errors="replace"), "cp1252"
-        return body.decode(codec, errors="replace"), codec
+        pass
+    # The header lied: the page's own <meta charset> comes next, then cp1252.
+    in_body = _codec_name(html_body_declared_encoding(body[:4096]))
+    if in_body and in_body != codec:
+        try:
+            return body.decode(in_body), in_body
+        except UnicodeDecodeError:
+            pass
+    fallback = "cp1252" if codec == "utf_8" else codec
+    return body.decode(fallback, errors="replace"), fallback
 
 
 @dataclass
@@ -66,7 +80,7 @@ class Page:
     """One downloaded page and what every step derives from it, computed once."""
 
     url: str
-    body: bytes
+    body: bytes = field(repr=False)
     fetched_at: datetime
     source: str
     declared_encoding: str | None = None
@@ -92,7 +106,7 @@ class Page:
         if not markup.strip():
             return None
         try:
-            return lxml_html.document_fromstring(markup, base_url=self.url)
+            return lxml_html.document_fromstring(markup, parser=_PARSER, base_url=self.url)
         except (ParserError, ValueError) as exc:
             logger.debug("Unparseable HTML at %s: %s", self.url, exc)
             return None
@@ -106,7 +120,7 @@ class Page:
         for script in self.tree.xpath('//script[@type="application/ld+json"]/text()'):
             try:
                 data = json.loads(script)
-            except ValueError:
+            except (ValueError, RecursionError):
                 # CMSs often leave control characters or trailing commas; skip, don't guess.
                 continue
             _flatten_json_ld(data, objects)
@@ -127,13 +141,15 @@ class Page:
         return values
 
 
-def _flatten_json_ld(data: Any, out: list[dict[str, Any]]) -> None:
+def _flatten_json_ld(data: Any, out: list[dict[str, Any]], depth: int = 0) -> None:
+    if depth > 20:
+        return
     if isinstance(data, list):
         for entry in data:
-            _flatten_json_ld(entry, out)
+            _flatten_json_ld(entry, out, depth + 1)
     elif isinstance(data, dict):
         if "@graph" in data:
-            _flatten_json_ld(data["@graph"], out)
+            _flatten_json_ld(data["@graph"], out, depth + 1)
         if "@type" in data:
             out.append(data)
 

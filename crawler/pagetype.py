@@ -18,6 +18,9 @@ _LISTING_PATH = re.compile(
     r"search|suche|recherche|buscar|archives?|page|seite|pagina)(?:/|$)",
     re.IGNORECASE,
 )
+# Paths that end in an article id or a dated slug are articles whatever words precede them
+# (WordPress "/archives/12345", "/2023/09/04/slug").
+_ARTICLE_PATH = re.compile(r"/\d{4,}(?:\.html?)?/?$|/(?:19|20)\d{2}/\d{1,2}/\d{1,2}/[^/]+", re.IGNORECASE)
 _SEARCH_QUERY = re.compile(r"(?:^|&)(?:s|q|query|search)=", re.IGNORECASE)
 # Headline links outside the page chrome: many of them make a list of teasers.
 _TEASER_XPATH = (
@@ -36,7 +39,7 @@ def page_kind(page: Page) -> str:
         return "listing"
     if kinds & ARTICLE_TYPES:
         return "article"
-    if _LISTING_PATH.search(parts.path):
+    if _LISTING_PATH.search(parts.path) and not _ARTICLE_PATH.search(parts.path):
         return "listing"
     if kinds & LISTING_TYPES:
         return "listing"
@@ -44,5 +47,9 @@ def page_kind(page: Page) -> str:
     if any(value == "article" or value.startswith("article") for value in og_type):
         return "article"
     if page.tree is not None and len(page.tree.xpath(_TEASER_XPATH)) >= 4:
-        return "listing"
+        # An article followed by "more stories" headlines has long paragraphs; a list of
+        # teasers has one or two sentences under each headline.
+        long_paragraphs = page.tree.xpath("//p[string-length(normalize-space(.)) >= 300]")
+        if len(long_paragraphs) < 3:
+            return "listing"
     return "unknown"

@@ -75,17 +75,20 @@ def _first(*values: Any) -> str | None:
                 return found
             continue
         if isinstance(value, dict):
-            value = value.get("name") or value.get("url") or value.get("@id")
+            # never the @id: that is a node identifier, not a value
+            value = value.get("name") or value.get("url")
         if isinstance(value, str) and value.strip():
             return " ".join(value.split())
     return None
 
 
 def _visible_bylines(tree: Any) -> list[str]:
-    """Byline texts, innermost elements first so that nested wrappers do not repeat them."""
+    """Byline texts; of nested byline elements only the innermost, so that wrappers do not repeat them."""
+    matches = _BYLINE_XPATH(tree)
+    inner = set(matches)
     texts: list[str] = []
-    for element in _BYLINE_XPATH(tree):
-        if any(_BYLINE_XPATH(child) for child in element.iterchildren() if isinstance(child.tag, str)):
+    for element in matches:
+        if any(descendant in inner for descendant in element.iterdescendants()):
             continue
         text = " ".join(element.text_content().split())
         if text and text not in texts:
@@ -111,6 +114,17 @@ def _prune(tree: Any, xpaths: tuple[str, ...]) -> Any:
     return work
 
 
+def _resolve(value: Any, by_id: dict[str, dict[str, Any]]) -> Any:
+    """A JSON-LD ``{"@id": ...}`` reference replaced by the node it points to, when the page has it."""
+    if isinstance(value, list):
+        return [_resolve(entry, by_id) for entry in value]
+    if isinstance(value, dict) and "name" not in value and "url" not in value:
+        ref = value.get("@id")
+        if isinstance(ref, str) and ref in by_id:
+            return by_id[ref]
+    return value
+
+
 def _ld_names(value: Any, by_id: dict[str, dict[str, Any]]) -> list[str]:
     """Names from a JSON-LD author/creator value: strings, Person objects, @id references, lists."""
     if isinstance(value, list):
@@ -118,8 +132,7 @@ def _ld_names(value: Any, by_id: dict[str, dict[str, Any]]) -> list[str]:
     if isinstance(value, str):
         return [value]
     if isinstance(value, dict):
-        if "name" not in value and value.get("@id") in by_id:
-            value = by_id[value["@id"]]
+        value = _resolve(value, by_id)
         name = value.get("name")
         if isinstance(name, str):
             return [name]
@@ -171,25 +184,29 @@ def _title_suffix(html_title: str | None, h1: str | None) -> str | None:
 def _language(page: Page, text: str) -> tuple[str | None, str | None]:
     """ISO 639-1 code and the full locale (``en-GB``) when the page states one."""
     tree = page.tree
-    declared = None
+    declared: list[str] = []
     if tree is not None:
-        declared = _first(
+        for value in (
             tree.get("lang"),
             tree.get("{http://www.w3.org/XML/1998/namespace}lang"),
-            page.meta("content-language", "og:locale", "language", "dc.language"),
-            [obj.get("inLanguage") for obj in article_json_ld(page)],
-        )
-    if declared:
-        match = _LANG.match(declared)
-        if match and len(match.group(1)) == 2:
-            lang = match.group(1).lower()
-            locale = f"{lang}-{match.group(2).upper()}" if match.group(2) else lang
-            if len(text) >= 400:
-                detected, _ = py3langid.classify(text)
-                if detected != lang and len(detected) == 2:
-                    # templates often keep a default lang="en" on every page
-                    return detected, detected
-            return lang, locale
+            *page.meta("content-language", "og:locale", "language", "dc.language"),
+            *[obj.get("inLanguage") for obj in article_json_ld(page)],
+        ):
+            if isinstance(value, str) and value.strip():
+                declared.append(value.strip())
+    parsed = [(m.group(1).lower(), (m.group(2) or "").upper()) for m in map(_LANG.match, declared) if m]
+    parsed = [(lang, region) for lang, region in parsed if len(lang) == 2]
+    if parsed:
+        lang = parsed[0][0]
+        # a region stated anywhere for the same language (og:locale=en_GB beside lang="en")
+        region = next((r for code, r in parsed if code == lang and r), "")
+        locale = f"{lang}-{region}" if region else lang
+        if len(text) >= 400:
+            detected, _ = py3langid.classify(text)
+            if detected != lang and len(detected) == 2:
+                # templates often keep a default lang="en" on every page
+                return detected, detected
+        return lang, locale
     if len(text) >= 40:
         detected, _ = py3langid.classify(text)
         return (detected, None) if len(detected) == 2 else (None, None)
@@ -245,6 +262,8 @@ def extract_article(page: Page, options: ExtractOptions) -> dict[str, Any]:
         include_links=False,
         favor_precision=options.favor == "precision",
         favor_recall=options.favor == "recall",
+        # markup only: htmldate's text heuristics read "© 2021" footers as publish dates
+        date_extraction_params={"extensive_search": False, "original_date": True},
     )
     extracted: dict[str, Any] = document.as_dict() if document is not None else {}
     ld = article_json_ld(page)
@@ -257,7 +276,7 @@ def extract_article(page: Page, options: ExtractOptions) -> dict[str, Any]:
         sitename = None  # trafilatura's stand-in, not something the page states
     site_name = _first(
         page.meta("og:site_name", "application-name"),
-        [obj.get("publisher") for obj in ld],
+        [_resolve(obj.get("publisher"), by_id) for obj in ld],
         sitename,
         _title_suffix(html_title, h1),
     )
@@ -290,7 +309,7 @@ def extract_article(page: Page, options: ExtractOptions) -> dict[str, Any]:
     image = None
     for candidate in (
         _first(page.meta("og:image", "og:image:url", "twitter:image", "twitter:image:src")),
-        _first([obj.get("image") for obj in ld]),
+        _first([_resolve(obj.get("image"), by_id) for obj in ld]),
         extracted.get("image"),
     ):
         image = absolute_http_url(candidate, page.url)

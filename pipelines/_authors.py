@@ -12,9 +12,74 @@ _PREFIX = re.compile(
     r"autor(?:in)?|auteur|автор|от|texto|text)\s*[:\-–]?\s+",
     re.IGNORECASE,
 )
-_SPLIT = re.compile(r"\s*(?:;|,|\||&|/|\s+(?:and|und|et|y|e|и|en|og|och|i)\s+)\s*", re.IGNORECASE)
+# Hard separators always split; conjunctions and commas only when a full name follows
+# ("Lucía Fernández y Javier Ortega", but not "José Ortega y Gasset" or "Smith, John").
+_HARD_SPLIT = re.compile(r"\s*(?:;|\||&|/)\s*")
+_SOFT_SPLIT = re.compile(r"\s*,\s*|\s+(?:and|und|et|y|e|и|en|og|och|i)\s+", re.IGNORECASE)
 # Tails glued to names: "Jane Doe · 4 Sep 2023", "Jane Doe - Updated 10:05", "Jane Doe (AFP)".
-_TAIL = re.compile(r"\s*(?:[·•|–—]|\s-\s|\bupdated\b|\bpublished\b|\bposted\b|\d).*$", re.IGNORECASE)
+_TAIL = re.compile(r"\s*(?:[·•–—]|\s-\s|\bupdated\b|\bpublished\b|\bposted\b|\d).*$", re.IGNORECASE)
+_CALENDAR_WORDS = {
+    *[
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ],
+    *["jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec"],
+    *["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "today", "yesterday"],
+    *[
+        "januar",
+        "februar",
+        "märz",
+        "mai",
+        "juni",
+        "juli",
+        "oktober",
+        "dezember",
+        "montag",
+        "dienstag",
+        "mittwoch",
+        "donnerstag",
+    ],
+    *["freitag", "samstag", "sonntag", "heute", "gestern"],
+    *[
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ],
+    *["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"],
+    *[
+        "enero",
+        "febrero",
+        "marzo",
+        "abril",
+        "mayo",
+        "junio",
+        "julio",
+        "agosto",
+        "septiembre",
+        "octubre",
+        "noviembre",
+        "diciembre",
+    ],
+    *["lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"],
+}
 _PAREN = re.compile(r"\s*[(\[].*?[)\]]")
 _PLACEHOLDERS = {
     "admin",
@@ -47,10 +112,31 @@ _PLACEHOLDERS = {
     "team",
     "none",
     "null",
+    "site admin",
+    "site administrator",
+    "guest author",
+    "guest contributor",
+    "admin user",
+    "newsdesk",
+    "news desk",
+    "web desk",
+    "online desk",
+    "editor in chief",
+    "press release",
+    "sponsored",
+    "partner content",
+    "newsroom",
+    "staff reports",
+    "staff report",
+    "wire services",
+    "agencies",
 }
 _ROLE = re.compile(
-    r"^(?:senior |chief |special |political |foreign |staff |contributing |guest )*"
-    r"(?:writer|reporter|editor|correspondent|columnist|contributor|photographer)s?$",
+    r"^(?:senior |chief |special |political |foreign |staff |contributing |guest |freie[rn]? |leitende[rn]? )*"
+    r"(?:writer|reporter|editor|correspondent|columnist|contributor|photographer|"
+    r"korrespondent(?:in)?|redakteur(?:in)?|journalist(?:in)?|reporter(?:in)?|"
+    r"correspondante?|journaliste|rédacteur|rédactrice|envoyée? spéciale?|corresponsal|periodista|redactora?)"
+    r"(?:e?s|innen)?(?:\s+(?:in|at|from|for|aus|für|à|en|de|in der|im)\s+.+)?$",
     re.IGNORECASE,
 )
 
@@ -64,7 +150,7 @@ def _clean_one(raw: str) -> str | None:
     if not name or "@" in name or "://" in name or "www." in name.lower():
         return None
     lowered = name.lower()
-    if lowered in _PLACEHOLDERS or _ROLE.match(name):
+    if lowered in _PLACEHOLDERS or _ROLE.match(name) or lowered.strip(".") in _CALENDAR_WORDS:
         return None
     words = name.split()
     if len(words) > 5 or len(name) > 60 or not any(ch.isalpha() for ch in name):
@@ -83,9 +169,37 @@ def clean_authors(candidates: Iterable[str]) -> list[str]:
         if not raw:
             continue
         head = _PREFIX.sub("", unicodedata.normalize("NFKC", raw).strip())
-        for part in _SPLIT.split(head):
-            name = _clean_one(part)
-            if name and name.casefold() not in seen:
-                seen.add(name.casefold())
-                names.append(name)
+        for chunk in _HARD_SPLIT.split(head):
+            # the date or role glued to the end goes before splitting, or it would become a "name"
+            for part in _soft_split(_strip_calendar_tail(_TAIL.sub("", chunk))):
+                name = _clean_one(part)
+                if name and name.casefold() not in seen:
+                    seen.add(name.casefold())
+                    names.append(name)
     return names
+
+
+def _strip_calendar_tail(chunk: str) -> str:
+    """Remove month and weekday words left at the end once the digits of a date are cut."""
+    words = chunk.split()
+    while words and words[-1].strip(",.;:").casefold() in _CALENDAR_WORDS:
+        words.pop()
+    return " ".join(words).rstrip(" ,;:")
+
+
+def _soft_split(chunk: str) -> list[str]:
+    """Split on commas and conjunctions only where a name of two or more words follows."""
+    parts: list[str] = []
+    rest = chunk
+    while True:
+        for match in _SOFT_SPLIT.finditer(rest):
+            after = rest[match.end() :]
+            following = _SOFT_SPLIT.split(after, maxsplit=1)[0].strip()
+            is_role = bool(_ROLE.match(following)) or following.casefold() in _PLACEHOLDERS
+            if (len(following.split()) >= 2 or is_role) and len(rest[: match.start()].split()) >= 1:
+                parts.append(rest[: match.start()])
+                rest = after
+                break
+        else:
+            parts.append(rest)
+            return parts

@@ -52,7 +52,8 @@ MODIFIED_META = (
 
 _DATE_CLASS = (
     "//*[not(self::script or self::style or self::meta or self::html or self::body or self::article)]"
-    "[not(ancestor::nav or ancestor::footer or ancestor::aside)]"
+    "[not(ancestor::nav or ancestor::footer or ancestor::aside or ancestor::a or "
+    "ancestor::*[re:test(concat(@class, ' ', @id), 'related|teaser|recommend|more-stories|promo|widget|comment', 'i')])]"
     "[re:test(concat(@class, ' ', @id), "
     "'(^|[-_ ])(date|dateline|datum|fecha|data|dates?|time|posted|published|publish|publication|pubdate|"
     "byline|meta|timestamp|post-meta|entry-meta|article-meta|article-date|news-date|"
@@ -64,9 +65,16 @@ _MODIFIED_WORDS = re.compile(
     r"обновлено|изменено|aggiornato",
     re.IGNORECASE,
 )
+# /2023/09/04/slug, /2023-09-04-slug, /20230904/; not /2023/08/10-things-to-know/.
 _URL_DATE = re.compile(
-    r"/((?:19|20)\d{2})[/-](0?[1-9]|1[0-2])[/-](0?[1-9]|[12]\d|3[01])(?:/|-|\.|$)"
-    r"|/((?:19|20)\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?:/|-|$)"
+    r"/((?:19|20)\d{2})/(0?[1-9]|1[0-2])/(0?[1-9]|[12]\d|3[01])(?:/|$)"
+    r"|/((?:19|20)\d{2})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(?:/|-|\.|_|$)"
+    r"|/((?:19|20)\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?:/|$)"
+)
+# Dates inside these blocks belong to other stories.
+_OTHER_STORIES = (
+    "ancestor::*[self::nav or self::footer or self::aside or self::a or "
+    "re:test(concat(@class, ' ', @id), 'related|teaser|recommend|more-stories|promo|sidebar|widget|comment', 'i')]"
 )
 
 
@@ -113,7 +121,7 @@ def find_candidates(page: Page, fallback_date: str | None = None) -> list[Candid
             kind = "modified" if element.get("itemprop") == "dateModified" else "published"
             if value and value.strip():
                 found.append(Candidate(kind, value.strip(), "meta"))
-        for element in tree.xpath("//time[not(ancestor::nav or ancestor::footer or ancestor::aside)]"):
+        for element in tree.xpath(f"//time[not({_OTHER_STORIES})]", namespaces=_RE_NS):
             value = (element.get("datetime") or "").strip()
             if not value:
                 continue
@@ -136,9 +144,19 @@ def find_candidates(page: Page, fallback_date: str | None = None) -> list[Candid
     if match:
         year, month, day = (group for group in match.groups() if group)
         found.append(Candidate("published", f"{year}-{int(month):02d}-{int(day):02d}", "url"))
-    if fallback_date:
+    if fallback_date and not (match is None and _loose_url_date(page.url, fallback_date)):
+        # htmldate also reads dates out of URLs, more loosely than _URL_DATE does
+        # ("/2023/08/10-things-to-know/"): such a date is not taken from it either.
         found.append(Candidate("published", fallback_date, "fallback"))
     return sorted(found, key=lambda candidate: candidate.rank)
+
+
+def _loose_url_date(url: str, value: str) -> bool:
+    digits = re.findall(r"\d+", urlsplit(url).path)
+    parts = value.split("-")
+    return (
+        len(parts) == 3 and parts[0] in digits and any(d.lstrip("0") == parts[1].lstrip("0") for d in digits)
+    )
 
 
 def _context(element: object) -> str:

@@ -23,12 +23,22 @@ _YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)|(?<!\d)\d{1,2}[./-]\d{1,2}[./-]
 # Regions whose English dates are day-first; US and Canada are month-first.
 _DMY_ENGLISH_REGIONS = {"GB", "UK", "IE", "AU", "NZ", "IN", "ZA", "SG", "HK", "NG", "KE", "PK", "MY"}
 _MDY_LANGUAGES = {"en"}
-# Reading times and counters that dateparser would take for "N minutes ago".
-_NOT_A_DATE = re.compile(
-    r"\b(?:read|reading|lesezeit|lesedauer|lecture|lectura|leitura|чтени\w*|comments?|kommentare?|"
-    r"commentaires?|comentarios?|комментари\w*|views?|shares?)\b",
-    re.IGNORECASE,
+# Reading times and counters ("5 min read", "12 comments") that dateparser would take
+# for "N minutes ago": removed from a byline before it is parsed.
+_COUNTER_WORDS = (
+    r"(?:read|reading|lesezeit|lesedauer|lecture|lectura|leitura|чтени\w*|comments?|kommentare?|"
+    r"commentaires?|comentarios?|комментари\w*|views?|shares?|likes?)"
 )
+_COUNTER_SEGMENT = re.compile(r"^.*\b" + _COUNTER_WORDS + r"\b.*$", re.IGNORECASE)
+_COUNTER = re.compile(r"\d+\s*(?:[^\W\d]+\.?\s*){0,2}?" + _COUNTER_WORDS + r"\b", re.IGNORECASE)
+_SEGMENTS = re.compile(r"\s*[·•|]\s*|\s+[-–—]\s+")
+
+
+def _without_counters(value: str) -> str:
+    segments = [segment for segment in _SEGMENTS.split(value) if not _COUNTER_SEGMENT.match(segment)]
+    return _COUNTER.sub(" ", " · ".join(segments)).strip()
+
+
 _SHIFT = timedelta(days=3, minutes=7)
 
 
@@ -119,7 +129,8 @@ def parse_text(
     value: str, language: str | None, order: str | None, fetched_at: datetime
 ) -> ParsedDate | None:
     """A date in free text ("Veröffentlicht am 04.09.2023, 14:32 Uhr", "3 hours ago")."""
-    if _NOT_A_DATE.search(value):
+    value = _without_counters(value)
+    if not value:
         return None
     base = fetched_at.astimezone(timezone.utc).replace(tzinfo=None)
     first = _search(value, language, order, base)
@@ -132,8 +143,9 @@ def parse_text(
         delta = base - moment
         time_known = delta.seconds != 0 or delta.microseconds != 0
         return ParsedDate(moment.replace(tzinfo=timezone.utc), has_time=time_known, has_offset=time_known)
-    if not _YEAR.search(matched):
-        # "4 September" alone: the year would be a guess
+    if shifted is None or shifted[1] != moment or not _YEAR.search(matched):
+        # Part of the date came from the base: "4 September" (no year), "September 2023"
+        # (no day). Filling it in would invent a date.
         return None
     has_time = bool(_TIME_OF_DAY.search(matched))
     _, zone = pop_tz_offset_from_string(matched)

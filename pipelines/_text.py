@@ -23,7 +23,8 @@ def _class_has(*words: str) -> str:
 # navigation; these are the article-adjacent blocks it sometimes keeps.
 BOILERPLATE_XPATHS = [
     "//figcaption",
-    "//form",
+    # not every form: ASP.NET WebForms wraps the whole page in one
+    _short("self::form", 400),
     _short("contains(concat(' ', normalize-space(@class), ' '), ' wp-caption-text ')"),
     _short("@id='respond' or @id='comments' or " + _class_has("comment-respond", "comment-list", "comments")),
     _short(_class_has("share", "social", "related", "newsletter", "subscribe", "subscription")),

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import datetime, time, timedelta, timezone, tzinfo
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-from scrapy.exceptions import NotConfigured
 
 from pipelines._datefind import Candidate, find_candidates
 from pipelines._dateparse import ParsedDate, date_order_for, parse_date
@@ -35,7 +33,7 @@ class DatesConfig:
     def from_settings(cls, settings: BaseSettings) -> DatesConfig:
         order = settings.get("NEWS_DATES_DATE_ORDER", "").upper()
         if order not in _ORDERS:
-            raise NotConfigured(f"NEWS_DATES_DATE_ORDER={order!r}: expected one of DMY, MDY, YMD")
+            raise ValueError(f"NEWS_DATES_DATE_ORDER={order!r}: expected one of DMY, MDY, YMD")
         return cls(
             zone=_zone(settings.get("NEWS_DATES_TIMEZONE", "")),
             date_order=order,
@@ -50,7 +48,7 @@ def _zone(name: str) -> tzinfo | None:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"unknown IANA time zone {name!r}") from exc
+        raise ValueError(f"NEWS_DATES_TIMEZONE: unknown IANA time zone {name!r}") from exc
 
 
 @dataclass(frozen=True)
@@ -105,23 +103,30 @@ def resolve_dates(
     offsets: list[timezone] = []
     for candidate in candidates:
         parsed = parse_date(candidate.value, language, order, page.fetched_at, zone)
-        if parsed is None or not _plausible(parsed, page.fetched_at, config):
+        if parsed is None:
+            continue
+        if parsed.has_time and parsed.moment.time() == time(0, 0) and candidate.source != "text":
+            # 00:00:00 in markup is how CMSs fill an unknown time: keep the day only.
+            parsed = ParsedDate(parsed.moment.replace(tzinfo=None), has_time=False, has_offset=False)
+        if not _plausible(parsed, page.fetched_at, config):
             continue
         if parsed.has_time and not parsed.has_offset:
             naive.append((candidate, parsed))
             continue
-        if parsed.has_offset and candidate.source not in ("text",):
-            offset = parsed.moment.utcoffset()
-            if offset is not None:
-                offsets.append(timezone(offset))
+        offset = parsed.moment.utcoffset() if parsed.has_offset else None
+        # A UTC offset in markup usually means the CMS normalised to UTC, which says
+        # nothing about the zone in which the page prints its local times.
+        if offset and candidate.source != "text":
+            offsets.append(timezone(offset))
         by_kind[candidate.kind].append(Resolved(parsed, candidate.source, candidate.rank))
     for candidate, parsed in naive:
         # A time without an offset takes the offset the page states elsewhere; else its day only.
+        placed = ParsedDate(parsed.moment, has_time=False, has_offset=False)
         if offsets:
-            parsed = ParsedDate(parsed.moment.replace(tzinfo=offsets[0]), has_time=True, has_offset=True)
-        else:
-            parsed = ParsedDate(parsed.moment, has_time=False, has_offset=False)
-        by_kind[candidate.kind].append(Resolved(parsed, candidate.source, candidate.rank))
+            borrowed = ParsedDate(parsed.moment.replace(tzinfo=offsets[0]), has_time=True, has_offset=True)
+            if _plausible(borrowed, page.fetched_at, config):
+                placed = borrowed
+        by_kind[candidate.kind].append(Resolved(placed, candidate.source, candidate.rank))
 
     result: dict[str, Any] = {
         "published_at": None,

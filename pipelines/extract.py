@@ -5,8 +5,6 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from scrapy.exceptions import NotConfigured
-
 from crawler.drops import DropArticle
 from crawler.pagetype import page_kind
 from crawler.urls import url_id
@@ -31,14 +29,12 @@ class ExtractArticlePipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractArticlePipeline:
         settings = crawler.settings
-        try:
-            options = ExtractOptions(
-                min_words=settings.getint("NEWS_EXTRACT_MIN_WORDS"),
-                strip=tuple(settings.getlist("NEWS_EXTRACT_STRIP")),
-                favor=settings.get("NEWS_EXTRACT_FAVOR"),
-            )
-        except ValueError as exc:
-            raise NotConfigured(str(exc)) from exc
+        # A bad value raises ValueError: the crawl must not start with extraction switched off.
+        options = ExtractOptions(
+            min_words=settings.getint("NEWS_EXTRACT_MIN_WORDS"),
+            strip=tuple(settings.getlist("NEWS_EXTRACT_STRIP")),
+            favor=settings.get("NEWS_EXTRACT_FAVOR"),
+        )
         return cls(options, crawler.stats)
 
     def process_item(self, item: dict[str, Any]) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,11 +33,25 @@ def load_validator(path: str | Path = SCHEMA_PATH) -> Draft202012Validator:
     return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _scrub(value: Any) -> Any:
+    """Strings made encodable: a lone surrogate (an emoji cut in half) becomes U+FFFD."""
+    if isinstance(value, str):
+        return value if value.isascii() else _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_scrub(entry) for entry in value]
+    if isinstance(value, dict):
+        return {key: _scrub(entry) for key, entry in value.items()}
+    return value
+
+
 def to_record(item: dict[str, Any]) -> dict[str, Any]:
     """The public record: internal ``_`` fields removed, contract fields first."""
     record = {name: item[name] for name in FIELD_ORDER if name in item}
     record.update({k: v for k, v in item.items() if k not in record and not k.startswith("_")})
-    return record
+    return _scrub(record)
 
 
 class ValidateRecordPipeline:

@@ -60,8 +60,17 @@ def test_drops_are_counted_with_their_reasons(demo_crawl: Crawl) -> None:
     assert summary["records_written"] == len(EXPECTED_FILES)
     assert summary["stats"]["news/written"] == len(EXPECTED_FILES)
     log = demo_crawl.process.stderr
-    for url_part in ("/world/", "/broken/empty.html", "/broken/stub.html", "annual-report.pdf", "/loop/a"):
-        assert f"{url_part}" in log and "Dropped" in log
+    for path, reason in (
+        ("/", "not_article"),
+        ("/world/", "not_article"),
+        ("/broken/empty.html", "not_article"),
+        ("/broken/stub.html", "not_article"),
+        ("/files/annual-report.pdf", "not_html"),
+        ("/images/press-photo.png", "not_html"),
+        ("/missing-page.html", "http_error"),
+        ("/loop/a", "fetch_error"),
+    ):
+        assert f"Dropped {demo_crawl.base_url}{path}: {reason}" in log, path
 
 
 def test_no_boilerplate_in_the_wordpress_article(demo_crawl: Crawl) -> None:
@@ -111,4 +120,5 @@ def test_single_url_crawl_with_output_folder(site, tmp_path) -> None:
 
 def test_missing_urls_is_a_clear_error(tmp_path) -> None:
     process = run_scrapy("crawl", "article", "-s", f"NEWS_OUTPUT={tmp_path}")
+    assert process.returncode != 0
     assert "give article URLs" in process.stderr

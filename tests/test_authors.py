@@ -19,6 +19,11 @@ from pipelines._authors import clean_authors
         (["Kenji Sato; Emily Clarke", "Kenji Sato"], ["Kenji Sato", "Emily Clarke"]),
         (["staff", "Redaktion", "newsroom@example.org"], []),
         (["Jane Doe - Updated 10:05"], ["Jane Doe"]),
+        (["Jane Doe, September 4, 2023"], ["Jane Doe"]),
+        (["Jane Doe | Monday"], ["Jane Doe"]),
+        (["José Ortega y Gasset"], ["José Ortega y Gasset"]),
+        (["Site Admin", "Guest Author", "Korrespondentin in Berlin"], []),
+        (["A. Smith, B. Jones and C. Brown"], ["A. Smith", "B. Jones", "C. Brown"]),
     ],
 )
 def test_clean_authors(raw: list[str], expected: list[str]) -> None:

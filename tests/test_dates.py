@@ -77,10 +77,12 @@ def test_json_ld_in_graph_with_offset_beats_url_date() -> None:
 
 
 def test_future_and_implausible_dates_are_rejected() -> None:
-    html = """<html><head><meta property="article:published_time" content="2024-01-01T00:00:00Z">
-    <meta name="date" content="1970-01-01"></head><body></body></html>"""
+    html = """<html><head><meta property="article:published_time" content="2024-01-01T10:00:00Z">
+    <meta name="date" content="1970-01-01"></head><body>
+    <time datetime="2023-09-03T08:00:00Z">3 September</time></body></html>"""
     result = resolve_dates(page(html), DatesConfig(), "en", "en")
-    assert result["published_at"] is None and result["published_date"] is None
+    # the future meta date and the 1970 one lose to the plausible <time>
+    assert result["published_at"] == "2023-09-03T08:00:00Z" and result["date_source"] == "time"
 
 
 def test_time_without_offset_gives_a_day_only_unless_a_zone_is_known() -> None:

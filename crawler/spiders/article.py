@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -17,13 +18,16 @@ from crawler.urls import normalize_url
 logger = logging.getLogger(__name__)
 
 
+_URL_SEPARATOR = re.compile(r",\s*(?=https?://)", re.IGNORECASE)
+
+
 class ArticleSpiderUsageError(ValueError):
     """The spider was started without usable URLs."""
 
 
 def read_url_file(path: str | Path) -> list[str]:
     """URLs from a file, one a line; blank lines and ``#`` comments skipped."""
-    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    lines = Path(path).read_text(encoding="utf-8-sig").splitlines()
     return [line.strip() for line in lines if line.strip() and not line.strip().startswith("#")]
 
 
@@ -38,7 +42,8 @@ class ArticleSpider(NewsSpider):
 
     def __init__(self, url: str = "", urls: str = "", source: str = "", **kwargs: Any):
         super().__init__(**kwargs)
-        targets = [part.strip() for part in url.split(",") if part.strip()]
+        # split only before another URL: commas are legal inside URLs ("/Elbtower,elbtower140.html")
+        targets = [part.strip() for part in _URL_SEPARATOR.split(url) if part.strip()]
         if urls:
             try:
                 targets += read_url_file(urls)
