@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url
 
 # Query parameters that identify a campaign or a click, never the content.
 _TRACKING_PREFIXES = ("utm_", "mc_", "pk_", "mtm_", "ga_")
+# Session ids make every visit a new URL: a classic crawler trap.
+_SESSION_NAMES = {
+    "sid",
+    "sessionid",
+    "session_id",
+    "jsessionid",
+    "phpsessid",
+    "aspsessionid",
+    "cfid",
+    "cftoken",
+}
+_PATH_SESSION = re.compile(r";(?:jsessionid|phpsessid|sid)=[^/?#]*", re.IGNORECASE)
 _TRACKING_NAMES = {
     "fbclid",
     "gclid",
@@ -25,19 +38,22 @@ _TRACKING_NAMES = {
 
 
 def normalize_url(url: str) -> str:
-    """Canonical spelling: w3lib canonicalisation without tracking parameters or fragment."""
+    """Canonical spelling: w3lib canonicalisation without tracking or session parameters or fragment."""
     parts = urlsplit(url.strip())
     query = [
         (key, value)
         for key, value in parse_qsl(parts.query, keep_blank_values=True)
-        if not key.lower().startswith(_TRACKING_PREFIXES) and key.lower() not in _TRACKING_NAMES
+        if not key.lower().startswith(_TRACKING_PREFIXES)
+        and key.lower() not in _TRACKING_NAMES
+        and key.lower() not in _SESSION_NAMES
     ]
     netloc = parts.netloc.lower()
     if (parts.scheme == "http" and netloc.endswith(":80")) or (
         parts.scheme == "https" and netloc.endswith(":443")
     ):
         netloc = netloc.rsplit(":", 1)[0]
-    rebuilt = urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", urlencode(query), ""))
+    path = _PATH_SESSION.sub("", parts.path) or "/"
+    rebuilt = urlunsplit((parts.scheme.lower(), netloc, path, urlencode(query), ""))
     return canonicalize_url(rebuilt, keep_fragments=False)
 
 

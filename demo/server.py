@@ -2,19 +2,27 @@
 
 Absolute links written as ``http://demo.news.test`` in the pages are rewritten
 to the server's own address, so canonical URLs and images stay on the site.
-A few routes misbehave on purpose (wrong charset header, redirect loop, slow
-pages, generated articles) so that crawls can be tested against them.
+Dates written as ``{{ago:3h:iso}}`` (units m, h, d; formats iso, rfc822, date)
+are rendered relative to the time of the request, so that feeds, sitemaps and
+articles stay fresh or old by design. ``X.xml.gz`` is served gzipped from
+``X.xml`` when no such file exists. A few routes misbehave on purpose (wrong
+charset header, redirect loop, slow pages, an endless calendar, generated
+articles) so that crawls can be tested against them. Every request path is
+recorded in ``SiteServer.requests``.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import gzip
 import mimetypes
 import re
 import threading
 import time
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -28,6 +36,28 @@ HEADER_OVERRIDES = {
     "/broken/wrong-charset-header.html": {"Content-Type": "text/html; charset=utf-8"},
 }
 _GENERATED = re.compile(r"^/generated/(\d+)\.html$")
+_CALENDAR = re.compile(r"^/daily/calendar/(?:(\d{4}-\d{2}-\d{2})/)?$")
+_AGO = re.compile(rb"\{\{ago:(\d+)([mhd]):(iso|rfc822|date)\}\}")
+_TEXT_SUFFIXES = {".html", ".xml", ".json", ".txt", ".rss", ".atom"}
+_UNITS = {b"m": "minutes", b"h": "hours", b"d": "days"}
+
+
+def render_dates(body: bytes, now: datetime | None = None) -> bytes:
+    """Replace ``{{ago:N<unit>:<format>}}`` with that moment before ``now``."""
+    now = (now or datetime.now(timezone.utc)).replace(microsecond=0)
+
+    def moment(match: re.Match[bytes]) -> bytes:
+        when = now - timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+        kind = match.group(3)
+        if kind == b"iso":
+            return when.isoformat().encode()
+        if kind == b"rfc822":
+            return format_datetime(when).encode()
+        return when.date().isoformat().encode()
+
+    return _AGO.sub(moment, body)
+
+
 _GENERATED_TEMPLATE = "2023/09/04/harbour-bridge-reopens/index.html"
 
 
@@ -40,6 +70,8 @@ class SiteHandler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         path = unquote(urlsplit(self.path).path)
+        with self.server.lock:
+            self.server.requests.append(self.path)
         if self.server.delay:
             time.sleep(self.server.delay)
         if path.startswith("/loop/"):
@@ -50,19 +82,31 @@ class SiteHandler(BaseHTTPRequestHandler):
         if path.startswith("/trouble/"):
             self._trouble(path)
             return
+        calendar = _CALENDAR.match(path)
+        if calendar:
+            self._send(
+                HTTPStatus.OK, self._calendar(calendar.group(1)), {"Content-Type": "text/html; charset=utf-8"}
+            )
+            return
         generated = _GENERATED.match(path)
         if generated:
             self._send(HTTPStatus.OK, self._generated(int(generated.group(1))), {"Content-Type": "text/html"})
             return
         file = self._resolve(path)
+        if file is None and path.endswith(".gz"):
+            source = self._resolve(path[: -len(".gz")])
+            if source is not None:
+                body = gzip.compress(self._render(source.read_bytes()), mtime=0)
+                self._send(HTTPStatus.OK, body, {"Content-Type": "application/x-gzip"})
+                return
         if file is None:
             self._send(HTTPStatus.NOT_FOUND, b"<html><body><h1>Not found</h1></body></html>",
                        {"Content-Type": "text/html; charset=utf-8"})  # fmt: skip
             return
         body = file.read_bytes()
         content_type = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
-        if content_type == "text/html":
-            body = body.replace(PLACEHOLDER_HOST, self.server.base_url.encode("ascii"))
+        if file.suffix in _TEXT_SUFFIXES:
+            body = self._render(body)
         headers = {"Content-Type": content_type}
         headers.update(HEADER_OVERRIDES.get(path, {}))
         self._send(HTTPStatus.OK, body, headers)
@@ -91,6 +135,22 @@ class SiteHandler(BaseHTTPRequestHandler):
             )
         else:
             self._send(HTTPStatus.NOT_FOUND, b"", {"Content-Type": "text/html"})
+
+    def _render(self, body: bytes) -> bytes:
+        return render_dates(body.replace(PLACEHOLDER_HOST, self.server.base_url.encode("ascii")))
+
+    def _calendar(self, day: str | None) -> bytes:
+        """An endless events calendar: every day links to the next and the previous one."""
+        current = datetime.strptime(day, "%Y-%m-%d").date() if day else datetime.now(timezone.utc).date()
+        links = "".join(
+            f'<li><a href="/daily/calendar/{current + timedelta(days=step)}/">{current + timedelta(days=step)}</a></li>'
+            for step in (-1, 1, 7, 30)
+        )
+        return (
+            '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Events calendar | The Daily Lantern'
+            '</title><meta property="og:type" content="website"></head><body><h1>Events on '
+            f"{current}</h1><p>No events listed for this day.</p><ul>{links}</ul></body></html>"
+        ).encode()
 
     def _resolve(self, path: str) -> Path | None:
         root = self.server.root
@@ -128,6 +188,8 @@ class SiteServer(ThreadingHTTPServer):
 
     def __init__(self, root: Path = SITE, host: str = "127.0.0.1", port: int = 0, delay: float = 0.0):
         super().__init__((host, port), SiteHandler)
+        self.requests: list[str] = []
+        self.lock = threading.Lock()
         self.root = root.resolve()
         self.delay = delay
         self.base_url = f"http://{host}:{self.server_address[1]}"

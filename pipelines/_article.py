@@ -196,6 +196,12 @@ def _language(page: Page, text: str) -> tuple[str | None, str | None]:
                 declared.append(value.strip())
     parsed = [(m.group(1).lower(), (m.group(2) or "").upper()) for m in map(_LANG.match, declared) if m]
     parsed = [(lang, region) for lang, region in parsed if len(lang) == 2]
+    hint = page.hints.get("language")
+    if not parsed and isinstance(hint, str):
+        # the source's language (sources file, Google News sitemap) when the page states none
+        match = _LANG.match(hint)
+        if match:
+            parsed = [(match.group(1).lower(), (match.group(2) or "").upper())]
     if parsed:
         lang = parsed[0][0]
         # a region stated anywhere for the same language (og:locale=en_GB beside lang="en")
@@ -285,6 +291,7 @@ def extract_article(page: Page, options: ExtractOptions) -> dict[str, Any]:
         page.meta("og:title", "twitter:title", "parsely-title"),
         extracted.get("title"),
         h1,
+        page.hints.get("title"),
     )
     title = _strip_site_suffix(title, site_name, page.url) if title else None
     if not title:

@@ -8,16 +8,17 @@ from urllib.parse import urlsplit
 
 from crawler.page import Page, article_json_ld
 
-# Most reliable first; the rank orders candidates from different places.
+# Most reliable first; the rank orders candidates from different places. Feed and
+# sitemap dates come from outside the page: they count when the page itself has none.
 SOURCE_RANK = {
-    "feed": 0,
     "json-ld": 1,
     "meta": 2,
     "time": 3,
     "text": 4,
-    "sitemap": 5,
-    "url": 6,
-    "fallback": 7,
+    "url": 5,
+    "feed": 6,
+    "sitemap": 7,
+    "fallback": 8,
 }
 
 PUBLISHED_META = (

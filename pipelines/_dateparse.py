@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone, tzinfo
+from email.utils import parsedate_to_datetime
 from functools import lru_cache
 
 from dateparser.search import search_dates
@@ -15,6 +16,9 @@ _ISO = re.compile(
     r"(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?)?"
     r"\s*(Z|[+-]\d{2}(?::?\d{2})?)?\s*$",
     re.IGNORECASE,
+)
+_RFC822 = re.compile(
+    r"^\s*(?:[A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{4}\s+\d{1,2}:\d{2}(?::\d{2})?\s+(?:[+-]\d{4}|[A-Z]{1,3})\s*$"
 )
 _TIME_OF_DAY = re.compile(
     r"(?<![\d.])\d{1,2}\s*(?::|h|ч)\s*\d{2}(?![\d.])|\b\d{1,2}\s*[ap]\.?m\b", re.IGNORECASE
@@ -156,11 +160,24 @@ def parse_text(
     return ParsedDate(moment, has_time=has_time, has_offset=False)
 
 
+def parse_rfc822(value: str) -> ParsedDate | None:
+    """The other fast path: RFC 822 dates of RSS feeds and HTTP headers."""
+    if not _RFC822.match(value):
+        return None
+    try:
+        moment = parsedate_to_datetime(value.strip())
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment.tzinfo is None:  # "-0000": the offset is unknown
+        return ParsedDate(moment, has_time=True, has_offset=False)
+    return ParsedDate(moment, has_time=True, has_offset=True)
+
+
 def parse_date(
     value: str, language: str | None, order: str | None, fetched_at: datetime, zone: tzinfo | None = None
 ) -> ParsedDate | None:
     """Any date string; a naive time is placed in ``zone`` when one is known."""
-    parsed = parse_iso(value)
+    parsed = parse_iso(value) or parse_rfc822(value)
     if parsed is None:
         parsed = parse_text(value, language, order, fetched_at)
     if parsed is None:

@@ -8,6 +8,7 @@ from datetime import datetime, time, timedelta, timezone, tzinfo
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from crawler.drops import DropArticle
 from pipelines._datefind import Candidate, find_candidates
 from pipelines._dateparse import ParsedDate, date_order_for, parse_date
 
@@ -168,4 +169,16 @@ class NormalizeDatesPipeline:
                 item.get("_fallback_date"),
             )
         )
+        max_age = page.hints.get("max_age_seconds")
+        if max_age and is_older(item, page.fetched_at - timedelta(seconds=max_age)):
+            raise DropArticle("too_old", f"published {item['published_at'] or item['published_date']}")
         return item
+
+
+def is_older(record: dict[str, Any], cutoff: datetime) -> bool:
+    """Published before ``cutoff``; an unknown date is never too old."""
+    if record.get("published_at"):
+        return datetime.fromisoformat(record["published_at"].replace("Z", "+00:00")) < cutoff
+    if record.get("published_date"):
+        return record["published_date"] < cutoff.date().isoformat()
+    return False

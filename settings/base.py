@@ -13,7 +13,8 @@ from settings.environment import overrides as _environment_overrides
 BOT_NAME = "news"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
-USER_AGENT = "news-ingest/0.1 (news ingestion crawler; respects robots.txt)"
+# {contact} is replaced by NEWS_CONTACT_URL (and dropped when that is empty).
+USER_AGENT = "news-ingest/0.1 (news ingestion crawler; +{contact})"
 ROBOTSTXT_OBEY = True
 LOG_LEVEL = "INFO"
 LOG_FORMATTER = "crawler.logformatter.NewsLogFormatter"
@@ -41,6 +42,12 @@ ITEM_PIPELINES = {
     "pipelines.validate.ValidateRecordPipeline": 300,
     "pipelines.sink.JsonlSinkPipeline": 900,
 }
+DOWNLOADER_MIDDLEWARES = {
+    # before robots.txt (100): a refused host gets no robots.txt request either
+    "crawler.middlewares.address_guard.AddressGuardMiddleware": 50,
+    "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,
+    "crawler.middlewares.user_agent.ContactUserAgentMiddleware": 500,
+}
 EXTENSIONS = {
     "crawler.extensions.drops.DropStats": 10,
     "crawler.extensions.summary.RunSummary": 900,
@@ -50,6 +57,21 @@ EXTENSIONS = {
 # Identifies this run in part file names and in the run summary; empty: a new
 # sortable id (UTC time plus a random suffix) per run.
 NEWS_RUN_ID = ""
+
+# --- Sources and discovery ---------------------------------------------------
+# The sources file (TOML) read by `scrapy crawl news`.
+NEWS_SOURCES = "sources.toml"
+# Defaults for sources that do not set max_depth / max_pages.
+NEWS_DISCOVERY_MAX_DEPTH = 2
+NEWS_DISCOVERY_MAX_PAGES = 1000
+# Distinct query strings followed per URL path (faceted navigation traps).
+NEWS_DISCOVERY_MAX_QUERY_VARIANTS = 3
+
+# --- Politeness and safety ---------------------------------------------------
+# A URL where site owners can reach whoever runs the crawler; goes into the User-Agent.
+NEWS_CONTACT_URL = ""
+# Allow requests to loopback, private and link-local addresses (the demo and tests need it).
+NEWS_ALLOW_PRIVATE_NETWORKS = False
 
 # --- Extract -----------------------------------------------------------------
 # Bodies shorter than this many words are not articles (stubs, empty pages).

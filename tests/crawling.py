@@ -27,7 +27,9 @@ def scrapy_command(*args: str) -> list[str]:
 
 
 def crawl_env(**extra: str) -> dict[str, str]:
+    """The environment of a test crawl: no NEWS_* from outside; loopback allowed (the test sites)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWS_")}
+    env["NEWS_ALLOW_PRIVATE_NETWORKS"] = "true"
     env.update(extra)
     return env
 
@@ -42,6 +44,16 @@ def run_scrapy(*args: str, timeout: float = 300, **env: str) -> subprocess.Compl
         timeout=timeout,
         check=False,
     )
+
+
+SOURCES_TEMPLATE = REPO / "demo" / "sources.toml"
+
+
+def sources_file(base_url: str, target: Path, text: str | None = None) -> Path:
+    """A sources file with the server's address filled in (the demo's, or ``text``)."""
+    template = SOURCES_TEMPLATE.read_text(encoding="utf-8") if text is None else text
+    target.write_text(template.replace("{base}", base_url), encoding="utf-8")
+    return target
 
 
 def url_file(base_url: str, target: Path, lines: list[str] | None = None) -> Path:

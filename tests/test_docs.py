@@ -24,16 +24,21 @@ def test_every_news_setting_is_in_the_readme_table() -> None:
     assert documented - defined == set(), "README documents settings that do not exist"
 
 
-def test_every_stats_key_of_a_crawl_is_in_the_readme_table(demo_crawl: Crawl) -> None:
+def assert_stats_documented(stats: dict) -> None:
+    """Every news/ key of a crawl matches a row of the README's stats table; reasons are explained."""
     documented = readme_table_names("news/")
     patterns = [re.compile("^" + re.sub(r"<[a-z]+>", "[^/]+", name) + "$") for name in documented]
-    keys = [key for key in demo_crawl.summary["stats"] if key.startswith("news/")]
+    keys = [key for key in stats if key.startswith("news/")]
     assert keys
     missing = [key for key in keys if not any(p.match(key) for p in patterns)]
     assert missing == []
-    reasons = {key.split("/")[-1] for key in keys if key.startswith("news/dropped/")}
+    reasons = {key.split("/")[-1] for key in keys if key.startswith(("news/dropped/", "news/skipped/"))}
     for reason in reasons:
-        assert f"`{reason}`" in README, f"drop reason {reason} is not explained in the README"
+        assert f"`{reason}`" in README, f"reason {reason} is not explained in the README"
+
+
+def test_every_stats_key_of_a_crawl_is_in_the_readme_table(demo_crawl: Crawl) -> None:
+    assert_stats_documented(demo_crawl.summary["stats"])
 
 
 def test_environment_overrides_are_typed() -> None:

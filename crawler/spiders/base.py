@@ -14,6 +14,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler.drops import count_drop
+from crawler.middlewares.address_guard import BlockedAddress
 from crawler.page import Page
 
 logger = logging.getLogger(__name__)
@@ -25,11 +26,17 @@ class NewsSpider(scrapy.Spider):
     """Base class: ``parse_article`` yields one page item per HTML response."""
 
     def parse_article(self, response: Response) -> Iterator[dict[str, Any]]:
+        page = self.make_page(response)
+        if page is not None:
+            yield {"_page": page}
+
+    def make_page(self, response: Response) -> Page | None:
+        """The response as a page, or ``None`` (counted as ``not_html``) for anything but HTML."""
         content_type = (response.headers.get(b"Content-Type") or b"").split(b";")[0].strip().lower()
         if not isinstance(response, TextResponse) or (content_type and content_type not in _HTML_TYPES):
             count_drop(self.crawler.stats, "not_html", response.url, content_type.decode("latin-1"))
-            return
-        page = Page(
+            return None
+        return Page(
             url=response.url,
             body=response.body,
             fetched_at=datetime.now(timezone.utc).replace(microsecond=0),
@@ -38,17 +45,34 @@ class NewsSpider(scrapy.Spider):
             status=response.status,
             hints=dict(response.meta.get("news_hints") or {}),
         )
-        yield {"_page": page}
 
     def on_error(self, failure: Failure) -> None:
         """Errback: count the failed download under a reason instead of losing it silently."""
         request = getattr(failure, "request", None)
         url = request.url if request is not None else "?"
+        if failure.check(BlockedAddress):
+            return  # counted by the address guard
+        kind = request.meta.get("news_kind", "article") if request is not None else "article"
+        if failure.check(IgnoreRequest) and "robots.txt" in str(failure.value):
+            count_drop(self.crawler.stats, "robots_txt", url)
+            return
+        if kind in ("start", "feed", "sitemap"):
+            # a feed, sitemap or listing page: not a lost article, but a source problem to report
+            self.crawler.stats.inc_value(f"news/discovery/errors/{kind}")
+            logger.warning(
+                "Could not fetch %(kind)s %(url)s: %(error)s",
+                {"kind": kind, "url": url, "error": _describe(failure)},
+            )
+            return
         if failure.check(HttpError):
             status = failure.value.response.status
             self.crawler.stats.inc_value(f"news/http_status/{status}")
             count_drop(self.crawler.stats, "http_error", url, f"HTTP {status}")
-        elif failure.check(IgnoreRequest) and "robots.txt" in str(failure.value):
-            count_drop(self.crawler.stats, "robots_txt", url)
         else:
-            count_drop(self.crawler.stats, "fetch_error", url, f"{failure.type.__name__}: {failure.value}")
+            count_drop(self.crawler.stats, "fetch_error", url, _describe(failure))
+
+
+def _describe(failure: Failure) -> str:
+    if failure.check(HttpError):
+        return f"HTTP {failure.value.response.status}"
+    return f"{failure.type.__name__}: {failure.value}"

@@ -1,0 +1,349 @@
+"""``scrapy crawl news``: discover and fetch the articles of the sources in the sources file.
+
+Feeds, sitemaps (robots.txt, indexes, gzip, Google News) and link following from
+start pages. Feed and sitemap dates are checked against ``max_age`` before an
+article is downloaded; listing pages are followed but never emitted.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import scrapy
+from scrapy.http import Response
+from scrapy.linkextractors import IGNORED_EXTENSIONS
+from scrapy.utils.sitemap import sitemap_urls_from_robots
+
+from crawler.feeds import FeedError, parse_feed
+from crawler.page import Page
+from crawler.pagetype import page_kind, url_kind
+from crawler.sitemaps import SitemapError, parse_sitemap, sitemap_body
+from crawler.sources import Source, SourcesError, load_sources
+from crawler.spiders.base import NewsSpider
+from crawler.urls import normalize_url
+from pipelines._dateparse import parse_date
+
+logger = logging.getLogger(__name__)
+
+_FEED_TYPES = {"application/rss+xml", "application/atom+xml", "application/feed+json", "application/json"}
+_IGNORED_EXTENSIONS = tuple(f".{extension}" for extension in IGNORED_EXTENSIONS)
+_MAX_SITEMAP_NESTING = 3
+_ARTICLE_PRIORITY = 10
+
+
+def sources_for(settings: Any) -> dict[str, Source]:
+    return load_sources(
+        settings.get("NEWS_SOURCES"),
+        max_depth=settings.getint("NEWS_DISCOVERY_MAX_DEPTH"),
+        max_pages=settings.getint("NEWS_DISCOVERY_MAX_PAGES"),
+    )
+
+
+def _slot(source: Source) -> str:
+    return f"source:{source.name}"
+
+
+class NewsDiscoverySpider(NewsSpider):
+    """Crawl every source of ``NEWS_SOURCES``, or ``-a source=NAME[,NAME]``."""
+
+    name = "news"
+
+    def __init__(self, source: str = "", **kwargs: Any):
+        super().__init__(**kwargs)
+        self.wanted = [name.strip() for name in source.split(",") if name.strip()]
+        self.sources: dict[str, Source] = {}
+        self._seen: set[str] = set()
+        self._pages: dict[str, int] = defaultdict(int)
+        self._query_variants: dict[tuple[str, str], set[str]] = defaultdict(set)
+
+    @classmethod
+    def update_settings(cls, settings: Any) -> None:
+        super().update_settings(settings)
+        # The sources file is read and validated here, before the crawl starts.
+        sources = sources_for(settings)
+        slots = dict(settings.getdict("DOWNLOAD_SLOTS"))
+        for source in sources.values():
+            slot = {}
+            if "DOWNLOAD_DELAY" in source.settings:
+                slot["delay"] = float(source.settings["DOWNLOAD_DELAY"])
+            if "CONCURRENT_REQUESTS_PER_DOMAIN" in source.settings:
+                slot["concurrency"] = int(source.settings["CONCURRENT_REQUESTS_PER_DOMAIN"])
+            if "RANDOMIZE_DOWNLOAD_DELAY" in source.settings:
+                slot["randomize_delay"] = bool(source.settings["RANDOMIZE_DOWNLOAD_DELAY"])
+            if slot:
+                slots[_slot(source)] = slot
+        if slots:
+            settings.set("DOWNLOAD_SLOTS", slots, priority="spider")
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> NewsDiscoverySpider:
+        spider: NewsDiscoverySpider = super().from_crawler(crawler, *args, **kwargs)
+        spider.sources = spider.select(sources_for(crawler.settings))
+        spider.allowed_domains = sorted(
+            {d for source in spider.sources.values() for d in source.allowed_domains}
+        )
+        return spider
+
+    def select(self, sources: dict[str, Source]) -> dict[str, Source]:
+        unknown = [name for name in self.wanted if name not in sources]
+        if unknown:
+            raise SourcesError(
+                f"unknown source {unknown[0]!r}; the sources file has: {', '.join(sorted(sources))}"
+            )
+        return {name: sources[name] for name in (self.wanted or sources)}
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        for source in self.sources.values():
+            for url in source.feeds:
+                yield self._request(source, url, self.parse_feed, "feed")
+            for url in source.sitemaps:
+                yield self._request(source, url, self.parse_sitemap, "sitemap")
+            for url in source.start_urls:
+                yield self._request(source, url, self.parse_page, "start", depth=0, emit=False)
+
+    # --- requests -------------------------------------------------------------
+
+    def _request(
+        self,
+        source: Source,
+        url: str,
+        callback: Callable[..., Any],
+        kind: str,
+        *,
+        depth: int = 0,
+        hints: dict[str, Any] | None = None,
+        emit: bool = True,
+        priority: int = 0,
+    ) -> scrapy.Request:
+        meta: dict[str, Any] = {
+            "news_source": source.name,
+            "news_kind": kind,
+            "news_depth": depth,
+            "news_emit": emit,
+            "news_hints": {**source.hints(), **(hints or {})},
+        }
+        if _slot(source) in self.crawler.settings.getdict("DOWNLOAD_SLOTS"):
+            meta["download_slot"] = _slot(source)
+        if "DOWNLOAD_TIMEOUT" in source.settings:
+            meta["download_timeout"] = source.settings["DOWNLOAD_TIMEOUT"]
+        if "DOWNLOAD_MAXSIZE" in source.settings:
+            meta["download_maxsize"] = source.settings["DOWNLOAD_MAXSIZE"]
+        headers = {"User-Agent": source.settings["USER_AGENT"]} if "USER_AGENT" in source.settings else None
+        return scrapy.Request(
+            url, callback=callback, errback=self.on_error, meta=meta, headers=headers, priority=priority
+        )
+
+    def _page_request(
+        self,
+        source: Source,
+        url: str,
+        callback: Callable[..., Any],
+        *,
+        depth: int,
+        hints: dict[str, Any] | None = None,
+        emit: bool = True,
+        priority: int = 0,
+    ) -> scrapy.Request | None:
+        """A request for an article or listing page, or ``None`` (counted) when it must not be made."""
+        stats = self.crawler.stats
+        key = normalize_url(url)
+        if key in self._seen:
+            return None
+        self._seen.add(key)
+        if not source.allows_domain(key):
+            stats.inc_value("news/skipped/offsite")
+            return None
+        if source.is_denied(key):
+            stats.inc_value("news/skipped/denied")
+            return None
+        if self._is_trap(source, key):
+            stats.inc_value("news/skipped/trap")
+            return None
+        if self._pages[source.name] >= source.max_pages:
+            stats.inc_value("news/skipped/max_pages")
+            return None
+        self._pages[source.name] += 1
+        kind = "article" if callback == self.parse_article else "page"
+        return self._request(
+            source, key, callback, kind, depth=depth, hints=hints, emit=emit, priority=priority
+        )
+
+    def _is_trap(self, source: Source, url: str) -> bool:
+        parts = urlsplit(url)
+        if len(url) > 2000:
+            return True
+        segments = [segment for segment in parts.path.split("/") if segment]
+        if len(segments) > 12 or any(segments.count(segment) > 2 for segment in segments):
+            return True  # /a/b/a/b/a/b: relative links that nest for ever
+        if parts.query:
+            variants = self._query_variants[(source.name, parts.path)]
+            variants.add(parts.query)
+            limit = self.crawler.settings.getint("NEWS_DISCOVERY_MAX_QUERY_VARIANTS")
+            if len(variants) > limit:
+                return True  # faceted navigation: sort=, filter=, view= combinations
+        return False
+
+    def _too_old(self, source: Source, value: str | None) -> bool:
+        if source.max_age is None or not value:
+            return False
+        now = datetime.now(timezone.utc)
+        parsed = parse_date(value, source.language, source.date_order, now)
+        if parsed is None:
+            return False
+        cutoff = now - source.max_age
+        if parsed.has_offset:
+            return parsed.moment < cutoff
+        return parsed.local_date < cutoff.date()
+
+    # --- callbacks ------------------------------------------------------------
+
+    def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
+        source = self.sources[response.meta["news_source"]]
+        stats = self.crawler.stats
+        try:
+            feed = parse_feed(response.body)
+        except FeedError as exc:
+            stats.inc_value("news/discovery/errors/feed")
+            logger.warning("Broken feed %(url)s: %(error)s", {"url": response.url, "error": exc})
+            return
+        if feed.problem:
+            stats.inc_value("news/discovery/errors/feed")
+            logger.warning(
+                "Damaged feed %(url)s: %(problem)s", {"url": response.url, "problem": feed.problem}
+            )
+        for entry in feed.entries:
+            stats.inc_value("news/discovery/feed_entries")
+            if self._too_old(source, entry.published):
+                stats.inc_value("news/skipped/too_old")
+                continue
+            hints: dict[str, Any] = {}
+            if entry.published:
+                hints["published"] = {"value": entry.published, "source": "feed"}
+            if entry.title:
+                hints["title"] = entry.title
+            request = self._page_request(
+                source,
+                urljoin(response.url, entry.url),
+                self.parse_article,
+                depth=1,
+                hints=hints,
+                priority=_ARTICLE_PRIORITY,
+            )
+            if request is not None:
+                yield request
+
+    def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+        source = self.sources[response.meta["news_source"]]
+        stats = self.crawler.stats
+        nesting = response.meta.get("news_sitemap_nesting", 0)
+        if urlsplit(response.url).path.endswith("/robots.txt"):
+            for url in sitemap_urls_from_robots(response.body, base_url=response.url):
+                yield self._sitemap_request(source, url, nesting)
+            return
+        max_size = response.meta.get("download_maxsize") or self.crawler.settings.getint("DOWNLOAD_MAXSIZE")
+        try:
+            kind, entries, problem = parse_sitemap(sitemap_body(response.body, max_size))
+        except SitemapError as exc:
+            stats.inc_value("news/discovery/errors/sitemap")
+            logger.warning("Broken sitemap %(url)s: %(error)s", {"url": response.url, "error": exc})
+            return
+        if problem:
+            stats.inc_value("news/discovery/errors/sitemap")
+            logger.warning("Damaged sitemap %(url)s: %(problem)s", {"url": response.url, "problem": problem})
+        for entry in entries:
+            url = urljoin(response.url, entry["loc"])
+            if kind == "sitemapindex":
+                if self._too_old(source, entry.get("lastmod")):
+                    # not changed since before max_age: everything in it is older
+                    stats.inc_value("news/skipped/too_old_sitemap")
+                    continue
+                if nesting < _MAX_SITEMAP_NESTING:
+                    yield self._sitemap_request(source, url, nesting + 1)
+                continue
+            stats.inc_value("news/discovery/sitemap_entries")
+            published = entry.get("news_publication_date")
+            if self._too_old(source, published or entry.get("lastmod")):
+                stats.inc_value("news/skipped/too_old")
+                continue
+            if source.is_allowed_article(url) is False or url_kind(url) == "listing":
+                continue  # sitemaps list sections and tags too
+            hints: dict[str, Any] = {}
+            if published:
+                hints["published"] = {"value": published, "source": "sitemap"}
+            if entry.get("news_title"):
+                hints["title"] = entry["news_title"]
+            if entry.get("news_language") and not source.language:
+                hints["language"] = entry["news_language"]
+            request = self._page_request(
+                source, url, self.parse_article, depth=1, hints=hints, priority=_ARTICLE_PRIORITY
+            )
+            if request is not None:
+                yield request
+
+    def _sitemap_request(self, source: Source, url: str, nesting: int) -> scrapy.Request:
+        request = self._request(source, url, self.parse_sitemap, "sitemap")
+        request.meta["news_sitemap_nesting"] = nesting
+        return request
+
+    def parse_page(self, response: Response) -> Iterator[Any]:
+        """A start page or a followed link: emitted when it is an article, followed when a listing."""
+        source = self.sources[response.meta["news_source"]]
+        depth = response.meta.get("news_depth", 0)
+        page = self.make_page(response)
+        if page is None:
+            return
+        if depth == 0:
+            yield from self._autodiscovered_feeds(source, page)
+        kind = page_kind(page) if page.tree is not None else "unknown"
+        if response.meta.get("news_emit", True) and depth > 0 and kind != "listing":
+            yield {"_page": page}
+            if kind == "article":
+                return  # related-article links would take the crawl sideways
+        if depth < source.max_depth:
+            yield from self._follow_links(source, page, depth)
+
+    def _autodiscovered_feeds(self, source: Source, page: Page) -> Iterator[scrapy.Request]:
+        if page.tree is None:
+            return
+        for link in page.tree.xpath(
+            "//link[@href][contains(concat(' ', normalize-space(@rel), ' '), ' alternate ')]"
+        ):
+            if (link.get("type") or "").lower().split(";")[0].strip() in _FEED_TYPES:
+                url = urljoin(page.url, link.get("href"))
+                if source.allows_domain(url) and normalize_url(url) not in self._seen:
+                    self._seen.add(normalize_url(url))
+                    self.crawler.stats.inc_value("news/discovery/feeds_autodiscovered")
+                    yield self._request(source, url, self.parse_feed, "feed")
+
+    def _follow_links(self, source: Source, page: Page, depth: int) -> Iterator[scrapy.Request]:
+        """Links of a listing page, from the tree parsed once for the page."""
+        if page.tree is None:
+            return
+        next_depth = depth + 1
+        for anchor in page.tree.xpath("//a[@href]"):
+            if "nofollow" in (anchor.get("rel") or "").lower():
+                continue
+            url = urljoin(page.url, anchor.get("href").strip())
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or parts.path.lower().endswith(_IGNORED_EXTENSIONS):
+                continue
+            decided = source.is_allowed_article(url)
+            kind = ("article" if decided else "listing") if decided is not None else url_kind(url)
+            if next_depth >= source.max_depth and kind == "listing":
+                continue  # at the last level a listing page leads nowhere
+            self.crawler.stats.inc_value("news/discovery/links")
+            request = self._page_request(
+                source,
+                url,
+                self.parse_page,
+                depth=next_depth,
+                emit=decided is not False,
+                priority=_ARTICLE_PRIORITY if kind == "article" else 0,
+            )
+            if request is not None:
+                yield request
