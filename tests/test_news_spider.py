@@ -183,3 +183,37 @@ def test_bad_sources_file_fails_before_any_request(
     assert process.returncode != 0
     assert message in process.stderr
     assert len(site.requests) == before
+
+
+HINTED_SOURCE = """
+[sources.rundschau]
+start_urls = ["{base}/"]
+allow = ['/de/\\d{4}/']
+deny = ['/daily/']
+max_depth = 1
+timezone = "Europe/Berlin"
+strip = [".artikel-text ul"]
+settings = { DOWNLOAD_DELAY = 0.2, CONCURRENT_REQUESTS_PER_DOMAIN = 1, USER_AGENT = "rundschau-reader/1.0" }
+"""
+
+
+def test_source_hints_reach_extract_and_dates(tmp_path: Path) -> None:
+    with running_site() as site:
+        sources = sources_file(site.base_url, tmp_path / "sources.toml", HINTED_SOURCE)
+        output = tmp_path / "out"
+        process = run_scrapy(
+            "crawl", "news", "-s", f"NEWS_SOURCES={sources}", "-s", f"NEWS_OUTPUT={output}",
+            "-s", "NEWS_CONTACT_URL=https://ops.example/crawler",
+        )  # fmt: skip
+        agents = set(site.user_agents)
+    assert process.returncode == 0, process.stderr[-3000:]
+    (record,) = read_parts(output)
+    assert record["url"].endswith("/de/2023/09/04/stadtrat-radwege.html")
+    assert record["source"] == "rundschau"
+    # "Veröffentlicht am 04.09.2023, 14:32 Uhr" in Europe/Berlin (CEST, UTC+2)
+    assert record["published_at"] == "2023-09-04T12:32:00Z"
+    assert "Rheinallee zwischen Hauptbahnhof" not in record["text"]  # stripped by the source's selector
+    assert "Stadtrat" in record["text"]
+    # the source's own User-Agent for its pages; the product's, with the contact URL, for robots.txt
+    assert "rundschau-reader/1.0" in agents
+    assert "news-ingest/0.1 (news ingestion crawler; +https://ops.example/crawler)" in agents
