@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 from scrapy.exceptions import DropItem
 
+from crawler.stats import count
+
 if TYPE_CHECKING:
     from scrapy.statscollectors import StatsCollector
 
@@ -24,7 +26,9 @@ class DropArticle(DropItem):
         super().__init__(f"{reason}: {detail}" if detail else reason, log_level=log_level)
 
 
-def count_drop(stats: StatsCollector, reason: str, url: str, detail: str = "") -> None:
+def count_drop(
+    stats: StatsCollector, reason: str, url: str, detail: str = "", source: str | None = None
+) -> None:
     """Count and log a page dropped before it became an item (download, content type)."""
-    stats.inc_value(STAT_PREFIX + reason)
+    count(stats, f"dropped/{reason}", source)
     logger.info("Dropped %(url)s: %(reason)s %(detail)s", {"url": url, "reason": reason, "detail": detail})

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from crawler.drops import DropArticle
 from crawler.pagetype import page_kind
+from crawler.stats import count
 from crawler.urls import url_id
 from pipelines._article import ExtractOptions, NotAnArticle, extract_article
 
@@ -57,5 +58,5 @@ class ExtractArticlePipeline:
         record["fetched_at"] = page.fetched_at.strftime("%Y-%m-%dT%H:%M:%SZ")
         record["version"] = 1
         record["_page"] = page
-        self.stats.inc_value("news/extracted")
+        count(self.stats, "extracted", page.source)
         return record

@@ -2,7 +2,10 @@
 
 A part is written under a hidden temporary name (``.<name>.inprogress``) in its
 final folder, flushed after every record, and on completion fsynced and renamed
-to its final name, so a reader never sees half a file. The writer holds an
+to its final name, so a reader never sees half a file. Between the fsync and the
+rename, ``on_durable`` receives what each record asked to be remembered (the
+sink records the articles as emitted there), so a crash either leaves a part to
+recover or a part whose articles are already recorded. The writer holds an
 exclusive ``flock`` on each open part: a part whose lock can be taken belongs
 to a dead process, and :func:`recover_parts` completes it from its whole lines.
 The S3 sink spools parts through the same code.
@@ -18,7 +21,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +52,7 @@ class OpenPart:
     stream: BinaryIO
     items: int = 0
     size: int = 0
+    notes: list[Any] = field(default_factory=list)
 
     @property
     def temp(self) -> Path:
@@ -65,6 +69,7 @@ class PartWriter:
     max_bytes: int = 128 * 1024 * 1024
     compress: str = ""
     on_complete: Callable[[Path], None] | None = None
+    on_durable: Callable[[Path, list[Any]], None] | None = None
     _open: dict[str, OpenPart] = field(default_factory=dict)
     _counters: dict[str, int] = field(default_factory=dict)
 
@@ -74,7 +79,7 @@ class PartWriter:
         if self.max_items < 1 or self.max_bytes < 1:
             raise ValueError("part limits must be positive")
 
-    def write(self, partition: str, line: bytes) -> None:
+    def write(self, partition: str, line: bytes, note: Any = None) -> None:
         part = self._open.get(partition)
         if part is not None and part.items and part.size + len(line) > self.max_bytes:
             # a part stays within max_bytes unless one record alone is larger
@@ -86,6 +91,8 @@ class PartWriter:
         part.stream.flush()
         part.items += 1
         part.size += len(line)
+        if note is not None:
+            part.notes.append(note)
         if part.items >= self.max_items:
             self._complete(partition)
 
@@ -121,6 +128,8 @@ class PartWriter:
             part.stream.close()
         part.raw.flush()
         os.fsync(part.raw.fileno())
+        if self.on_durable is not None and part.notes:
+            self.on_durable(part.final, part.notes)
         os.rename(part.temp, part.final)
         fsync_dir(part.final.parent)
         part.raw.close()  # releases the lock only once the part is in place

@@ -23,7 +23,7 @@ SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema" / "record.schema
 FIELD_ORDER = (
     "schema_version", "id", "url", "canonical_url", "source", "site_name", "title", "description",
     "authors", "published_at", "published_date", "modified_at", "date_source", "language", "section",
-    "tags", "image", "text", "word_count", "content_hash", "fetched_at", "version",
+    "tags", "image", "text", "word_count", "content_hash", "fetched_at", "version", "duplicate_of",
 )  # fmt: skip
 
 

@@ -12,6 +12,7 @@ from settings.environment import overrides as _environment_overrides
 # --- Scrapy ------------------------------------------------------------------
 BOT_NAME = "news"
 SPIDER_MODULES = ["crawler.spiders"]
+COMMANDS_MODULE = "crawler.commands"
 NEWSPIDER_MODULE = "crawler.spiders"
 # {contact} is replaced by NEWS_CONTACT_URL (and dropped when that is empty).
 USER_AGENT = "news-ingest/0.1 (news ingestion crawler; +{contact})"
@@ -40,11 +41,14 @@ ITEM_PIPELINES = {
     "pipelines.extract.ExtractArticlePipeline": 100,
     "pipelines.dates.NormalizeDatesPipeline": 200,
     "pipelines.validate.ValidateRecordPipeline": 300,
+    "pipelines.dedupe.DedupeArticlePipeline": 800,
     "pipelines.sink.JsonlSinkPipeline": 900,
 }
 DOWNLOADER_MIDDLEWARES = {
     # before robots.txt (100): a refused host gets no robots.txt request either
     "crawler.middlewares.address_guard.AddressGuardMiddleware": 50,
+    # after the guard, before robots.txt: a known article costs neither a robots.txt nor a page request
+    "crawler.middlewares.seen.SeenUrlMiddleware": 60,
     "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,
     "crawler.middlewares.user_agent.ContactUserAgentMiddleware": 500,
 }
@@ -72,6 +76,19 @@ NEWS_DISCOVERY_MAX_QUERY_VARIANTS = 3
 NEWS_CONTACT_URL = ""
 # Allow requests to loopback, private and link-local addresses (the demo and tests need it).
 NEWS_ALLOW_PRIVATE_NETWORKS = False
+
+# --- State (incremental runs) ------------------------------------------------
+# Remember emitted articles: skip them before download, drop unchanged copies,
+# version changed ones. `scrapy crawl article` turns it off for one-off crawls.
+NEWS_STATE_ENABLED = True
+# The state store: a SQLite file (WAL).
+NEWS_STATE = "./state/news.sqlite"
+# Seconds after publication during which an emitted story is fetched again for updates...
+NEWS_REFRESH_WINDOW = 24 * 3600
+# ...at most once per this many seconds.
+NEWS_REFRESH_INTERVAL = 3600
+# Keep copies of an article's text under another URL, marked duplicate_of, instead of dropping them.
+NEWS_DEDUPE_KEEP_DUPLICATES = False
 
 # --- Extract -----------------------------------------------------------------
 # Bodies shorter than this many words are not articles (stubs, empty pages).
@@ -106,8 +123,12 @@ NEWS_SINK_MAX_BYTES = 128 * 1024 * 1024
 # "" for plain .jsonl, "gzip" for .jsonl.gz.
 NEWS_SINK_COMPRESS = ""
 
-# --- Summary -----------------------------------------------------------------
+# --- Summary and exit code ---------------------------------------------------
 # Log a summary when the spider closes and write <output>/_runs/<run_id>.json.
 NEWS_SUMMARY_ENABLED = True
+# A run whose failed fetches (errors / attempts) exceed this share fails (exit code 1).
+NEWS_MAX_ERROR_RATE = 0.5
+# The lock that keeps two `scrapy crawlall` runs from overlapping; empty: NEWS_STATE + ".lock".
+NEWS_LOCK_FILE = ""
 
 globals().update(_environment_overrides(globals()))

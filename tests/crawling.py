@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,8 @@ def crawl_env(**extra: str) -> dict[str, str]:
     """The environment of a test crawl: no NEWS_* from outside; loopback allowed (the test sites)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWS_")}
     env["NEWS_ALLOW_PRIVATE_NETWORKS"] = "true"
+    # a state store of its own unless the test shares one between runs on purpose
+    env["NEWS_STATE"] = str(Path(tempfile.mkdtemp(prefix="news-state-")) / "news.sqlite")
     env.update(extra)
     return env
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 
-from crawler.drops import STAT_PREFIX
+from crawler.stats import count
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -25,8 +25,15 @@ class DropStats:
         return extension
 
     def item_dropped(self, item: Any, response: Any, exception: BaseException, spider: Any) -> None:
-        self.stats.inc_value(STAT_PREFIX + getattr(exception, "reason", "other"))
+        count(self.stats, "dropped/" + getattr(exception, "reason", "other"), source_of(item))
 
     def item_error(self, item: Any, response: Any, spider: Any, failure: Any) -> None:
         # A pipeline bug must not lose the page silently: it is counted like a drop.
-        self.stats.inc_value(STAT_PREFIX + "pipeline_error")
+        count(self.stats, "dropped/pipeline_error", source_of(item))
+
+
+def source_of(item: Any) -> str | None:
+    if not isinstance(item, dict):
+        return None
+    page = item.get("_page")
+    return item.get("source") or (page.source if page is not None else None)

@@ -1,4 +1,10 @@
-"""A short run summary in the log and in ``<output>/_runs/<run_id>.json``."""
+"""The run summary: in the log, in ``<output>/_runs/<run_id>.json``, and as the exit code.
+
+Per source: pages fetched, records written, drops and skips by reason, errors.
+A run fails (exit code 1 from ``scrapy crawlall``) when a spider callback or a
+pipeline raised, when a source fetched nothing, when the share of failed
+fetches is above ``NEWS_MAX_ERROR_RATE``, or when the crawl did not finish.
+"""
 
 from __future__ import annotations
 
@@ -12,14 +18,22 @@ from typing import TYPE_CHECKING, Any
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
-from crawler.drops import STAT_PREFIX
 from crawler.runid import run_id_for
+from crawler.stats import SOURCES_PREFIX, count
 
 if TYPE_CHECKING:
-    from scrapy import Spider
+    from scrapy import Request, Spider
     from scrapy.crawler import Crawler
+    from scrapy.http import Response
 
 logger = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_LOCKED = 75  # EX_TEMPFAIL: another run holds the lock; try again later
+
+_ERROR_REASONS = ("fetch_error", "http_error")
 
 
 def _jsonable(value: Any) -> Any:
@@ -28,11 +42,55 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def build_summary(stats: dict[str, Any], run_id: str, spider: str, reason: str) -> dict[str, Any]:
-    drops = {
-        key[len(STAT_PREFIX) :]: value for key, value in sorted(stats.items()) if key.startswith(STAT_PREFIX)
+def _group(stats: dict[str, Any], prefix: str) -> dict[str, Any]:
+    """``news/<prefix>/<name>`` keys as ``{name: value}``."""
+    return {key[len(prefix) :]: value for key, value in sorted(stats.items()) if key.startswith(prefix)}
+
+
+def _tally(stats: dict[str, Any], prefix: str) -> dict[str, Any]:
+    dropped = _group(stats, prefix + "dropped/")
+    skipped = _group(stats, prefix + "skipped/")
+    discovery_errors = _group(stats, prefix + "discovery/errors/")
+    errors = sum(dropped.get(reason, 0) for reason in _ERROR_REASONS) + sum(discovery_errors.values())
+    return {
+        "pages_fetched": stats.get(prefix + "pages_fetched", 0),
+        "records_extracted": stats.get(prefix + "extracted", 0),
+        "records_written": stats.get(prefix + "written", 0),
+        "dropped": dropped,
+        "skipped": skipped,
+        "discovery_errors": discovery_errors,
+        "errors": errors,
     }
+
+
+def judge(summary: dict[str, Any], sources: list[str], max_error_rate: float) -> list[str]:
+    """What made the run fail; empty when it did not."""
+    problems: list[str] = []
+    stats = summary["stats"]
+    if summary["finish_reason"] != "finished":
+        problems.append(f"the crawl did not finish ({summary['finish_reason']})")
+    exceptions = sum(value for key, value in stats.items() if key.startswith("spider_exceptions/"))
+    if exceptions:
+        problems.append(f"{exceptions} spider error(s)")
+    if summary["dropped"].get("pipeline_error"):
+        problems.append(f"{summary['dropped']['pipeline_error']} pipeline error(s)")
+    for name in sources:
+        if summary["sources"].get(name, {}).get("pages_fetched", 0) == 0:
+            problems.append(f"source {name!r} fetched nothing")
+    attempts = summary["pages_fetched"] + summary["dropped"].get("fetch_error", 0)
+    if attempts and summary["errors"] / attempts > max_error_rate:
+        problems.append(
+            f"error rate {summary['errors'] / attempts:.0%} is above NEWS_MAX_ERROR_RATE ({max_error_rate:.0%})"
+        )
+    return problems
+
+
+def build_summary(stats: dict[str, Any], run_id: str, spider: str, reason: str) -> dict[str, Any]:
     start, finish = stats.get("start_time"), stats.get("finish_time") or datetime.now(timezone.utc)
+    totals = _tally(stats, "news/")
+    names = sorted(
+        {key[len(SOURCES_PREFIX) :].split("/", 1)[0] for key in stats if key.startswith(SOURCES_PREFIX)}
+    )
     return {
         "run_id": run_id,
         "spider": spider,
@@ -40,12 +98,8 @@ def build_summary(stats: dict[str, Any], run_id: str, spider: str, reason: str) 
         "started_at": _jsonable(start),
         "finished_at": _jsonable(finish),
         "duration_seconds": round((finish - start).total_seconds(), 3) if start else None,
-        # responses that reached a callback or errback: no redirects, no robots.txt
-        "pages_fetched": stats.get("response_received_count", 0) - stats.get("robotstxt/response_count", 0),
-        "records_extracted": stats.get("news/extracted", 0),
-        "records_written": stats.get("news/written", 0),
-        "dropped": drops,
-        "errors": stats.get("log_count/ERROR", 0),
+        **totals,
+        "sources": {name: _tally(stats, f"{SOURCES_PREFIX}{name}/") for name in names},
         "output": stats.get("news/output"),
         "stats": {key: _jsonable(value) for key, value in sorted(stats.items())},
     }
@@ -60,25 +114,24 @@ class RunSummary:
         if not crawler.settings.getbool("NEWS_SUMMARY_ENABLED"):
             raise NotConfigured
         extension = cls(crawler)
+        crawler.signals.connect(extension.response_received, signal=signals.response_received)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         return extension
+
+    def response_received(self, response: Response, request: Request, spider: Spider) -> None:
+        source = request.meta.get("news_source")
+        if source and self.crawler.stats is not None:  # robots.txt requests carry no source
+            count(self.crawler.stats, "pages_fetched", source)
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
         summary = build_summary(stats, run_id_for(self.crawler.settings), spider.name, reason)
-        drops = ", ".join(f"{name}={count}" for name, count in summary["dropped"].items()) or "none"
-        logger.info(
-            "Run %(run_id)s finished (%(reason)s): %(pages)d pages fetched, %(written)d records written, "
-            "dropped: %(drops)s; output: %(output)s",
-            {
-                "run_id": summary["run_id"],
-                "reason": reason,
-                "pages": summary["pages_fetched"],
-                "written": summary["records_written"],
-                "drops": drops,
-                "output": summary["output"] or "(sink off)",
-            },
-        )
+        expected = list(getattr(spider, "sources", {}) or [])
+        summary["problems"] = judge(summary, expected, self.crawler.settings.getfloat("NEWS_MAX_ERROR_RATE"))
+        summary["status"] = "failed" if summary["problems"] else "ok"
+        summary["exit_code"] = EXIT_FAILED if summary["problems"] else EXIT_OK
+        self.crawler.news_summary = summary  # read by `scrapy crawlall` for its exit code
+        self._log(summary)
         output = summary["output"]
         if output:
             runs = Path(output) / "_runs"
@@ -87,3 +140,37 @@ class RunSummary:
             temp = runs / f".{summary['run_id']}.json.tmp"
             temp.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
             os.replace(temp, target)
+
+    def _log(self, summary: dict[str, Any]) -> None:
+        def reasons(group: dict[str, int]) -> str:
+            return ", ".join(f"{name}={value}" for name, value in group.items()) or "none"
+
+        logger.info(
+            "Run %(run_id)s %(status)s (%(reason)s): %(pages)d pages fetched, %(written)d records written, "
+            "dropped: %(drops)s; skipped: %(skips)s; output: %(output)s",
+            {
+                "run_id": summary["run_id"],
+                "status": summary["status"],
+                "reason": summary["finish_reason"],
+                "pages": summary["pages_fetched"],
+                "written": summary["records_written"],
+                "drops": reasons(summary["dropped"]),
+                "skips": reasons(summary["skipped"]),
+                "output": summary["output"] or "(sink off)",
+            },
+        )
+        for name, tally in summary["sources"].items():
+            logger.info(
+                "  %(source)s: %(pages)d pages, %(written)d written, dropped: %(drops)s; skipped: %(skips)s",
+                {
+                    "source": name,
+                    "pages": tally["pages_fetched"],
+                    "written": tally["records_written"],
+                    "drops": reasons(tally["dropped"]),
+                    "skips": reasons(tally["skipped"]),
+                },
+            )
+        for problem in summary["problems"]:
+            logger.error(
+                "Run %(run_id)s failed: %(problem)s", {"run_id": summary["run_id"], "problem": problem}
+            )

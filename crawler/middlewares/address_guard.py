@@ -60,7 +60,9 @@ class AddressGuardMiddleware:
             return
         public, detail = await self._check(host)
         if not public:
-            count_drop(self.stats, "blocked_address", request.url, detail)
+            count_drop(
+                self.stats, "blocked_address", request.url, detail, source=request.meta.get("news_source")
+            )
             raise BlockedAddress(f"{host} resolves to a non-public address ({detail})")
 
     async def _check(self, host: str) -> tuple[bool, str]:

@@ -6,7 +6,7 @@ import logging
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import scrapy
@@ -39,6 +39,9 @@ class ArticleSpider(NewsSpider):
     """
 
     name = "article"
+    # A one-off crawl returns what it was asked for, however often: no state unless asked
+    # (-s NEWS_STATE_ENABLED=true, which has the higher priority).
+    custom_settings: ClassVar[dict[str, Any]] = {"NEWS_STATE_ENABLED": False}
 
     def __init__(self, url: str = "", urls: str = "", source: str = "", **kwargs: Any):
         super().__init__(**kwargs)

@@ -15,7 +15,9 @@ from twisted.python.failure import Failure
 
 from crawler.drops import count_drop
 from crawler.middlewares.address_guard import BlockedAddress
+from crawler.middlewares.seen import SeenBefore
 from crawler.page import Page
+from crawler.stats import count
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +36,13 @@ class NewsSpider(scrapy.Spider):
         """The response as a page, or ``None`` (counted as ``not_html``) for anything but HTML."""
         content_type = (response.headers.get(b"Content-Type") or b"").split(b";")[0].strip().lower()
         if not isinstance(response, TextResponse) or (content_type and content_type not in _HTML_TYPES):
-            count_drop(self.crawler.stats, "not_html", response.url, content_type.decode("latin-1"))
+            count_drop(
+                self.crawler.stats,
+                "not_html",
+                response.url,
+                content_type.decode("latin-1"),
+                source=response.meta.get("news_source"),
+            )
             return None
         return Page(
             url=response.url,
@@ -53,12 +61,16 @@ class NewsSpider(scrapy.Spider):
         if failure.check(BlockedAddress):
             return  # counted by the address guard
         kind = request.meta.get("news_kind", "article") if request is not None else "article"
+        source = request.meta.get("news_source") if request is not None else None
+        stats = self.crawler.stats
+        if failure.check(SeenBefore):
+            return  # counted by the seen-URL filter
         if failure.check(IgnoreRequest) and "robots.txt" in str(failure.value):
-            count_drop(self.crawler.stats, "robots_txt", url)
+            count_drop(stats, "robots_txt", url, source=source)
             return
         if kind in ("start", "feed", "sitemap"):
             # a feed, sitemap or listing page: not a lost article, but a source problem to report
-            self.crawler.stats.inc_value(f"news/discovery/errors/{kind}")
+            count(stats, f"discovery/errors/{kind}", source)
             logger.warning(
                 "Could not fetch %(kind)s %(url)s: %(error)s",
                 {"kind": kind, "url": url, "error": _describe(failure)},
@@ -66,10 +78,10 @@ class NewsSpider(scrapy.Spider):
             return
         if failure.check(HttpError):
             status = failure.value.response.status
-            self.crawler.stats.inc_value(f"news/http_status/{status}")
-            count_drop(self.crawler.stats, "http_error", url, f"HTTP {status}")
+            stats.inc_value(f"news/http_status/{status}")
+            count_drop(stats, "http_error", url, f"HTTP {status}", source=source)
         else:
-            count_drop(self.crawler.stats, "fetch_error", url, _describe(failure))
+            count_drop(stats, "fetch_error", url, _describe(failure), source=source)
 
 
 def _describe(failure: Failure) -> str:

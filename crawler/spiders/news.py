@@ -25,6 +25,7 @@ from crawler.pagetype import page_kind, url_kind
 from crawler.sitemaps import SitemapError, parse_sitemap, sitemap_body
 from crawler.sources import Source, SourcesError, load_sources
 from crawler.spiders.base import NewsSpider
+from crawler.stats import count
 from crawler.urls import normalize_url
 from pipelines._dateparse import parse_date
 
@@ -156,16 +157,16 @@ class NewsDiscoverySpider(NewsSpider):
             return None
         self._seen.add(key)
         if not source.allows_domain(key):
-            stats.inc_value("news/skipped/offsite")
+            count(stats, "skipped/offsite", source.name)
             return None
         if source.is_denied(key):
-            stats.inc_value("news/skipped/denied")
+            count(stats, "skipped/denied", source.name)
             return None
         if self._is_trap(source, key):
-            stats.inc_value("news/skipped/trap")
+            count(stats, "skipped/trap", source.name)
             return None
         if self._pages[source.name] >= source.max_pages:
-            stats.inc_value("news/skipped/max_pages")
+            count(stats, "skipped/max_pages", source.name)
             return None
         self._pages[source.name] += 1
         kind = "article" if callback == self.parse_article else "page"
@@ -208,18 +209,18 @@ class NewsDiscoverySpider(NewsSpider):
         try:
             feed = parse_feed(response.body)
         except FeedError as exc:
-            stats.inc_value("news/discovery/errors/feed")
+            count(stats, "discovery/errors/feed", source.name)
             logger.warning("Broken feed %(url)s: %(error)s", {"url": response.url, "error": exc})
             return
         if feed.problem:
-            stats.inc_value("news/discovery/errors/feed")
+            count(stats, "discovery/errors/feed", source.name)
             logger.warning(
                 "Damaged feed %(url)s: %(problem)s", {"url": response.url, "problem": feed.problem}
             )
         for entry in feed.entries:
-            stats.inc_value("news/discovery/feed_entries")
+            count(stats, "discovery/feed_entries", source.name)
             if self._too_old(source, entry.published):
-                stats.inc_value("news/skipped/too_old")
+                count(stats, "skipped/too_old", source.name)
                 continue
             hints: dict[str, Any] = {}
             if entry.published:
@@ -249,26 +250,26 @@ class NewsDiscoverySpider(NewsSpider):
         try:
             kind, entries, problem = parse_sitemap(sitemap_body(response.body, max_size))
         except SitemapError as exc:
-            stats.inc_value("news/discovery/errors/sitemap")
+            count(stats, "discovery/errors/sitemap", source.name)
             logger.warning("Broken sitemap %(url)s: %(error)s", {"url": response.url, "error": exc})
             return
         if problem:
-            stats.inc_value("news/discovery/errors/sitemap")
+            count(stats, "discovery/errors/sitemap", source.name)
             logger.warning("Damaged sitemap %(url)s: %(problem)s", {"url": response.url, "problem": problem})
         for entry in entries:
             url = urljoin(response.url, entry["loc"])
             if kind == "sitemapindex":
                 if self._too_old(source, entry.get("lastmod")):
                     # not changed since before max_age: everything in it is older
-                    stats.inc_value("news/skipped/too_old_sitemap")
+                    count(stats, "skipped/too_old_sitemap", source.name)
                     continue
                 if nesting < _MAX_SITEMAP_NESTING:
                     yield self._sitemap_request(source, url, nesting + 1)
                 continue
-            stats.inc_value("news/discovery/sitemap_entries")
+            count(stats, "discovery/sitemap_entries", source.name)
             published = entry.get("news_publication_date")
             if self._too_old(source, published or entry.get("lastmod")):
-                stats.inc_value("news/skipped/too_old")
+                count(stats, "skipped/too_old", source.name)
                 continue
             if source.is_allowed_article(url) is False or url_kind(url) == "listing":
                 continue  # sitemaps list sections and tags too
@@ -317,7 +318,7 @@ class NewsDiscoverySpider(NewsSpider):
                 url = urljoin(page.url, link.get("href"))
                 if source.allows_domain(url) and normalize_url(url) not in self._seen:
                     self._seen.add(normalize_url(url))
-                    self.crawler.stats.inc_value("news/discovery/feeds_autodiscovered")
+                    count(self.crawler.stats, "discovery/feeds_autodiscovered", source.name)
                     yield self._request(source, url, self.parse_feed, "feed")
 
     def _follow_links(self, source: Source, page: Page, depth: int) -> Iterator[scrapy.Request]:
@@ -336,7 +337,7 @@ class NewsDiscoverySpider(NewsSpider):
             kind = ("article" if decided else "listing") if decided is not None else url_kind(url)
             if next_depth >= source.max_depth and kind == "listing":
                 continue  # at the last level a listing page leads nowhere
-            self.crawler.stats.inc_value("news/discovery/links")
+            count(self.crawler.stats, "discovery/links", source.name)
             request = self._page_request(
                 source,
                 url,

@@ -1,0 +1,211 @@
+"""What makes cron runs incremental: per article, what was emitted and when.
+
+One small interface, ``StateStore``; the embedded default is SQLite in WAL mode
+(``NEWS_STATE``), with a versioned schema that migrates forward on open. A
+Redis implementation for distributed crawls only has to provide the same
+methods. Writes of emitted articles are idempotent upserts, so replaying a part
+after a crash never counts an article twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ArticleState:
+    canonical_url: str
+    article_id: str
+    content_hash: str
+    version: int
+    first_seen: str
+    last_seen: str
+    last_fetched: str
+    published_at: str | None
+    published_date: str | None
+
+
+class StateStore(Protocol):
+    def get(self, canonical_url: str) -> ArticleState | None: ...
+
+    def get_by_url(self, url: str) -> ArticleState | None:
+        """The article last fetched from ``url`` (a fetched or a canonical URL)."""
+        ...
+
+    def find_by_hash(self, content_hash: str) -> ArticleState | None: ...
+
+    def record_emitted(self, records: Iterable[dict[str, Any]]) -> None:
+        """Upsert durable records; replaying the same records changes nothing."""
+        ...
+
+    def touch(self, canonical_url: str, fetched_at: str) -> None:
+        """An unchanged article was fetched again."""
+        ...
+
+    def close(self) -> None: ...
+
+
+# Each entry migrates the schema from its index to the next version.
+_MIGRATIONS = [
+    """
+    CREATE TABLE articles (
+        canonical_url TEXT PRIMARY KEY,
+        article_id TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL,
+        last_fetched TEXT NOT NULL,
+        published_at TEXT,
+        published_date TEXT
+    );
+    CREATE INDEX articles_content_hash ON articles (content_hash);
+    CREATE TABLE urls (
+        url TEXT PRIMARY KEY,
+        canonical_url TEXT NOT NULL REFERENCES articles (canonical_url)
+    );
+    """,
+]
+SCHEMA_VERSION = len(_MIGRATIONS)
+_COLUMNS = "canonical_url, article_id, content_hash, version, first_seen, last_seen, last_fetched, published_at, published_date"
+
+
+class StateSchemaError(RuntimeError):
+    """The state file was written by a newer version of the product."""
+
+
+class SqliteStateStore:
+    """The embedded store: one SQLite file, safe for one writer process at a time."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # The Twisted reactor and the sink's callbacks share this connection, one thread at a time.
+        self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+        self._lock = threading.Lock()
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._migrate()
+
+    def _migrate(self) -> None:
+        with self._lock:
+            self._db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            row = self._db.execute("SELECT version FROM schema_version").fetchone()
+            current = row[0] if row else 0
+            if current > SCHEMA_VERSION:
+                raise StateSchemaError(
+                    f"{self.path} has schema version {current}; this version of the product knows {SCHEMA_VERSION}"
+                )
+            for version in range(current, SCHEMA_VERSION):
+                # one transaction per step: the schema and its version number change together
+                script = (
+                    "BEGIN IMMEDIATE;" + _MIGRATIONS[version] + "DELETE FROM schema_version;"
+                    f"INSERT INTO schema_version VALUES ({version + 1}); COMMIT;"
+                )
+                try:
+                    self._db.executescript(script)
+                except BaseException:
+                    if self._db.in_transaction:
+                        self._db.execute("ROLLBACK")
+                    raise
+                logger.info(
+                    "State %(path)s migrated to schema version %(v)d", {"path": self.path, "v": version + 1}
+                )
+
+    def _one(self, sql: str, args: tuple[Any, ...]) -> ArticleState | None:
+        with self._lock:
+            row = self._db.execute(sql, args).fetchone()
+        return ArticleState(*row) if row else None
+
+    def get(self, canonical_url: str) -> ArticleState | None:
+        return self._one(f"SELECT {_COLUMNS} FROM articles WHERE canonical_url = ?", (canonical_url,))
+
+    def get_by_url(self, url: str) -> ArticleState | None:
+        found = self.get(url)
+        if found is not None:
+            return found
+        return self._one(
+            f"SELECT {_COLUMNS} FROM articles WHERE canonical_url = (SELECT canonical_url FROM urls WHERE url = ?)",
+            (url,),
+        )
+
+    def find_by_hash(self, content_hash: str) -> ArticleState | None:
+        return self._one(
+            f"SELECT {_COLUMNS} FROM articles WHERE content_hash = ? ORDER BY first_seen LIMIT 1",
+            (content_hash,),
+        )
+
+    def record_emitted(self, records: Iterable[dict[str, Any]]) -> None:
+        rows = [
+            (
+                r["canonical_url"], r["id"], r["content_hash"], int(r["version"]), r["fetched_at"], r["fetched_at"],
+                r["fetched_at"], r.get("published_at"), r.get("published_date"), r["url"],
+            )
+            for r in records
+        ]  # fmt: skip
+        if not rows:
+            return
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.executemany(
+                    """
+                    INSERT INTO articles (canonical_url, article_id, content_hash, version, first_seen, last_seen,
+                                          last_fetched, published_at, published_date)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (canonical_url) DO UPDATE SET
+                        content_hash = CASE WHEN excluded.version >= articles.version
+                                            THEN excluded.content_hash ELSE articles.content_hash END,
+                        version = MAX(articles.version, excluded.version),
+                        first_seen = MIN(articles.first_seen, excluded.first_seen),
+                        last_seen = MAX(articles.last_seen, excluded.last_seen),
+                        last_fetched = MAX(articles.last_fetched, excluded.last_fetched),
+                        published_at = COALESCE(articles.published_at, excluded.published_at),
+                        published_date = COALESCE(articles.published_date, excluded.published_date)
+                    """,
+                    [row[:9] for row in rows],
+                )
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO urls (url, canonical_url) VALUES (?, ?)",
+                    [(row[9], row[0]) for row in rows if row[9] != row[0]],
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def touch(self, canonical_url: str, fetched_at: str) -> None:
+        with self._lock:
+            self._db.execute(
+                "UPDATE articles SET last_seen = MAX(last_seen, ?), last_fetched = MAX(last_fetched, ?) "
+                "WHERE canonical_url = ?",
+                (fetched_at, fetched_at, canonical_url),
+            )
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+def open_store(location: str) -> StateStore:
+    """The store named by ``NEWS_STATE``: a SQLite path (``redis://`` arrives with distributed crawls)."""
+    if location.startswith(("redis://", "rediss://")):
+        raise ValueError(f"NEWS_STATE={location!r}: the Redis state store is not available in this version")
+    return SqliteStateStore(location.removeprefix("sqlite://"))
+
+
+def store_for(crawler: Any) -> StateStore:
+    """One store per crawl, shared by the middleware, the dedupe step and the sink."""
+    store = getattr(crawler, "_news_state", None)
+    if store is None:
+        store = open_store(crawler.settings.get("NEWS_STATE"))
+        crawler._news_state = store
+    return store

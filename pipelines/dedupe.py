@@ -1,0 +1,95 @@
+"""Dedupe step: across runs and within one, each article once, and again only when it changed.
+
+- same canonical URL, same content hash: dropped as ``unchanged``;
+- same canonical URL, changed body: emitted with ``version`` + 1 and ``modified_at``;
+- same content hash under another canonical URL (syndicated copies, mirrors):
+  dropped as ``duplicate_content``, or kept with ``duplicate_of`` when
+  ``NEWS_DEDUPE_KEEP_DUPLICATES`` is on.
+
+Nothing is written to the state store here: the sink records an article as
+emitted only once its record is durable (see ``pipelines/sink.py``). Until
+then this step remembers what the run has passed on, so that two copies within
+one run are caught too.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from scrapy.exceptions import NotConfigured
+
+from crawler.drops import DropArticle
+from crawler.state import StateStore, store_for
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Emitted:
+    article_id: str
+    canonical_url: str
+    content_hash: str
+    version: int
+    modified_at: str | None
+
+
+class DedupeArticlePipeline:
+    def __init__(self, store: StateStore, keep_duplicates: bool = False):
+        self.store = store
+        self.keep_duplicates = keep_duplicates
+        # what this run has passed to the sink, by canonical URL and by content hash
+        self._by_url: dict[str, Emitted] = {}
+        self._by_hash: dict[str, Emitted] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> DedupeArticlePipeline:
+        settings = crawler.settings
+        if not settings.getbool("NEWS_STATE_ENABLED"):
+            raise NotConfigured("NEWS_STATE_ENABLED is off")
+        return cls(store_for(crawler), settings.getbool("NEWS_DEDUPE_KEEP_DUPLICATES"))
+
+    def _previous(self, canonical_url: str) -> Emitted | None:
+        if canonical_url in self._by_url:
+            return self._by_url[canonical_url]
+        state = self.store.get(canonical_url)
+        if state is None:
+            return None
+        return Emitted(state.article_id, state.canonical_url, state.content_hash, state.version, None)
+
+    def _same_content(self, content_hash: str, canonical_url: str) -> Emitted | None:
+        found = self._by_hash.get(content_hash)
+        if found is None:
+            state = self.store.find_by_hash(content_hash)
+            if state is not None:
+                found = Emitted(
+                    state.article_id, state.canonical_url, state.content_hash, state.version, None
+                )
+        return found if found is not None and found.canonical_url != canonical_url else None
+
+    def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
+        canonical, content_hash = item["canonical_url"], item["content_hash"]
+        previous = self._previous(canonical)
+        if previous is not None:
+            if previous.content_hash == content_hash:
+                self.store.touch(canonical, item["fetched_at"])
+                raise DropArticle("unchanged", f"version {previous.version}")
+            item["version"] = previous.version + 1
+            stated = item.get("modified_at")
+            # the page's own update time when it states a newer one; else when the change was seen
+            if not stated or (previous.modified_at and stated <= previous.modified_at):
+                item["modified_at"] = item["fetched_at"]
+        else:
+            original = self._same_content(content_hash, canonical)
+            if original is not None:
+                if not self.keep_duplicates:
+                    raise DropArticle("duplicate_content", f"same text as {original.canonical_url}")
+                item["duplicate_of"] = original.article_id
+        emitted = Emitted(item["id"], canonical, content_hash, item["version"], item.get("modified_at"))
+        self._by_url[canonical] = emitted
+        self._by_hash.setdefault(content_hash, emitted)
+        return item
