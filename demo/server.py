@@ -89,6 +89,17 @@ class SiteHandler(BaseHTTPRequestHandler):
                 HTTPStatus.OK, self._calendar(calendar.group(1)), {"Content-Type": "text/html; charset=utf-8"}
             )
             return
+        if path == "/generated/":
+            # a listing of N generated articles, for long crawls
+            query = urlsplit(self.path).query
+            number = int(query.split("count=", 1)[1].split("&")[0]) if "count=" in query else 50
+            links = "".join(f'<li><a href="/generated/{n}.html">Story {n}</a></li>' for n in range(number))
+            body = (
+                '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>All stories</title>'
+                f'<meta property="og:type" content="website"></head><body><ul>{links}</ul></body></html>'
+            )
+            self._send(HTTPStatus.OK, body.encode(), {"Content-Type": "text/html; charset=utf-8"})
+            return
         generated = _GENERATED.match(path)
         if generated:
             self._send(HTTPStatus.OK, self._generated(int(generated.group(1))), {"Content-Type": "text/html"})
