@@ -54,17 +54,24 @@ def _json_feed(body: bytes) -> Feed:
     return Feed(entries)
 
 
-def parse_feed(body: bytes) -> Feed:
-    """Entries of a feed; raises ``FeedError`` for what is not a feed at all."""
+def parse_feed(body: bytes, content_type: str | None = None) -> Feed:
+    """Entries of a feed; raises ``FeedError`` for what is not a feed at all.
+
+    ``content_type`` is the HTTP header, whose charset counts when the XML declares none.
+    """
     head = body[:2048].lstrip()
     if head.startswith(b"{"):
         return _json_feed(body)
     if _ENTITY_DECLARATION.search(body[:65536]):
         raise FeedError("declares XML entities (refused: possible entity bomb)")
-    parsed: Any = feedparser.parse(body, sanitize_html=False, resolve_relative_uris=False)
+    headers = {"content-type": content_type} if content_type else None
+    parsed: Any = feedparser.parse(
+        body, sanitize_html=False, resolve_relative_uris=False, response_headers=headers
+    )
     entries = []
     for entry in parsed.entries:
-        link = entry.get("link")
+        # FeedBurner proxies every link through its own host; the original is kept aside
+        link = entry.get("feedburner_origlink") or entry.get("link")
         if not link:
             links = [
                 lnk.get("href") for lnk in entry.get("links", []) if lnk.get("rel") in (None, "alternate")

@@ -26,13 +26,14 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 # Per-source Scrapy settings we can apply to one source's requests in a shared crawl.
-SOURCE_SETTINGS = {
-    "DOWNLOAD_DELAY": (int, float),
-    "RANDOMIZE_DOWNLOAD_DELAY": (bool,),
-    "CONCURRENT_REQUESTS_PER_DOMAIN": (int,),
-    "DOWNLOAD_TIMEOUT": (int, float),
-    "DOWNLOAD_MAXSIZE": (int,),
-    "USER_AGENT": (str,),
+# name: (types, smallest allowed value)
+SOURCE_SETTINGS: dict[str, tuple[tuple[type, ...], float | None]] = {
+    "DOWNLOAD_DELAY": ((int, float), 0),
+    "RANDOMIZE_DOWNLOAD_DELAY": ((bool,), None),
+    "CONCURRENT_REQUESTS_PER_DOMAIN": ((int,), 1),
+    "DOWNLOAD_TIMEOUT": ((int, float), 0.001),
+    "DOWNLOAD_MAXSIZE": ((int,), 0),
+    "USER_AGENT": ((str,), None),
 }
 
 
@@ -159,6 +160,9 @@ def _source(path: Path, name: str, table: Any, defaults: dict[str, Any]) -> Sour
     if not (start_urls or feeds or sitemaps):
         raise check.fail("start_urls", "a source needs at least one of start_urls, feeds, sitemaps")
     domains = tuple(domain.lower().lstrip(".") for domain in check.strings("allowed_domains"))
+    for domain in domains:
+        if not re.match(r"^[a-z0-9.-]+$", domain):
+            raise check.fail("allowed_domains", f"{domain!r} is not a domain name (no scheme, port or path)")
     if not domains:
         hosts = {urlsplit(url).hostname or "" for url in (*start_urls, *feeds, *sitemaps)}
         domains = tuple(sorted({host[4:] if host.startswith("www.") else host for host in hosts}))

@@ -21,7 +21,7 @@ _SESSION_NAMES = {
     "cfid",
     "cftoken",
 }
-_PATH_SESSION = re.compile(r";(?:jsessionid|phpsessid|sid)=[^/?#]*", re.IGNORECASE)
+_PATH_SESSION = re.compile(r";(?:jsessionid|phpsessid)=[^/?#]*", re.IGNORECASE)
 _TRACKING_NAMES = {
     "fbclid",
     "gclid",

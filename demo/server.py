@@ -72,6 +72,7 @@ class SiteHandler(BaseHTTPRequestHandler):
         path = unquote(urlsplit(self.path).path)
         with self.server.lock:
             self.server.requests.append(self.path)
+            self.server.times.append(time.monotonic())
             self.server.user_agents.add(self.headers.get("User-Agent", ""))
         if self.server.delay:
             time.sleep(self.server.delay)
@@ -201,6 +202,7 @@ class SiteServer(ThreadingHTTPServer):
     def __init__(self, root: Path = SITE, host: str = "127.0.0.1", port: int = 0, delay: float = 0.0):
         super().__init__((host, port), SiteHandler)
         self.requests: list[str] = []
+        self.times: list[float] = []  # when each of `requests` arrived (time.monotonic)
         self.user_agents: set[str] = set()
         self.lock = threading.Lock()
         self.root = root.resolve()

@@ -50,8 +50,12 @@ DOWNLOADER_MIDDLEWARES = {
     # after the guard, before robots.txt: a known article costs neither a robots.txt nor a page request
     "crawler.middlewares.seen.SeenUrlMiddleware": 60,
     "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "crawler.middlewares.offsite.CountedOffsiteMiddleware": 51,
     "crawler.middlewares.user_agent.ContactUserAgentMiddleware": 500,
 }
+# Checks the address every connection uses (see crawler/middlewares/address_guard.py).
+TWISTED_DNS_RESOLVER = "crawler.middlewares.address_guard.GuardedResolver"
 EXTENSIONS = {
     "crawler.extensions.drops.DropStats": 10,
     "crawler.extensions.summary.RunSummary": 900,
@@ -68,8 +72,11 @@ NEWS_SOURCES = "sources.toml"
 # Defaults for sources that do not set max_depth / max_pages.
 NEWS_DISCOVERY_MAX_DEPTH = 2
 NEWS_DISCOVERY_MAX_PAGES = 1000
-# Distinct query strings followed per URL path (faceted navigation traps).
+# Distinct query strings followed per URL path by link following (faceted navigation traps).
 NEWS_DISCOVERY_MAX_QUERY_VARIANTS = 3
+# Sitemaps fetched per source and run (indexes fan out), and their largest size once decompressed.
+NEWS_DISCOVERY_MAX_SITEMAPS = 50
+NEWS_SITEMAP_MAXSIZE = 50 * 1024 * 1024
 
 # --- Politeness and safety ---------------------------------------------------
 # A URL where site owners can reach whoever runs the crawler; goes into the User-Agent.

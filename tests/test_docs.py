@@ -28,7 +28,8 @@ def assert_stats_documented(stats: dict) -> None:
     """Every news/ key of a crawl matches a row of the README's stats table; reasons are explained."""
     documented = readme_table_names("news/")
     patterns = [
-        re.compile("^" + re.sub(r"<[a-z]+>", "[^/]+", name.replace("<path>", ".+")) + "$") for name in documented
+        re.compile("^" + re.sub(r"<[a-z]+>", "[^/]+", name.replace("<path>", ".+")) + "$")
+        for name in documented
     ]
     keys = [key for key in stats if key.startswith("news/")]
     assert keys

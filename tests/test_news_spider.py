@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import statistics
 from pathlib import Path
 
 import pytest
@@ -95,7 +97,8 @@ def test_dates_from_feed_and_sitemap_fill_in_for_pages_without_their_own(daily) 
 
 def test_session_ids_and_listing_pages(daily) -> None:
     crawl, requests = daily
-    assert not any("sessionid" in path for path in requests)
+    # the link with a session id is fetched as linked, once, and keyed without the id
+    assert len([path for path in requests if path.startswith("/daily/world/?sort=newest")]) == 1
     emitted = paths(crawl)
     for listing in (
         "/daily/",
@@ -217,3 +220,43 @@ def test_source_hints_reach_extract_and_dates(tmp_path: Path) -> None:
     # the source's own User-Agent for its pages; the product's, with the contact URL, for robots.txt
     assert "rundschau-reader/1.0" in agents
     assert "news-ingest/0.1 (news ingestion crawler; +https://ops.example/crawler)" in agents
+
+
+def test_per_source_delay_holds_against_autothrottle(tmp_path: Path) -> None:
+    text = """
+[sources.slow]
+start_urls = ["{base}/generated/?count=6"]
+max_depth = 1
+settings = { DOWNLOAD_DELAY = 0.5, CONCURRENT_REQUESTS_PER_DOMAIN = 1 }
+"""
+    with running_site() as site:
+        sources = sources_file(site.base_url, tmp_path / "sources.toml", text)
+        process = run_scrapy(
+            "crawl", "news", "-s", f"NEWS_SOURCES={sources}", "-s", f"NEWS_OUTPUT={tmp_path}/o"
+        )
+        times = [
+            t for t, path in zip(site.times, site.requests, strict=True) if path.startswith("/generated/")
+        ]
+    assert process.returncode == 0, process.stderr[-2000:]
+    assert len(times) == 7
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
+    # RANDOMIZE_DOWNLOAD_DELAY spreads each wait over 0.5x-1.5x the delay; AutoThrottle must not shrink it
+    assert min(gaps) >= 0.24, gaps
+    assert statistics.median(gaps) >= 0.4, gaps
+
+
+def test_resolver_refuses_a_name_that_resolves_to_loopback(site: SiteServer, tmp_path: Path) -> None:
+    # With the middleware's early check switched off, the connection itself must still be refused.
+    before = len(site.requests)
+    port = site.base_url.rsplit(":", 1)[1]
+    output = tmp_path / "out"
+    process = run_scrapy(
+        "crawl", "article", "-a", f"url=http://localhost:{port}/business/tokyo-chipmaker-expansion.html",
+        "-s", f"NEWS_OUTPUT={output}", "-s", "ROBOTSTXT_OBEY=false",
+        "-s", 'DOWNLOADER_MIDDLEWARES={"crawler.middlewares.address_guard.AddressGuardMiddleware": null}',
+        NEWS_ALLOW_PRIVATE_NETWORKS="false",
+    )  # fmt: skip
+    assert process.returncode == 0, process.stderr[-2000:]
+    assert run_summary(output)["dropped"] == {"fetch_error": 1}
+    assert "non-public address" in process.stderr
+    assert len(site.requests) == before

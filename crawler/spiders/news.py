@@ -8,11 +8,12 @@ article is downloaded; listing pages are followed but never emitted.
 from __future__ import annotations
 
 import logging
+import re
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Iterator
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import parse_qsl, urljoin, urlsplit
 
 import scrapy
 from scrapy.http import Response
@@ -20,18 +21,25 @@ from scrapy.linkextractors import IGNORED_EXTENSIONS
 from scrapy.utils.sitemap import sitemap_urls_from_robots
 
 from crawler.feeds import FeedError, parse_feed
+from crawler.middlewares.seen import needs_refresh
 from crawler.page import Page
 from crawler.pagetype import page_kind, url_kind
 from crawler.sitemaps import SitemapError, parse_sitemap, sitemap_body
 from crawler.sources import Source, SourcesError, load_sources
 from crawler.spiders.base import NewsSpider
+from crawler.state import StateStore
 from crawler.stats import count
 from crawler.urls import normalize_url
 from pipelines._dateparse import parse_date
 
 logger = logging.getLogger(__name__)
 
-_FEED_TYPES = {"application/rss+xml", "application/atom+xml", "application/feed+json", "application/json"}
+# not plain application/json: WordPress links its REST API that way on every page
+_FEED_TYPES = {"application/rss+xml", "application/atom+xml", "application/feed+json"}
+# Query parameters that name an article rather than a view of a listing.
+_ID_PARAM = re.compile(
+    r"^(?:id|p|sid|story|storyid|article|articleid|art|item|itemid|page_id|post|nid|cid)$", re.I
+)
 _IGNORED_EXTENSIONS = tuple(f".{extension}" for extension in IGNORED_EXTENSIONS)
 _MAX_SITEMAP_NESTING = 3
 _ARTICLE_PRIORITY = 10
@@ -49,6 +57,17 @@ def _slot(source: Source) -> str:
     return f"source:{source.name}"
 
 
+def _base_url(page: Page) -> str:
+    """The page's ``<base href>`` when it has one: relative links resolve against it."""
+    if page.tree is not None:
+        for href in page.tree.xpath("//head/base/@href")[:1]:
+            try:
+                return urljoin(page.url, href.strip())
+            except ValueError:
+                break
+    return page.url
+
+
 class NewsDiscoverySpider(NewsSpider):
     """Crawl every source of ``NEWS_SOURCES``, or ``-a source=NAME[,NAME]``."""
 
@@ -61,6 +80,10 @@ class NewsDiscoverySpider(NewsSpider):
         self._seen: set[str] = set()
         self._pages: dict[str, int] = defaultdict(int)
         self._query_variants: dict[tuple[str, str], set[str]] = defaultdict(set)
+        self._sitemaps: dict[str, int] = defaultdict(int)
+        self._store: StateStore | None = None
+        self._refresh_window = timedelta(0)
+        self._refresh_interval = timedelta(0)
 
     @classmethod
     def update_settings(cls, settings: Any) -> None:
@@ -75,7 +98,7 @@ class NewsDiscoverySpider(NewsSpider):
             if "CONCURRENT_REQUESTS_PER_DOMAIN" in source.settings:
                 slot["concurrency"] = int(source.settings["CONCURRENT_REQUESTS_PER_DOMAIN"])
             if "RANDOMIZE_DOWNLOAD_DELAY" in source.settings:
-                slot["randomize_delay"] = bool(source.settings["RANDOMIZE_DOWNLOAD_DELAY"])
+                slot["jitter"] = 0.5 if source.settings["RANDOMIZE_DOWNLOAD_DELAY"] else 0.0
             if slot:
                 slots[_slot(source)] = slot
         if slots:
@@ -103,7 +126,9 @@ class NewsDiscoverySpider(NewsSpider):
             for url in source.feeds:
                 yield self._request(source, url, self.parse_feed, "feed")
             for url in source.sitemaps:
-                yield self._request(source, url, self.parse_sitemap, "sitemap")
+                request = self._sitemap_request(source, url, 0)
+                if request is not None:
+                    yield request
             for url in source.start_urls:
                 yield self._request(source, url, self.parse_page, "start", depth=0, emit=False)
 
@@ -130,6 +155,12 @@ class NewsDiscoverySpider(NewsSpider):
         }
         if _slot(source) in self.crawler.settings.getdict("DOWNLOAD_SLOTS"):
             meta["download_slot"] = _slot(source)
+            if "DOWNLOAD_DELAY" in source.settings:
+                # AutoThrottle would otherwise lower the source's delay towards the global one
+                meta["autothrottle_dont_adjust_delay"] = True
+        if kind in ("feed", "sitemap"):
+            # feeds and sitemaps may live on another host (a CDN, a feed service)
+            meta["allow_offsite"] = True
         if "DOWNLOAD_TIMEOUT" in source.settings:
             meta["download_timeout"] = source.settings["DOWNLOAD_TIMEOUT"]
         if "DOWNLOAD_MAXSIZE" in source.settings:
@@ -149,29 +180,52 @@ class NewsDiscoverySpider(NewsSpider):
         hints: dict[str, Any] | None = None,
         emit: bool = True,
         priority: int = 0,
+        from_links: bool = False,
     ) -> scrapy.Request | None:
         """A request for an article or listing page, or ``None`` (counted) when it must not be made."""
         stats = self.crawler.stats
-        key = normalize_url(url)
-        if key in self._seen:
+        try:
+            key = normalize_url(url)
+        except ValueError:
+            count(stats, "skipped/bad_url", source.name)
             return None
-        self._seen.add(key)
+        # one fetch per article, whatever the scheme or the tracking parameters of the link
+        seen_key = key.split("://", 1)[-1]
+        if seen_key in self._seen:
+            return None
+        self._seen.add(seen_key)
         if not source.allows_domain(key):
             count(stats, "skipped/offsite", source.name)
             return None
         if source.is_denied(key):
             count(stats, "skipped/denied", source.name)
             return None
-        if self._is_trap(source, key):
+        if from_links and self._is_trap(source, key):
             count(stats, "skipped/trap", source.name)
+            return None
+        if self._seen_before(key):
+            count(stats, "skipped/seen", source.name)  # before it costs any of max_pages
             return None
         if self._pages[source.name] >= source.max_pages:
             count(stats, "skipped/max_pages", source.name)
             return None
         self._pages[source.name] += 1
         kind = "article" if callback == self.parse_article else "page"
-        return self._request(
-            source, key, callback, kind, depth=depth, hints=hints, emit=emit, priority=priority
+        try:
+            return self._request(
+                source, url, callback, kind, depth=depth, hints=hints, emit=emit, priority=priority
+            )
+        except ValueError:
+            count(stats, "skipped/bad_url", source.name)
+            return None
+
+    def _seen_before(self, url: str) -> bool:
+        """Emitted by an earlier run and not due for a refresh (the seen-URL middleware's rule)."""
+        if self._store is None:
+            return False
+        state = self._store.get_by_url(url)
+        return state is not None and not needs_refresh(
+            state, datetime.now(timezone.utc), self._refresh_window, self._refresh_interval
         )
 
     def _is_trap(self, source: Source, url: str) -> bool:
@@ -182,6 +236,9 @@ class NewsDiscoverySpider(NewsSpider):
         if len(segments) > 12 or any(segments.count(segment) > 2 for segment in segments):
             return True  # /a/b/a/b/a/b: relative links that nest for ever
         if parts.query:
+            names = [name for name, _ in parse_qsl(parts.query, keep_blank_values=True)]
+            if names and all(_ID_PARAM.match(name) for name in names):
+                return False  # article.php?id=123: one article per value, not a view
             variants = self._query_variants[(source.name, parts.path)]
             variants.add(parts.query)
             limit = self.crawler.settings.getint("NEWS_DISCOVERY_MAX_QUERY_VARIANTS")
@@ -207,7 +264,8 @@ class NewsDiscoverySpider(NewsSpider):
         source = self.sources[response.meta["news_source"]]
         stats = self.crawler.stats
         try:
-            feed = parse_feed(response.body)
+            content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
+            feed = parse_feed(response.body, content_type)
         except FeedError as exc:
             count(stats, "discovery/errors/feed", source.name)
             logger.warning("Broken feed %(url)s: %(error)s", {"url": response.url, "error": exc})
@@ -227,9 +285,14 @@ class NewsDiscoverySpider(NewsSpider):
                 hints["published"] = {"value": entry.published, "source": "feed"}
             if entry.title:
                 hints["title"] = entry.title
+            try:
+                url = urljoin(response.url, entry.url)
+            except ValueError:
+                count(stats, "skipped/bad_url", source.name)
+                continue
             request = self._page_request(
                 source,
-                urljoin(response.url, entry.url),
+                url,
                 self.parse_article,
                 depth=1,
                 hints=hints,
@@ -244,9 +307,11 @@ class NewsDiscoverySpider(NewsSpider):
         nesting = response.meta.get("news_sitemap_nesting", 0)
         if urlsplit(response.url).path.endswith("/robots.txt"):
             for url in sitemap_urls_from_robots(response.body, base_url=response.url):
-                yield self._sitemap_request(source, url, nesting)
+                request = self._sitemap_request(source, url, nesting)
+                if request is not None:
+                    yield request
             return
-        max_size = response.meta.get("download_maxsize") or self.crawler.settings.getint("DOWNLOAD_MAXSIZE")
+        max_size = self.crawler.settings.getint("NEWS_SITEMAP_MAXSIZE")
         try:
             kind, entries, problem = parse_sitemap(sitemap_body(response.body, max_size))
         except SitemapError as exc:
@@ -256,23 +321,35 @@ class NewsDiscoverySpider(NewsSpider):
         if problem:
             count(stats, "discovery/errors/sitemap", source.name)
             logger.warning("Damaged sitemap %(url)s: %(problem)s", {"url": response.url, "problem": problem})
+        # newest first, so that max_pages is spent on what is new (undated entries last)
+        entries.sort(
+            key=lambda entry: entry.get("news_publication_date") or entry.get("lastmod") or "", reverse=True
+        )
         for entry in entries:
-            url = urljoin(response.url, entry["loc"])
+            try:
+                url = urljoin(response.url, entry["loc"])
+            except ValueError:
+                count(stats, "skipped/bad_url", source.name)
+                continue
             if kind == "sitemapindex":
                 if self._too_old(source, entry.get("lastmod")):
                     # not changed since before max_age: everything in it is older
                     count(stats, "skipped/too_old_sitemap", source.name)
                     continue
                 if nesting < _MAX_SITEMAP_NESTING:
-                    yield self._sitemap_request(source, url, nesting + 1)
+                    request = self._sitemap_request(source, url, nesting + 1)
+                    if request is not None:
+                        yield request
                 continue
             count(stats, "discovery/sitemap_entries", source.name)
             published = entry.get("news_publication_date")
             if self._too_old(source, published or entry.get("lastmod")):
                 count(stats, "skipped/too_old", source.name)
                 continue
-            if source.is_allowed_article(url) is False or url_kind(url) == "listing":
-                continue  # sitemaps list sections and tags too
+            is_news = any(name.startswith("news_") for name in entry)
+            if source.is_allowed_article(url) is False or (not is_news and url_kind(url) == "listing"):
+                count(stats, "skipped/listing", source.name)  # sitemaps list sections and tags too
+                continue
             hints: dict[str, Any] = {}
             if published:
                 hints["published"] = {"value": published, "source": "sitemap"}
@@ -286,9 +363,18 @@ class NewsDiscoverySpider(NewsSpider):
             if request is not None:
                 yield request
 
-    def _sitemap_request(self, source: Source, url: str, nesting: int) -> scrapy.Request:
-        request = self._request(source, url, self.parse_sitemap, "sitemap")
+    def _sitemap_request(self, source: Source, url: str, nesting: int) -> scrapy.Request | None:
+        if self._sitemaps[source.name] >= self.crawler.settings.getint("NEWS_DISCOVERY_MAX_SITEMAPS"):
+            count(self.crawler.stats, "skipped/max_sitemaps", source.name)
+            return None
+        try:
+            request = self._request(source, url, self.parse_sitemap, "sitemap")
+        except ValueError:
+            count(self.crawler.stats, "skipped/bad_url", source.name)
+            return None
+        self._sitemaps[source.name] += 1
         request.meta["news_sitemap_nesting"] = nesting
+        request.meta["download_maxsize"] = self.crawler.settings.getint("NEWS_SITEMAP_MAXSIZE")
         return request
 
     def parse_page(self, response: Response) -> Iterator[Any]:
@@ -315,7 +401,11 @@ class NewsDiscoverySpider(NewsSpider):
             "//link[@href][contains(concat(' ', normalize-space(@rel), ' '), ' alternate ')]"
         ):
             if (link.get("type") or "").lower().split(";")[0].strip() in _FEED_TYPES:
-                url = urljoin(page.url, link.get("href"))
+                try:
+                    url = urljoin(_base_url(page), link.get("href"))
+                    normalize_url(url)
+                except ValueError:
+                    continue
                 if source.allows_domain(url) and normalize_url(url) not in self._seen:
                     self._seen.add(normalize_url(url))
                     count(self.crawler.stats, "discovery/feeds_autodiscovered", source.name)
@@ -326,11 +416,17 @@ class NewsDiscoverySpider(NewsSpider):
         if page.tree is None:
             return
         next_depth = depth + 1
+        base = _base_url(page)
         for anchor in page.tree.xpath("//a[@href]"):
             if "nofollow" in (anchor.get("rel") or "").lower():
                 continue
-            url = urljoin(page.url, anchor.get("href").strip())
-            parts = urlsplit(url)
+            try:
+                url = urljoin(base, anchor.get("href").strip())
+                parts = urlsplit(url)
+                parts.port  # noqa: B018 - raises ValueError for a bad port
+            except ValueError:
+                count(self.crawler.stats, "skipped/bad_url", source.name)
+                continue
             if parts.scheme not in ("http", "https") or parts.path.lower().endswith(_IGNORED_EXTENSIONS):
                 continue
             decided = source.is_allowed_article(url)
@@ -345,6 +441,7 @@ class NewsDiscoverySpider(NewsSpider):
                 depth=next_depth,
                 emit=decided is not False,
                 priority=_ARTICLE_PRIORITY if kind == "article" else 0,
+                from_links=True,
             )
             if request is not None:
                 yield request
