@@ -114,7 +114,11 @@ BROKEN_SOURCES = """
 [sources.shaky]
 start_urls = ["http://127.0.0.1:1/", "{base}/daily/"]
 feeds = ["{base}/daily/broken/truncated-feed.xml", "{base}/daily/atom.xml"]
-sitemaps = ["{base}/daily/broken/html-sitemap.xml", "{base}/daily/broken/bomb-sitemap.xml"]
+sitemaps = [
+  "{base}/daily/broken/html-sitemap.xml",
+  "{base}/daily/broken/bomb-sitemap.xml",
+  "{base}/daily/broken/truncated-sitemap.xml",
+]
 allowed_domains = ["127.0.0.1"]
 max_age = "7d"
 max_depth = 1
@@ -138,11 +142,18 @@ def test_broken_feeds_sitemaps_and_dead_start_urls_are_counted_and_the_rest_craw
     assert process.returncode == 0, process.stderr[-3000:]
     stats = run_summary(output)["stats"]
     assert stats["news/discovery/errors/feed"] == 1
-    assert stats["news/discovery/errors/sitemap"] == 2
+    assert stats["news/discovery/errors/sitemap"] == 3
     assert stats["news/discovery/errors/start"] == 1
-    for message in ("Damaged feed", "Broken sitemap", "entity bomb", "Could not fetch start"):
+    for message in (
+        "Damaged feed",
+        "Broken sitemap",
+        "entity bomb",
+        "Damaged sitemap",
+        "Could not fetch start",
+    ):
         assert message in process.stderr, message
     written = {record["url"][len(site.base_url) :] for record in read_parts(output)}
+    # from the good feed, the home page and what the truncated sitemap still held
     assert {"/daily/news/1001-harbour-ferry.html", "/daily/news/1007-bridge-tolls.html"} <= written
 
 
