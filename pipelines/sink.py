@@ -1,13 +1,22 @@
-"""Sink step: records as JSONL parts in the partitioned output layout.
+"""Sink step: records as JSONL parts in the partitioned output layout, on local disk or S3.
 
 ``<output>/source=<source>/date=<fetch date, UTC>/<run_id>-<part:05d>.jsonl[.gz]``
+
+With ``NEWS_OUTPUT=s3://bucket/prefix`` the parts are written to a local spool
+exactly as they are written locally (the same ``PartWriter``), and each completed
+part is uploaded in a background thread and deleted from the spool only once the
+object's size is confirmed. What could not be uploaded (S3 down, a killed run)
+stays in the spool and goes up at the start of the next run or with
+``scrapy flush``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
 import logging
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -18,6 +27,7 @@ from crawler.runid import run_id_for
 from crawler.state import StateStore, store_for
 from crawler.stats import count
 from pipelines.parts import PartWriter, recover_parts
+from pipelines.s3 import S3ConfigurationError, S3Location, S3Uploader, describe, pending_uploads
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -40,13 +50,30 @@ def encode_record(record: dict[str, Any]) -> bytes:
     return (json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
 
 
+def is_s3(output: str) -> bool:
+    return output.startswith("s3://")
+
+
 def local_root(output: str) -> Path:
     if "://" in output:
         scheme = output.split("://", 1)[0]
         if scheme != "file":
-            raise UnsupportedOutputError(f"NEWS_OUTPUT={output!r}: only local folders are supported so far")
+            raise UnsupportedOutputError(f"NEWS_OUTPUT={output!r}: expected a folder, file://... or s3://...")
         output = output.split("://", 1)[1]
     return Path(output).expanduser()
+
+
+def spool_root(settings: Any) -> Path:
+    """Where S3 parts wait for their upload: NEWS_SINK_SPOOL, or a folder beside the state."""
+    location = S3Location.parse(settings.get("NEWS_OUTPUT"))
+    base = settings.get("NEWS_SINK_SPOOL") or str(Path(settings.get("NEWS_STATE")).parent / "spool")
+    return Path(base).expanduser() / location.bucket / location.prefix
+
+
+def output_root(settings: Any) -> Path:
+    """The folder parts are written to: the output itself, or the S3 spool."""
+    output = settings.get("NEWS_OUTPUT")
+    return spool_root(settings) if is_s3(output) else local_root(output)
 
 
 # What the state store needs of a record to remember it as emitted.
@@ -62,40 +89,81 @@ STATE_FIELDS = (
 )
 
 
+def read_part(path: Path) -> list[dict[str, Any]]:
+    """The records of a completed part."""
+    data = path.read_bytes()
+    if path.name.endswith(".gz"):
+        data = gzip.decompress(data)
+    return [json.loads(line) for line in data.splitlines() if line.strip()]
+
+
+def recover(root: Path, store: StateStore | None) -> list[Path]:
+    """Complete the parts dead runs left under ``root``, and remember their articles as emitted."""
+    recovered = recover_parts(root)
+    if store is not None:
+        # a dead run's salvaged records are emitted now: remember them, or they come again
+        for part in recovered:
+            store.record_emitted([{name: r.get(name) for name in STATE_FIELDS} for r in read_part(part)])
+    return recovered
+
+
 class JsonlSinkPipeline:
-    def __init__(self, writer: PartWriter, stats: StatsCollector, store: StateStore | None = None):
+    def __init__(
+        self,
+        writer: PartWriter,
+        stats: StatsCollector,
+        store: StateStore | None = None,
+        uploader: S3Uploader | None = None,
+    ):
         self.writer = writer
         self.stats = stats
         self.store = store
+        self.uploader = uploader
+        self._executor = (
+            ThreadPoolExecutor(max_workers=2, thread_name_prefix="s3-upload") if uploader else None
+        )
+        self._uploads: list[Future[None]] = []
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> JsonlSinkPipeline:
         settings = crawler.settings
         if not settings.getbool("NEWS_SINK_ENABLED"):
             raise NotConfigured("NEWS_SINK_ENABLED is off")
-        root = local_root(settings.get("NEWS_OUTPUT"))
         writer = PartWriter(
-            root=root,
+            root=output_root(settings),
             run_id=run_id_for(settings),
             max_items=settings.getint("NEWS_SINK_MAX_ITEMS"),
             max_bytes=settings.getint("NEWS_SINK_MAX_BYTES"),
             compress=settings.get("NEWS_SINK_COMPRESS") or "",
         )
         store = store_for(crawler) if settings.getbool("NEWS_STATE_ENABLED") else None
-        pipeline = cls(writer, crawler.stats, store)
+        uploader = S3Uploader.from_settings(settings) if is_s3(settings.get("NEWS_OUTPUT")) else None
+        pipeline = cls(writer, crawler.stats, store, uploader)
         writer.on_complete = pipeline._part_completed
         writer.on_durable = pipeline._part_durable
         return pipeline
 
     def open_spider(self) -> None:
-        recovered = recover_parts(self.writer.root)
+        root = self.writer.root
+        recovered = recover(root, self.store)
         if recovered:
             self.stats.inc_value("news/sink/parts_recovered", len(recovered))
-            if self.store is not None:
-                # a dead run's salvaged records are emitted now: remember them, or they come again
-                for part in recovered:
-                    self.store.record_emitted(_state_notes(read_part(part)))
-        self.stats.set_value("news/output", str(self.writer.root.resolve()))
+        if self.uploader is not None:
+            # Before any page is fetched: a wrong bucket or credentials stop the run here.
+            try:
+                self.uploader.preflight(self.writer.run_id)
+            except S3ConfigurationError as exc:
+                logger.error(
+                    "Cannot write to %(target)s: %(error)s", {"target": self.uploader.location, "error": exc}
+                )
+                raise
+            self.stats.set_value("news/output", str(self.uploader.location))
+            self.stats.set_value("news/output_local", str(root.resolve()))
+            for path in pending_uploads(root):
+                self.stats.inc_value("news/sink/uploads_resumed")
+                self._submit(path)
+        else:
+            self.stats.set_value("news/output", str(root.resolve()))
 
     def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
         note = {name: item.get(name) for name in STATE_FIELDS} if self.store is not None else None
@@ -103,24 +171,57 @@ class JsonlSinkPipeline:
         count(self.stats, "written", item.get("source"))
         return item
 
-    def close_spider(self) -> None:
+    async def close_spider(self) -> None:
         self.writer.close()
+        if self._executor is not None:
+            # the uploads finish in their threads while the reactor keeps running
+            self._pending(await asyncio.get_running_loop().run_in_executor(None, self._drain))
 
     def _part_completed(self, path: Path) -> None:
         self.stats.inc_value("news/sink/parts_completed")
+        if self.uploader is not None:
+            self._submit(path)
 
     def _part_durable(self, path: Path, notes: list[Any]) -> None:
         if self.store is not None:
             self.store.record_emitted(notes)
 
+    def _submit(self, path: Path) -> None:
+        assert self._executor is not None
+        self._uploads.append(self._executor.submit(self._upload, path))
 
-def _state_notes(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{name: record.get(name) for name in STATE_FIELDS} for record in records]
+    def _upload(self, path: Path) -> None:
+        """In an upload thread: a failure keeps the part in the spool for the next attempt."""
+        # imported here: importing the reactor at module level would install the wrong one
+        from twisted.internet import reactor  # noqa: PLC0415
 
+        assert self.uploader is not None
+        relative = path.relative_to(self.writer.root).as_posix()
+        try:
+            self.uploader.upload(path, relative)
+        except Exception as exc:
+            logger.warning(
+                "Upload of %(part)s failed, kept in the spool for the next run or `scrapy flush`: %(error)s",
+                {"part": relative, "error": describe(exc, self.uploader.location)},
+            )
+            reactor.callFromThread(self.stats.inc_value, "news/sink/upload_failed")
+            return
+        reactor.callFromThread(self.stats.inc_value, "news/sink/uploaded")
 
-def read_part(path: Path) -> list[dict[str, Any]]:
-    """The records of a completed part."""
-    data = path.read_bytes()
-    if path.name.endswith(".gz"):
-        data = gzip.decompress(data)
-    return [json.loads(line) for line in data.splitlines() if line.strip()]
+    def _drain(self) -> int:
+        wait(self._uploads)
+        assert self._executor is not None
+        self._executor.shutdown(wait=True)
+        return len(pending_uploads(self.writer.root))
+
+    def _pending(self, pending: int) -> None:
+        self.stats.set_value("news/sink/uploads_pending", pending)
+        if pending:
+            logger.warning(
+                "%(n)d file(s) wait in the spool %(spool)s for upload to %(target)s; run `scrapy flush`",
+                {
+                    "n": pending,
+                    "spool": self.writer.root,
+                    "target": self.uploader.location if self.uploader else "",
+                },
+            )

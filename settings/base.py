@@ -122,13 +122,25 @@ NEWS_VALIDATE_SCHEMA = ""
 
 # --- Sink --------------------------------------------------------------------
 NEWS_SINK_ENABLED = True
-# Output root: a local folder (s3://bucket/prefix arrives with the S3 sink).
+# Output root: a local folder, or s3://bucket/prefix.
 NEWS_OUTPUT = "./output"
 # A part is closed and made visible after this many records or bytes.
 NEWS_SINK_MAX_ITEMS = 10_000
 NEWS_SINK_MAX_BYTES = 128 * 1024 * 1024
 # "" for plain .jsonl, "gzip" for .jsonl.gz.
 NEWS_SINK_COMPRESS = ""
+# With NEWS_OUTPUT=s3://...: where parts wait for their upload; empty: "spool" beside NEWS_STATE.
+NEWS_SINK_SPOOL = ""
+
+# --- S3 (credentials, region and endpoint only through AWS_* variables, config files or roles) ---
+# Parts above this size are uploaded in parts of this size (boto3 managed transfer).
+NEWS_S3_MULTIPART_THRESHOLD = 64 * 1024 * 1024
+# botocore "standard" retry mode: attempts per request, for transient errors.
+NEWS_S3_MAX_ATTEMPTS = 5
+# Optional server-side encryption ("AES256" or "aws:kms"), its KMS key, and a storage class.
+NEWS_S3_SSE = ""
+NEWS_S3_SSE_KMS_KEY_ID = ""
+NEWS_S3_STORAGE_CLASS = ""
 
 # --- Summary and exit code ---------------------------------------------------
 # Log a summary when the spider closes and write <output>/_runs/<run_id>.json.

@@ -6,12 +6,14 @@ never overlap, and exits with a code that says how the run went:
 
 - 0: the run succeeded;
 - 1: the run failed (see the summary's ``problems``);
-- 2: it could not start (bad sources file or settings);
+- 2: it could not start (bad sources file or settings, S3 output not writable);
+- 3: the crawl went well but parts wait in the S3 spool (S3 unreachable): ``scrapy flush``;
 - 75: another run holds the lock; nothing was done.
 """
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import logging
 import os
@@ -65,6 +67,13 @@ def lock_path(settings: Any) -> Path:
     return Path(settings.get("NEWS_LOCK_FILE") or settings.get("NEWS_STATE") + ".lock")
 
 
+def _startup_error(task: Any) -> BaseException | None:
+    """The exception that stopped the crawl from starting, if any."""
+    if isinstance(task, asyncio.Future) and task.done() and not task.cancelled():
+        return task.exception()
+    return None
+
+
 class Command(ScrapyCommand):
     requires_project = True
 
@@ -94,10 +103,14 @@ class Command(ScrapyCommand):
                 print(f"crawlall: cannot start: {exc}", file=sys.stderr)
                 self.exitcode = EXIT_USAGE
                 return
-            self.crawler_process.crawl(crawler)
+            task = self.crawler_process.crawl(crawler)
             self.crawler_process.start()
+            startup_error = _startup_error(task)
             summary = getattr(crawler, "news_summary", None)
-            if self.crawler_process.bootstrap_failed or summary is None:
+            if isinstance(startup_error, ValueError):  # the output cannot be written (S3 preflight)
+                print(f"crawlall: cannot start: {startup_error}", file=sys.stderr)
+                self.exitcode = EXIT_USAGE
+            elif self.crawler_process.bootstrap_failed or summary is None:
                 self.exitcode = EXIT_FAILED
             else:
                 self.exitcode = summary["exit_code"]

@@ -20,6 +20,7 @@ from scrapy.exceptions import NotConfigured
 
 from crawler.runid import run_id_for
 from crawler.stats import SOURCES_PREFIX, count
+from pipelines.s3 import S3Uploader, describe
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider
@@ -31,6 +32,7 @@ logger = logging.getLogger(__name__)
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+EXIT_UPLOADS_PENDING = 3  # the crawl went well, but parts wait in the S3 spool: run `scrapy flush`
 EXIT_LOCKED = 75  # EX_TEMPFAIL: another run holds the lock; try again later
 
 _ERROR_REASONS = ("fetch_error", "http_error")
@@ -128,18 +130,35 @@ class RunSummary:
         summary = build_summary(stats, run_id_for(self.crawler.settings), spider.name, reason)
         expected = list(getattr(spider, "sources", {}) or [])
         summary["problems"] = judge(summary, expected, self.crawler.settings.getfloat("NEWS_MAX_ERROR_RATE"))
-        summary["status"] = "failed" if summary["problems"] else "ok"
-        summary["exit_code"] = EXIT_FAILED if summary["problems"] else EXIT_OK
+        summary["uploads_pending"] = stats.get("news/sink/uploads_pending", 0)
+        if summary["problems"]:
+            summary["status"], summary["exit_code"] = "failed", EXIT_FAILED
+        elif summary["uploads_pending"]:
+            summary["status"], summary["exit_code"] = "uploads_pending", EXIT_UPLOADS_PENDING
+        else:
+            summary["status"], summary["exit_code"] = "ok", EXIT_OK
         self.crawler.news_summary = summary  # read by `scrapy crawlall` for its exit code
         self._log(summary)
-        output = summary["output"]
-        if output:
-            runs = Path(output) / "_runs"
+        folder = stats.get("news/output_local") or summary["output"]
+        if folder:
+            runs = Path(folder) / "_runs"
             runs.mkdir(parents=True, exist_ok=True)
             target = runs / f"{summary['run_id']}.json"
             temp = runs / f".{summary['run_id']}.json.tmp"
             temp.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
             os.replace(temp, target)
+            if stats.get("news/output_local"):
+                self._upload(target, Path(folder))
+
+    def _upload(self, path: Path, root: Path) -> None:
+        """The summary goes where the parts went; if S3 is down it waits in the spool with them."""
+        uploader = S3Uploader.from_settings(self.crawler.settings)
+        try:
+            uploader.upload(path, path.relative_to(root).as_posix())
+        except Exception as exc:
+            logger.warning(
+                "Run summary kept in the spool: %(error)s", {"error": describe(exc, uploader.location)}
+            )
 
     def _log(self, summary: dict[str, Any]) -> None:
         def reasons(group: dict[str, int]) -> str:

@@ -1,0 +1,76 @@
+"""``scrapy flush``: upload what waits in the S3 spool (parts of failed or killed runs).
+
+Completes the parts a dead run left, records their articles in the state store,
+and uploads every completed file of the spool for ``NEWS_OUTPUT``. Keys are the
+same the run would have used, so an object that did reach S3 is overwritten,
+never doubled. Exit code 0 when the spool is empty afterwards, 3 when files are
+still waiting, 2 when the output is not S3 or cannot be reached.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+from scrapy.commands import ScrapyCommand
+from scrapy.exceptions import UsageError
+
+from crawler.extensions.summary import EXIT_OK, EXIT_UPLOADS_PENDING, EXIT_USAGE
+from crawler.runid import new_run_id
+from crawler.state import open_store
+from pipelines.s3 import S3ConfigurationError, S3Uploader, describe, pending_uploads
+from pipelines.sink import is_s3, recover, spool_root
+
+if TYPE_CHECKING:
+    import argparse
+
+
+class Command(ScrapyCommand):
+    requires_project = True
+    requires_crawler_process = False
+
+    def syntax(self) -> str:
+        return "[options]"
+
+    def short_desc(self) -> str:
+        return "Upload the parts that wait in the S3 spool (after an S3 outage or a killed run)"
+
+    def long_desc(self) -> str:
+        return (__doc__ or "").strip()
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        if args:
+            raise UsageError("flush takes no arguments")
+        assert self.settings is not None
+        settings = self.settings
+        if not is_s3(settings.get("NEWS_OUTPUT")):
+            print(
+                f"flush: NEWS_OUTPUT={settings.get('NEWS_OUTPUT')!r} is not s3://...; nothing to do",
+                file=sys.stderr,
+            )
+            self.exitcode = EXIT_USAGE
+            return
+        root = spool_root(settings)
+        try:
+            uploader = S3Uploader.from_settings(settings)
+            uploader.preflight(new_run_id())
+        except S3ConfigurationError as exc:
+            print(f"flush: {exc}", file=sys.stderr)
+            self.exitcode = EXIT_USAGE
+            return
+        store = open_store(settings.get("NEWS_STATE")) if settings.getbool("NEWS_STATE_ENABLED") else None
+        recovered = recover(root, store)
+        uploaded = failed = 0
+        for path in pending_uploads(root):
+            try:
+                uploader.upload(path, path.relative_to(root).as_posix())
+                uploaded += 1
+            except Exception as exc:
+                failed += 1
+                print(f"flush: {path.relative_to(root)}: {describe(exc, uploader.location)}", file=sys.stderr)
+        left = len(pending_uploads(root))
+        print(
+            f"flush: {uploaded} uploaded to {uploader.location}, {failed} failed, {left} waiting in {root}"
+            + (f" ({len(recovered)} interrupted parts completed)" if recovered else "")
+        )
+        self.exitcode = EXIT_OK if left == 0 else EXIT_UPLOADS_PENDING
