@@ -15,6 +15,7 @@ from demo.server import SiteServer, running_site
 from pipelines.s3 import S3Location, pending_uploads
 from tests.crawling import REPO, crawl_env, run_scrapy, scrapy_command, sources_file, url_file
 from tests.s3server import SECRET_KEY, SeaweedS3
+from tests.test_docs import assert_stats_documented
 
 BUCKET = "news"
 
@@ -132,6 +133,7 @@ def test_s3_outage_mid_run_then_flush_uploads_everything_once(s3: SeaweedS3, tmp
         assert summary["status"] == "uploads_pending" and summary["uploads_pending"] > 0
         assert summary["stats"]["news/sink/upload_failed"] > 0
         assert b"scrapy flush" in stderr
+        assert_stats_documented(summary["stats"])
     finally:
         s3.start()
     flush = subprocess.run(
