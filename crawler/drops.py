@@ -31,4 +31,8 @@ def count_drop(
 ) -> None:
     """Count and log a page dropped before it became an item (download, content type)."""
     count(stats, f"dropped/{reason}", source)
-    logger.info("Dropped %(url)s: %(reason)s %(detail)s", {"url": url, "reason": reason, "detail": detail})
+    logger.info(
+        "Dropped %(url)s: %(reason)s %(detail)s",
+        {"url": url, "reason": reason, "detail": detail},
+        extra={"source": source},
+    )

@@ -7,7 +7,10 @@ environment overrides ``NEWS_*`` settings in one place, at the end of this file
 
 from __future__ import annotations
 
+from crawler.logjson import install as _install_json_logs
 from settings.environment import overrides as _environment_overrides
+
+_install_json_logs()
 
 # --- Scrapy ------------------------------------------------------------------
 BOT_NAME = "news"
@@ -57,8 +60,12 @@ DOWNLOADER_MIDDLEWARES = {
 # Checks the address every connection uses (see crawler/middlewares/address_guard.py).
 TWISTED_DNS_RESOLVER = "crawler.middlewares.address_guard.GuardedResolver"
 EXTENSIONS = {
+    "crawler.logjson.JsonLogs": 0,
     "crawler.extensions.drops.DropStats": 10,
+    "crawler.extensions.progress.Progress": 800,
     "crawler.extensions.summary.RunSummary": 900,
+    # after the summary: the metrics are the summary's figures
+    "crawler.extensions.metrics.RunMetrics": 950,
 }
 
 # --- Run ---------------------------------------------------------------------
@@ -141,6 +148,17 @@ NEWS_S3_MAX_ATTEMPTS = 5
 NEWS_S3_SSE = ""
 NEWS_S3_SSE_KMS_KEY_ID = ""
 NEWS_S3_STORAGE_CLASS = ""
+
+# --- Logs, metrics, progress -------------------------------------------------
+# "text" (Scrapy's readable lines) or "json" (one JSON object a line, for log collectors).
+NEWS_LOG_FORMAT = "text"
+# Prometheus text-format metrics written at the end of each run (node_exporter textfile
+# collector), e.g. /var/lib/node_exporter/textfile/news.prom; empty: none.
+NEWS_METRICS_FILE = ""
+# Live progress on an interactive terminal: "auto" (only when stderr is a terminal), "on", "off".
+NEWS_PROGRESS = "auto"
+# Seconds between two progress updates.
+NEWS_PROGRESS_INTERVAL = 1.0
 
 # --- Summary and exit code ---------------------------------------------------
 # Log a summary when the spider closes and write <output>/_runs/<run_id>.json.

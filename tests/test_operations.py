@@ -1,0 +1,119 @@
+"""What operators see: JSON logs, Prometheus metrics, live progress only at a terminal."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import select
+import subprocess
+import time
+from pathlib import Path
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from demo.server import SiteServer
+from tests.crawling import REPO, crawl_env, run_scrapy, scrapy_command, sources_file
+
+
+def test_json_logs_every_line_parses(site: SiteServer, tmp_path: Path) -> None:
+    sources = sources_file(site.base_url, tmp_path / "sources.toml")
+    process = run_scrapy(
+        "crawl", "news", "-a", "source=daily", "-s", f"NEWS_SOURCES={sources}", "-s", f"NEWS_OUTPUT={tmp_path}/o",
+        NEWS_LOG_FORMAT="json",
+    )  # fmt: skip
+    assert process.returncode == 0, process.stderr[-2000:]
+    lines = process.stderr.splitlines()
+    assert len(lines) > 20
+    entries = [json.loads(line) for line in lines]  # raises on any line that is not JSON
+    assert {"time", "level", "logger", "message", "spider", "source"} <= set(entries[0])
+    assert entries[0]["message"].startswith("Scrapy")
+    assert any(entry["spider"] == "news" for entry in entries)
+    assert any(entry["source"] == "daily" for entry in entries)  # e.g. the robots.txt drop
+    assert all(entry["time"].endswith("Z") for entry in entries)
+
+
+def metrics(path: Path) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    found = {}
+    for family in text_string_to_metric_families(path.read_text()):
+        for sample in family.samples:
+            found[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    return found
+
+
+def test_metrics_file_holds_the_run_figures(site: SiteServer, tmp_path: Path) -> None:
+    sources = sources_file(site.base_url, tmp_path / "sources.toml")
+    prom = tmp_path / "textfile" / "news.prom"
+    env = {"NEWS_SOURCES": str(sources), "NEWS_OUTPUT": str(tmp_path / "o"), "NEWS_METRICS_FILE": str(prom)}
+    env["NEWS_STATE"] = str(tmp_path / "state.sqlite")
+    ok = run_scrapy("crawlall", **env)
+    assert ok.returncode == 0, ok.stderr[-2000:]
+    first = metrics(prom)
+    summary = json.loads(sorted((tmp_path / "o" / "_runs").glob("*.json"))[-1].read_text())
+    assert (
+        first[("news_last_run_records_written", (("source", "daily"),))]
+        == summary["sources"]["daily"]["records_written"]
+        == 8
+    )
+    assert first[("news_last_run_records_written", (("source", "demo"),))] == 12
+    assert first[("news_last_run_dropped", (("reason", "robots_txt"), ("source", "daily")))] == 1
+    assert first[("news_last_run_success", ())] == 1
+    success_time = first[("news_last_success_timestamp_seconds", ())]
+    assert abs(success_time - time.time()) < 120
+
+    # A failed run keeps the time of the last success.
+    env["NEWS_SOURCES"] = str(tmp_path / "dead.toml")
+    Path(env["NEWS_SOURCES"]).write_text('[sources.gone]\nstart_urls = ["http://127.0.0.1:1/"]\n')
+    failed = run_scrapy("crawlall", "-s", "RETRY_TIMES=0", **env)
+    assert failed.returncode == 1
+    second = metrics(prom)
+    assert second[("news_last_run_success", ())] == 0
+    assert second[("news_last_success_timestamp_seconds", ())] == success_time
+    assert second[("news_last_run_errors", (("source", "gone"),))] >= 1
+
+
+def run_in_terminal(args: list[str], env: dict[str, str], timeout: float = 120) -> str:
+    """Run a command with a pseudo-terminal as stdout and stderr, as a person at a shell would."""
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(args, cwd=REPO, env=env, stdin=terminal, stdout=terminal, stderr=terminal)
+    os.close(terminal)
+    output = bytearray()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([controller], [], [], 0.5)
+        if ready:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            output += chunk
+        elif process.poll() is not None:
+            break
+    process.wait(timeout=30)
+    os.close(controller)
+    return output.decode("utf-8", "replace")
+
+
+def test_progress_at_a_terminal_and_silence_otherwise(site: SiteServer, tmp_path: Path) -> None:
+    text = '[sources.bulk]\nstart_urls = ["{base}/generated/?count=40"]\nmax_depth = 1\n'
+    sources = sources_file(site.base_url, tmp_path / "sources.toml", text)
+    common = [
+        "crawl",
+        "news",
+        "-s",
+        f"NEWS_SOURCES={sources}",
+        "-s",
+        "NEWS_PROGRESS_INTERVAL=0.2",
+        "-s",
+        "DOWNLOAD_DELAY=0.05",
+    ]
+    shown = run_in_terminal(
+        scrapy_command(*common, "-s", f"NEWS_OUTPUT={tmp_path}/a", "-s", "AUTOTHROTTLE_ENABLED=false"),
+        crawl_env(),
+    )
+    assert "records " in shown and "bulk " in shown and "/min" in shown
+    quiet = run_scrapy(*common, "-s", f"NEWS_OUTPUT={tmp_path}/b")
+    assert quiet.returncode == 0
+    assert "/min |" not in quiet.stderr and "\x1b[2K" not in quiet.stderr
