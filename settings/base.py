@@ -38,7 +38,9 @@ DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 REDIRECT_MAX_TIMES = 10
 RETRY_TIMES = 2
 COOKIES_ENABLED = False
+# No listening ports in a crawler that runs from cron and in containers.
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
 
 ITEM_PIPELINES = {
     "pipelines.extract.ExtractArticlePipeline": 100,
