@@ -149,7 +149,11 @@ def resolve_dates(
 
 
 class NormalizeDatesPipeline:
-    """Fills the date fields of a record from its page."""
+    """Dates step: drops articles published before the source's ``max_age``.
+
+    The date fields themselves are resolved by ``resolve_dates`` in the extraction
+    worker, on the tree parsed there (see ``pipelines/_work.py``).
+    """
 
     def __init__(self, config: DatesConfig):
         self.config = config
@@ -159,16 +163,8 @@ class NormalizeDatesPipeline:
         return cls(DatesConfig.from_settings(crawler.settings))
 
     def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
+        """Freshness: the dates were resolved with the extraction, on the same parse of the page."""
         page: Page = item["_page"]
-        item.update(
-            resolve_dates(
-                page,
-                self.config,
-                item.get("language"),
-                item.get("_locale"),
-                item.get("_fallback_date"),
-            )
-        )
         max_age = page.hints.get("max_age_seconds")
         if max_age and is_older(item, page.fetched_at - timedelta(seconds=max_age)):
             raise DropArticle("too_old", f"published {item['published_at'] or item['published_date']}")

@@ -1,15 +1,30 @@
-"""Extract step: the article fields of a page, or a drop with reason ``not_article``."""
+"""Extract step: a page's article fields and dates, computed in a pool of worker processes.
+
+Extraction and date parsing are CPU-bound and Scrapy runs in one thread, so the
+work goes to ``NEWS_EXTRACT_WORKERS`` processes (pebble's process pool: workers
+start once, a task that crashes or hangs its worker fails alone). At most
+``NEWS_EXTRACT_MAX_PENDING`` pages wait for a worker; beyond that this step
+does not return, Scrapy's scraper fills up and the downloads pause, so memory
+stays bounded when downloading outruns extraction. A page whose worker dies is
+dropped as ``extract_error``, one that takes longer than ``NEWS_EXTRACT_TIMEOUT``
+as ``extract_timeout``; the crawl goes on.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import TYPE_CHECKING, Any
 
+from pebble import ProcessExpired, ProcessPool
+
 from crawler.drops import DropArticle
-from crawler.pagetype import page_kind
 from crawler.stats import count
-from crawler.urls import url_id
-from pipelines._article import ExtractOptions, NotAnArticle, extract_article
+from pipelines._article import ExtractOptions
+from pipelines._work import PagePayload, WorkOptions, analyse, init_worker, load_plugin
+from pipelines.dates import DatesConfig
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -19,44 +34,101 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+
+def worker_count(setting: int) -> int:
+    """``NEWS_EXTRACT_WORKERS``: -1 means one per available core; 0 extracts in the crawl's own thread."""
+    if setting >= 0:
+        return setting
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return max(1, os.cpu_count() or 1)
 
 
 class ExtractArticlePipeline:
-    def __init__(self, options: ExtractOptions, stats: StatsCollector):
+    def __init__(
+        self,
+        options: WorkOptions,
+        stats: StatsCollector,
+        workers: int = 0,
+        timeout: float = 30.0,
+        max_pending: int = 0,
+    ):
         self.options = options
         self.stats = stats
+        self.workers = workers
+        self.timeout = timeout
+        self.max_pending = max_pending or 2 * max(workers, 1)
+        self.pool: ProcessPool | None = None
+        self._slots: asyncio.Semaphore | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractArticlePipeline:
         settings = crawler.settings
         # A bad value raises ValueError: the crawl must not start with extraction switched off.
-        options = ExtractOptions(
-            min_words=settings.getint("NEWS_EXTRACT_MIN_WORDS"),
-            strip=tuple(settings.getlist("NEWS_EXTRACT_STRIP")),
-            favor=settings.get("NEWS_EXTRACT_FAVOR"),
+        plugins = tuple(settings.getlist("NEWS_EXTRACT_PLUGINS"))
+        for path in plugins:  # a plugin that cannot be imported stops the crawl now, not in every worker
+            try:
+                load_plugin(path)
+            except (ImportError, AttributeError, ValueError) as exc:
+                raise ValueError(f"NEWS_EXTRACT_PLUGINS: cannot import {path!r}: {exc}") from exc
+        options = WorkOptions(
+            extract=ExtractOptions(
+                min_words=settings.getint("NEWS_EXTRACT_MIN_WORDS"),
+                strip=tuple(settings.getlist("NEWS_EXTRACT_STRIP")),
+                favor=settings.get("NEWS_EXTRACT_FAVOR"),
+            ),
+            dates=DatesConfig.from_settings(settings),
+            plugins=plugins,
         )
-        return cls(options, crawler.stats)
+        return cls(
+            options,
+            crawler.stats,
+            workers=worker_count(settings.getint("NEWS_EXTRACT_WORKERS")),
+            timeout=settings.getfloat("NEWS_EXTRACT_TIMEOUT"),
+            max_pending=settings.getint("NEWS_EXTRACT_MAX_PENDING"),
+        )
 
-    def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
-        page: Page = item["_page"]
-        if page.tree is not None and page_kind(page) == "listing":
-            raise DropArticle("not_article", "listing page")
-        options = self.options
-        if page.hints.get("strip"):
-            options = ExtractOptions(
-                min_words=options.min_words,
-                strip=options.strip + tuple(page.hints["strip"]),
-                favor=options.favor,
+    def open_spider(self) -> None:
+        if self.workers > 0:
+            self.pool = ProcessPool(
+                max_workers=self.workers, initializer=init_worker, initargs=(self.options,)
             )
-        try:
-            fields = extract_article(page, options)
-        except NotAnArticle as exc:
-            raise DropArticle("not_article", str(exc)) from exc
-        record: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "id": url_id(fields["canonical_url"])}
-        record.update(fields)
-        record["fetched_at"] = page.fetched_at.strftime("%Y-%m-%dT%H:%M:%SZ")
-        record["version"] = 1
-        record["_page"] = page
+        else:
+            init_worker(self.options)
+
+    def close_spider(self) -> None:
+        if self.pool is not None:
+            self.pool.close()
+            self.pool.join(timeout=60)
+
+    async def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
+        page: Page = item["_page"]
+        result = await self._analyse(PagePayload.of(page))
+        if "_drop" in result:
+            raise DropArticle(*result["_drop"])
+        result["_page"] = page
         count(self.stats, "extracted", page.source)
-        return record
+        return result
+
+    async def _analyse(self, payload: PagePayload) -> dict[str, Any]:
+        if self.pool is None:
+            return analyse(payload)
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.max_pending)
+        async with self._slots:
+            future = self.pool.schedule(analyse, args=(payload,), timeout=self.timeout)
+            try:
+                # the pool enforces the timeout; the outer one only guards against a pool gone wrong
+                return await asyncio.wait_for(asyncio.wrap_future(future), self.timeout * 2 + 30)
+            except (TimeoutError, FutureTimeout):
+                return {"_drop": ("extract_timeout", f"no result within {self.timeout:g} s; worker replaced")}
+            except ProcessExpired as exc:
+                return {"_drop": ("extract_error", f"the worker died (exit code {exc.exitcode})")}
+            except Exception as exc:  # an exception raised by the extractor on this page
+                logger.warning(
+                    "Extraction failed for %(url)s: %(error)r",
+                    {"url": payload.url, "error": exc},
+                    exc_info=exc,
+                )
+                return {"_drop": ("extract_error", f"{type(exc).__name__}: {exc}")}

@@ -113,6 +113,14 @@ NEWS_EXTRACT_MIN_WORDS = 50
 NEWS_EXTRACT_STRIP: list[str] = []
 # trafilatura's trade-off: "precision" (less noise), "balanced" or "recall".
 NEWS_EXTRACT_FAVOR = "precision"
+# Worker processes for extraction and dates: -1 one per available core, 0 none (in the crawl's thread).
+NEWS_EXTRACT_WORKERS = -1
+# Seconds a page may take in a worker before it is dropped as extract_timeout.
+NEWS_EXTRACT_TIMEOUT = 30.0
+# Pages waiting for a worker before downloads pause (backpressure); 0: twice the workers.
+NEWS_EXTRACT_MAX_PENDING = 0
+# Functions `fn(page, record) -> record` run in the worker after extraction (custom fields).
+NEWS_EXTRACT_PLUGINS: list[str] = []
 
 # --- Dates -------------------------------------------------------------------
 # IANA zone for times printed without an offset; empty: such times give only

@@ -169,6 +169,7 @@ def test_utf8_with_a_stray_byte_declared_latin1_stays_utf8() -> None:
         (ExtractArticlePipeline, "NEWS_EXTRACT_FAVOR", "bogus"),
         (NormalizeDatesPipeline, "NEWS_DATES_DATE_ORDER", "DM"),
         (NormalizeDatesPipeline, "NEWS_DATES_TIMEZONE", "Mars/Olympus"),
+        (ExtractArticlePipeline, "NEWS_EXTRACT_PLUGINS", "no_such_module.function"),
     ],
 )
 def test_misconfiguration_stops_the_crawl_instead_of_switching_a_step_off(component, setting, value) -> None:

@@ -1,0 +1,98 @@
+"""The CPU-bound work on one page: parse once, extract, resolve dates. Runs in a worker process.
+
+Everything a worker needs arrives in a small picklable payload (the raw body, not
+a parsed tree), and the options are set once per worker by ``init_worker``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from crawler.page import Page
+from crawler.pagetype import page_kind
+from crawler.urls import url_id
+from pipelines._article import ExtractOptions, NotAnArticle, extract_article
+from pipelines.dates import DatesConfig, resolve_dates
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class PagePayload:
+    url: str
+    body: bytes = field(repr=False)
+    fetched_at: datetime
+    source: str
+    declared_encoding: str | None
+    status: int
+    hints: dict[str, Any]
+
+    @classmethod
+    def of(cls, page: Page) -> PagePayload:
+        return cls(
+            page.url, page.body, page.fetched_at, page.source, page.declared_encoding, page.status, page.hints
+        )
+
+    def page(self) -> Page:
+        return Page(
+            url=self.url,
+            body=self.body,
+            fetched_at=self.fetched_at,
+            source=self.source,
+            declared_encoding=self.declared_encoding,
+            status=self.status,
+            hints=dict(self.hints),
+        )
+
+
+@dataclass(frozen=True)
+class WorkOptions:
+    extract: ExtractOptions
+    dates: DatesConfig
+    plugins: tuple[str, ...] = ()
+
+
+_OPTIONS: WorkOptions | None = None
+_PLUGINS: list[Any] = []
+
+
+def load_plugin(path: str) -> Any:
+    module, _, name = path.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+def init_worker(options: WorkOptions) -> None:
+    """Once per worker process: the options, and the plugins imported."""
+    global _OPTIONS  # noqa: PLW0603 - per-process configuration
+    _OPTIONS = options
+    _PLUGINS[:] = [load_plugin(path) for path in options.plugins]
+
+
+def analyse(payload: PagePayload) -> dict[str, Any]:
+    """The record of a page, or ``{"_drop": (reason, detail)}``; the page is parsed once, here."""
+    assert _OPTIONS is not None, "init_worker was not called"
+    page = payload.page()
+    if page.tree is not None and page_kind(page) == "listing":
+        return {"_drop": ("not_article", "listing page")}
+    options = _OPTIONS.extract
+    if page.hints.get("strip"):
+        options = ExtractOptions(
+            min_words=options.min_words, strip=options.strip + tuple(page.hints["strip"]), favor=options.favor
+        )
+    try:
+        fields = extract_article(page, options)
+    except NotAnArticle as exc:
+        return {"_drop": ("not_article", str(exc))}
+    record: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "id": url_id(fields["canonical_url"])}
+    record.update(fields)
+    record["fetched_at"] = page.fetched_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    record["version"] = 1
+    record.update(
+        resolve_dates(page, _OPTIONS.dates, fields["language"], fields["_locale"], fields["_fallback_date"])
+    )
+    for plugin in _PLUGINS:
+        record = plugin(page, record)
+    return record
