@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from crawler.urls import normalize_url
+
 logger = logging.getLogger(__name__)
 
 
@@ -147,7 +149,7 @@ class SqliteStateStore:
         rows = [
             (
                 r["canonical_url"], r["id"], r["content_hash"], int(r["version"]), r["fetched_at"], r["fetched_at"],
-                r["fetched_at"], r.get("published_at"), r.get("published_date"), r["url"],
+                r["fetched_at"], r.get("published_at"), r.get("published_date"), normalize_url(r["url"]),
             )
             for r in records
         ]  # fmt: skip
@@ -195,11 +197,16 @@ class SqliteStateStore:
             self._db.close()
 
 
+def state_path(location: str) -> Path:
+    """The SQLite file ``NEWS_STATE`` names, absolute (the lock and the spool are placed beside it)."""
+    return Path(location.removeprefix("sqlite://")).expanduser().resolve()
+
+
 def open_store(location: str) -> StateStore:
     """The store named by ``NEWS_STATE``: a SQLite path (``redis://`` arrives with distributed crawls)."""
     if location.startswith(("redis://", "rediss://")):
         raise ValueError(f"NEWS_STATE={location!r}: the Redis state store is not available in this version")
-    return SqliteStateStore(location.removeprefix("sqlite://"))
+    return SqliteStateStore(state_path(location))
 
 
 def store_for(crawler: Any) -> StateStore:

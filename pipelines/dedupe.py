@@ -18,6 +18,7 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 from crawler.drops import DropArticle
@@ -51,7 +52,23 @@ class DedupeArticlePipeline:
         settings = crawler.settings
         if not settings.getbool("NEWS_STATE_ENABLED"):
             raise NotConfigured("NEWS_STATE_ENABLED is off")
-        return cls(store_for(crawler), settings.getbool("NEWS_DEDUPE_KEEP_DUPLICATES"))
+        pipeline = cls(store_for(crawler), settings.getbool("NEWS_DEDUPE_KEEP_DUPLICATES"))
+        crawler.signals.connect(pipeline.item_error, signal=signals.item_error)
+        return pipeline
+
+    def item_error(self, item: Any, response: Any, spider: Any, failure: Any) -> None:
+        """A later step (the sink) failed on an item this step passed: it was not emitted after all."""
+        if not isinstance(item, dict) or "canonical_url" not in item:
+            return
+        emitted = self._by_url.get(item["canonical_url"])
+        if (
+            emitted is not None
+            and emitted.article_id == item.get("id")
+            and emitted.version == item.get("version")
+        ):
+            del self._by_url[item["canonical_url"]]
+            if self._by_hash.get(emitted.content_hash) is emitted:
+                del self._by_hash[emitted.content_hash]
 
     def _previous(self, canonical_url: str) -> Emitted | None:
         if canonical_url in self._by_url:

@@ -70,6 +70,8 @@ class PartWriter:
     compress: str = ""
     on_complete: Callable[[Path], None] | None = None
     on_durable: Callable[[Path, list[Any]], None] | None = None
+    # Whether a part name is taken elsewhere too (the S3 sink asks the bucket: the spool forgets).
+    taken: Callable[[Path], bool] | None = None
     _open: dict[str, OpenPart] = field(default_factory=dict)
     _counters: dict[str, int] = field(default_factory=dict)
 
@@ -111,7 +113,8 @@ class PartWriter:
             number = self._counters.get(partition, 0)
             self._counters[partition] = number + 1
             final = folder / f"{self.run_id}-{number:05d}{COMPRESSIONS[self.compress]}"
-            if not final.exists() and not temp_path_for(final).exists():
+            free = not final.exists() and not temp_path_for(final).exists()
+            if free and (self.taken is None or not self.taken(final)):
                 break
         raw = open(temp_path_for(final), "xb")  # noqa: SIM115 - closed in _complete
         fcntl.flock(raw.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -144,19 +147,38 @@ def _whole_lines(data: bytes) -> bytes:
 
 
 def _salvage(temp: Path) -> bytes:
-    """The complete lines of an abandoned part (decompressing what can be)."""
+    """The complete lines of an abandoned part, decompressing as far as the data allows."""
     data = temp.read_bytes()
     if temp.name.endswith(".gz" + TMP_SUFFIX):
         decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        try:
-            data = decompressor.decompress(data)
-        except zlib.error:
-            data = b""
+        output = bytearray()
+        # chunk by chunk, and byte by byte in the chunk that fails: a damaged tail
+        # keeps everything that decompressed before it
+        for start in range(0, len(data), 16384):
+            chunk = data[start : start + 16384]
+            saved = decompressor.copy()
+            try:
+                output += decompressor.decompress(chunk)
+            except zlib.error:
+                decompressor = saved
+                for index in range(len(chunk)):
+                    try:
+                        output += decompressor.decompress(chunk[index : index + 1])
+                    except zlib.error:
+                        break
+                break
+        data = bytes(output)
     return _whole_lines(data)
 
 
-def recover_parts(root: Path) -> list[Path]:
-    """Complete the parts that dead processes left under ``root``; returns their final paths."""
+def recover_parts(root: Path, on_durable: Callable[[Path, bytes], None] | None = None) -> list[Path]:
+    """Complete the parts that dead processes left under ``root``; returns their final paths.
+
+    The same order as a live writer: the salvaged part is fsynced, then ``on_durable``
+    receives its lines (the sink records the articles), then it is renamed into place,
+    then the temporary file goes. A kill at any point leaves either the temporary file
+    (recovered again next time) or a recorded, visible part.
+    """
     recovered: list[Path] = []
     if not root.exists():
         return recovered
@@ -172,6 +194,12 @@ def recover_parts(root: Path) -> list[Path]:
                 continue  # a live writer owns it
             content = _salvage(temp)
             final = final_path_for(temp)
+            if not content and temp.stat().st_size > 0:
+                # nothing readable: keep the bytes aside for a person, never delete them
+                aside = temp.with_name(temp.name + ".unreadable")
+                os.rename(temp, aside)
+                logger.error("Could not salvage %(path)s; kept as %(aside)s", {"path": temp, "aside": aside})
+                continue
             if content:
                 rewrite = final.with_name("." + final.name + ".recover")
                 with open(rewrite, "wb") as out:
@@ -182,6 +210,8 @@ def recover_parts(root: Path) -> list[Path]:
                         out.write(content)
                     out.flush()
                     os.fsync(out.fileno())
+                if on_durable is not None:
+                    on_durable(final, content)
                 os.rename(rewrite, final)
                 recovered.append(final)
                 logger.warning(

@@ -136,6 +136,16 @@ class S3Uploader:
         except Exception as exc:
             raise S3ConfigurationError(describe(exc, self.location)) from exc
 
+    def exists(self, relative: str) -> bool:
+        """Whether ``<prefix>/<relative>`` is already in the bucket."""
+        try:
+            self.client.head_object(Bucket=self.location.bucket, Key=self.location.key(relative))
+        except ClientError as exc:
+            if str(exc.response.get("Error", {}).get("Code")) in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise
+        return True
+
     def upload(self, path: Path, relative: str) -> str:
         """Upload ``path`` as ``<prefix>/<relative>``, check its size, then delete the local file."""
         key = self.location.key(relative)

@@ -24,7 +24,7 @@ from urllib.parse import quote
 from scrapy.exceptions import NotConfigured
 
 from crawler.runid import run_id_for
-from crawler.state import StateStore, store_for
+from crawler.state import StateStore, state_path, store_for
 from crawler.stats import count
 from pipelines.parts import PartWriter, recover_parts
 from pipelines.s3 import S3ConfigurationError, S3Location, S3Uploader, describe, pending_uploads
@@ -66,7 +66,7 @@ def local_root(output: str) -> Path:
 def spool_root(settings: Any) -> Path:
     """Where S3 parts wait for their upload: NEWS_SINK_SPOOL, or a folder beside the state."""
     location = S3Location.parse(settings.get("NEWS_OUTPUT"))
-    base = settings.get("NEWS_SINK_SPOOL") or str(Path(settings.get("NEWS_STATE")).parent / "spool")
+    base = settings.get("NEWS_SINK_SPOOL") or str(state_path(settings.get("NEWS_STATE")).parent / "spool")
     return Path(base).expanduser() / location.bucket / location.prefix
 
 
@@ -89,22 +89,62 @@ STATE_FIELDS = (
 )
 
 
+def parse_lines(data: bytes) -> list[dict[str, Any]]:
+    """Records from JSONL bytes; a line that is not a JSON object is skipped and logged."""
+    records = []
+    for line in data.splitlines():
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError:
+            logger.error("Skipped a damaged line in a recovered part: %(line)r", {"line": line[:200]})
+            continue
+        if isinstance(record, dict):
+            records.append(record)
+    return records
+
+
 def read_part(path: Path) -> list[dict[str, Any]]:
     """The records of a completed part."""
     data = path.read_bytes()
     if path.name.endswith(".gz"):
         data = gzip.decompress(data)
-    return [json.loads(line) for line in data.splitlines() if line.strip()]
+    return parse_lines(data)
 
 
 def recover(root: Path, store: StateStore | None) -> list[Path]:
-    """Complete the parts dead runs left under ``root``, and remember their articles as emitted."""
-    recovered = recover_parts(root)
-    if store is not None:
-        # a dead run's salvaged records are emitted now: remember them, or they come again
-        for part in recovered:
-            store.record_emitted([{name: r.get(name) for name in STATE_FIELDS} for r in read_part(part)])
-    return recovered
+    """Complete the parts dead runs left under ``root``, remembering their articles before they show."""
+
+    def remember(final: Path, content: bytes) -> None:
+        if store is not None:
+            # a dead run's salvaged records are emitted now: remember them, or they come again
+            store.record_emitted([{name: r.get(name) for name in STATE_FIELDS} for r in parse_lines(content)])
+
+    return recover_parts(root, remember)
+
+
+def _taken_in_bucket(uploader: S3Uploader, relative: str) -> bool:
+    """A part name already used in the bucket; when S3 cannot be asked, the spool's word goes.
+
+    (Default run ids are unique, so this matters only for a reused NEWS_RUN_ID; an outage
+    must never stop records from being written to the spool.)
+    """
+    try:
+        return uploader.exists(relative)
+    except Exception as exc:
+        logger.debug("Could not check %(key)s in the bucket: %(error)s", {"key": relative, "error": exc})
+        return False
+
+
+def prune_empty_dirs(folder: Path, root: Path) -> None:
+    """Remove the partition folders an upload emptied, up to (not including) ``root``."""
+    while folder != root and root in folder.parents:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent
 
 
 class JsonlSinkPipeline:
@@ -139,6 +179,9 @@ class JsonlSinkPipeline:
         store = store_for(crawler) if settings.getbool("NEWS_STATE_ENABLED") else None
         uploader = S3Uploader.from_settings(settings) if is_s3(settings.get("NEWS_OUTPUT")) else None
         pipeline = cls(writer, crawler.stats, store, uploader)
+        if uploader is not None:
+            # the spool forgets uploaded parts: a reused run id must not overwrite an object
+            writer.taken = lambda final: _taken_in_bucket(uploader, final.relative_to(writer.root).as_posix())
         writer.on_complete = pipeline._part_completed
         writer.on_durable = pipeline._part_durable
         return pipeline
@@ -172,7 +215,12 @@ class JsonlSinkPipeline:
         return item
 
     async def close_spider(self) -> None:
-        self.writer.close()
+        try:
+            self.writer.close()
+        except Exception:
+            # the run must not report success with parts left unfinished (see the summary's judge)
+            self.stats.set_value("news/sink/close_failed", 1)
+            logger.exception("Could not complete the open parts; the next run recovers them")
         if self._executor is not None:
             # the uploads finish in their threads while the reactor keeps running
             self._pending(await asyncio.get_running_loop().run_in_executor(None, self._drain))
@@ -212,6 +260,11 @@ class JsonlSinkPipeline:
         wait(self._uploads)
         assert self._executor is not None
         self._executor.shutdown(wait=True)
+        # only now, with the writer closed: a folder emptied mid-run may be about to get a new part
+        for folder in sorted(
+            (p for p in self.writer.root.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)
+        ):
+            prune_empty_dirs(folder, self.writer.root)
         return len(pending_uploads(self.writer.root))
 
     def _pending(self, pending: int) -> None:

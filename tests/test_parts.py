@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import textwrap
+import zlib
 from pathlib import Path
 
 import pytest
@@ -100,3 +101,36 @@ def test_a_new_run_never_overwrites_an_existing_part(tmp_path: Path) -> None:
         writer.write("p", lines(1)[0])
         writer.close()
     assert [p.name for p in visible(tmp_path)] == ["same-run-id-00000.jsonl", "same-run-id-00001.jsonl"]
+
+
+def test_damaged_gzip_tail_keeps_what_came_before(tmp_path: Path) -> None:
+    body = b"".join(lines(5))
+    temp = tmp_path / "p" / ".run-00000.jsonl.gz.inprogress"
+    temp.parent.mkdir()
+    compressor = zlib.compressobj(wbits=16 + zlib.MAX_WBITS)
+    temp.write_bytes(compressor.compress(body) + compressor.flush(zlib.Z_SYNC_FLUSH) + b"\x00" * 4096)
+    (part,) = recover_parts(tmp_path)
+    assert gzip.decompress(part.read_bytes()) == body
+
+
+def test_unreadable_part_is_kept_aside_never_deleted(tmp_path: Path) -> None:
+    temp = tmp_path / ".run-00000.jsonl.gz.inprogress"
+    temp.write_bytes(b"\x00\x01not gzip at all" * 10)
+    assert recover_parts(tmp_path) == []
+    assert (tmp_path / ".run-00000.jsonl.gz.inprogress.unreadable").exists()
+
+
+def test_recovery_records_before_the_part_becomes_visible(tmp_path: Path) -> None:
+    temp = tmp_path / ".run-00000.jsonl.inprogress"
+    temp.write_bytes(b"".join(lines(2)))
+
+    def crash(final: Path, content: bytes) -> None:
+        assert not final.exists(), "visible before its records were remembered"
+        raise KeyboardInterrupt  # the process dies here
+
+    with pytest.raises(KeyboardInterrupt):
+        recover_parts(tmp_path, crash)
+    assert temp.exists() and visible(tmp_path) == []  # the next start recovers it again
+    seen: list[bytes] = []
+    (part,) = recover_parts(tmp_path, lambda final, content: seen.append(content))
+    assert seen == [part.read_bytes()]

@@ -126,6 +126,7 @@ def test_s3_outage_mid_run_then_flush_uploads_everything_once(s3: SeaweedS3, tmp
                 pass
     spool = tmp_path / "state" / "spool" / BUCKET / prefix
     try:
+        Path("/tmp/outage_stderr.log").write_bytes(stderr)
         assert run.returncode == 3, stderr.decode()[-3000:]  # finished, uploads pending
         waiting = pending_uploads(spool)
         assert waiting, "the spool was not kept"
@@ -214,3 +215,17 @@ def test_bad_credentials_or_bucket_stop_the_run_before_any_page(
     assert message and bucket in message[0] and cause in message[0], process.stderr[-2000:]
     assert secret not in process.stderr and secret not in process.stdout
     assert len(site.requests) == before, "a page was fetched before the output was checked"
+
+
+def test_a_reused_run_id_never_overwrites_an_object(s3: SeaweedS3, site: SiteServer, tmp_path: Path) -> None:
+    keys = []
+    for n, page in enumerate(("business/tokyo-chipmaker-expansion.html", "sport/marathon-record.html")):
+        process = run_scrapy(
+            "crawl", "article", "-a", f"url={site.base_url}/{page}", "-s", "NEWS_RUN_ID=20260101T000000Z-fixed",
+            "-s", f"NEWS_OUTPUT=s3://{BUCKET}/reused", "-s", f"NEWS_SINK_SPOOL={tmp_path}/spool{n}", **s3.env(),
+        )  # fmt: skip
+        assert process.returncode == 0, process.stderr[-2000:]
+        keys = [key for key in s3.objects(BUCKET) if key.startswith("reused/") and key.endswith(".jsonl")]
+    assert len(keys) == 2
+    assert len(records_of({key: s3.objects(BUCKET)[key] for key in keys})) == 2
+    assert not list((tmp_path / "spool1").rglob("date=*")), "empty spool folders were left behind"

@@ -25,6 +25,7 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from crawler.extensions.summary import EXIT_FAILED, EXIT_LOCKED, EXIT_USAGE
+from crawler.state import state_path
 
 if TYPE_CHECKING:
     import argparse
@@ -64,7 +65,11 @@ class RunLock:
 
 
 def lock_path(settings: Any) -> Path:
-    return Path(settings.get("NEWS_LOCK_FILE") or settings.get("NEWS_STATE") + ".lock")
+    """NEWS_LOCK_FILE, or the state file's absolute path + ".lock": runs from any folder exclude each other."""
+    if settings.get("NEWS_LOCK_FILE"):
+        return Path(settings.get("NEWS_LOCK_FILE")).expanduser().resolve()
+    state = state_path(settings.get("NEWS_STATE"))
+    return state.with_name(state.name + ".lock")
 
 
 def _startup_error(task: Any) -> BaseException | None:

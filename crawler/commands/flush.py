@@ -19,7 +19,7 @@ from crawler.extensions.summary import EXIT_OK, EXIT_UPLOADS_PENDING, EXIT_USAGE
 from crawler.runid import new_run_id
 from crawler.state import open_store
 from pipelines.s3 import S3ConfigurationError, S3Uploader, describe, pending_uploads
-from pipelines.sink import is_s3, recover, spool_root
+from pipelines.sink import is_s3, prune_empty_dirs, recover, spool_root
 
 if TYPE_CHECKING:
     import argparse
@@ -64,6 +64,7 @@ class Command(ScrapyCommand):
         for path in pending_uploads(root):
             try:
                 uploader.upload(path, path.relative_to(root).as_posix())
+                prune_empty_dirs(path.parent, root)
                 uploaded += 1
             except Exception as exc:
                 failed += 1

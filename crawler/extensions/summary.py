@@ -74,6 +74,8 @@ def judge(summary: dict[str, Any], sources: list[str], max_error_rate: float) ->
     exceptions = sum(value for key, value in stats.items() if key.startswith("spider_exceptions/"))
     if exceptions:
         problems.append(f"{exceptions} spider error(s)")
+    if stats.get("news/sink/close_failed"):
+        problems.append("the sink could not complete its parts (the next run recovers them)")
     if summary["dropped"].get("pipeline_error"):
         problems.append(f"{summary['dropped']['pipeline_error']} pipeline error(s)")
     for name in sources:
