@@ -228,8 +228,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Serve the demo news site on 127.0.0.1.")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--delay", type=float, default=0.0, help="seconds to wait before each response")
+    parser.add_argument(
+        "--root", type=Path, default=SITE, help="the folder to serve (default: the demo site)"
+    )
     args = parser.parse_args()
-    server = SiteServer(port=args.port, delay=args.delay)
+    server = SiteServer(root=args.root, port=args.port, delay=args.delay)
     print(f"Serving {server.root} at {server.base_url}/", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()

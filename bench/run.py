@@ -1,0 +1,399 @@
+"""Throughput benchmark: the extraction limit, our pipeline, and a peer, on the same pages.
+
+    .venv/bin/python -m bench.run                 # 2,000 pages, 3 runs each, prints the table
+    .venv/bin/python -m bench.run --pages 20000 --only pipeline --runs 1   # the long-crawl memory check
+
+It generates (or reuses) a local site of N article pages (50-200 KB each, built
+from the demo site's templates of different CMSs, with a sitemap) under
+bench/site-N/, serves it on 127.0.0.1 from a separate process, and measures:
+
+  (a) the extraction limit: extraction and dates on the stored HTML, no crawling,
+      in one process and in two;
+  (b) our full pipeline: `scrapy crawl news` from the sitemap to JSONL on local
+      disk, with the worker pool (default) and without it (NEWS_EXTRACT_WORKERS=0);
+  (c) a peer: trafilatura's own command-line downloader/extractor (--parallel 2).
+
+For each: pages per second, CPU seconds per page and peak RSS of the whole process
+tree (medians of --runs runs), and the ratios of (b) to (a) and to (c). A benchmark,
+not a test: nothing here fails CI. The machine is shared: compare ratios measured
+in the same run, not absolute numbers across runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import random
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+DEMO = REPO / "demo" / "site"
+BIN = Path(sys.executable).parent
+
+TEMPLATES = [
+    "2023/09/04/harbour-bridge-reopens/index.html",
+    "business/tokyo-chipmaker-expansion.html",
+    "news/city-council-budget-vote-3891.html",
+    "uk/2023/library-reopening.html",
+    "us/2023/county-fair-record.html",
+    "tech/open-source-grid-software.html",
+    "sport/marathon-record.html",
+    "de/2023/09/04/stadtrat-radwege.html",
+    "fr/2023/09/04/festival-lumiere.html",
+    "es/2023/09/04/puerto-nuevo-muelle.html",
+    "ru/2023/09/04/novaya-biblioteka.html",
+    "blog/2023/09/04/greenhouse-diary/index.html",
+    "daily/news/1003-market-hall.html",
+    "daily/sport/1101-derby-win.html",
+]
+
+
+# --- the site -------------------------------------------------------------------
+
+
+def _filler(rng: random.Random, size: int) -> str:
+    """What makes real pages 50-200 KB: inline scripts, styles, menus, tracking JSON."""
+    blocks = []
+    while sum(map(len, blocks)) < size:
+        kind = rng.choice(["script", "style", "nav", "json"])
+        words = " ".join(f"w{rng.randrange(10**6)}" for _ in range(200))
+        if kind == "script":
+            blocks.append(
+                f"<script>window.__cfg_{rng.randrange(10**6)} = {json.dumps(words.split())};</script>"
+            )
+        elif kind == "style":
+            blocks.append(
+                "<style>"
+                + "".join(f".c{rng.randrange(10**5)}{{margin:{rng.randrange(40)}px}}" for _ in range(120))
+                + "</style>"
+            )
+        elif kind == "nav":
+            blocks.append(
+                "<nav><ul>"
+                + "".join(f'<li><a href="/s/{rng.randrange(10**5)}/">Section {n}</a></li>' for n in range(60))
+                + "</ul></nav>"
+            )
+        else:
+            blocks.append(
+                f'<script type="application/json">{json.dumps({"ads": words.split()[:150]})}</script>'
+            )
+    return "\n".join(blocks)
+
+
+def build_site(root: Path, pages: int, seed: int = 7) -> list[str]:
+    """Article pages /a/NNNNN-story.html, a sitemap and robots.txt; returns the page paths."""
+    marker = root / ".complete"
+    paths = [f"/a/{n:05d}-story-of-the-day.html" for n in range(pages)]
+    if marker.exists() and marker.read_text() == str(pages):
+        return paths
+    shutil.rmtree(root, ignore_errors=True)
+    (root / "a").mkdir(parents=True)
+    rng = random.Random(seed)
+    sources = [(DEMO / name).read_text(encoding="utf-8", errors="replace") for name in TEMPLATES]
+    for n, path in enumerate(paths):
+        html = sources[n % len(sources)]
+        # distinct text per page, so that no page is a duplicate of another
+        html = re.sub(r"<p>", f"<p>Report {n}-{rng.randrange(10**6)}: ", html, count=4)
+        html = re.sub(r"(<h1[^>]*>)", rf"\g<1>Story {n}: ", html, count=1)
+        html = html.replace("{{ago:", "{{ago:").replace(
+            "http://demo.news.test/", f"http://demo.news.test{path}#"
+        )
+        target = rng.randrange(50_000, 200_000)
+        html = html.replace("</head>", _filler(rng, max(0, target - len(html))) + "</head>", 1)
+        (root / path.lstrip("/")).write_text(html, encoding="utf-8")
+    urls = "".join(f"<url><loc>http://demo.news.test{path}</loc></url>" for path in paths)
+    (root / "sitemap.xml").write_text(
+        f'<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>'
+    )
+    (root / "robots.txt").write_text("User-agent: *\nAllow: /\n")
+    marker.write_text(str(pages))
+    return paths
+
+
+class Server:
+    """The site served by demo/server.py in its own process."""
+
+    def __init__(self, root: Path):
+        self.port = _free_port()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "demo.server", "--root", str(root), "--port", str(self.port)],
+            cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        self.base = f"http://127.0.0.1:{self.port}"
+        _wait_for(self.port)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+def _free_port() -> int:
+    import socket  # noqa: PLC0415
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_for(port: int) -> None:
+    import socket  # noqa: PLC0415
+
+    for _ in range(100):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("the bench site did not start")
+
+
+# --- measuring ------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    name: str
+    pages: int
+    wall: float
+    cpu: float
+    peak_rss_mb: float
+    done: int  # pages that came out as records (or extracted)
+
+    @property
+    def pages_per_second(self) -> float:
+        return self.pages / self.wall if self.wall else 0.0
+
+
+def _tree_rss(root_pid: int) -> int:
+    """Resident memory of a process and all its descendants, in bytes (from /proc)."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+            ppid, pages = int(fields[1]), int(fields[21])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+        rss[int(entry)] = pages * os.sysconf("SC_PAGE_SIZE")
+    total, stack = 0, [root_pid]
+    while stack:
+        pid = stack.pop()
+        total += rss.get(pid, 0)
+        stack.extend(children.get(pid, []))
+    return total
+
+
+def run_measured(
+    name: str, command: list[str], pages: int, env: dict[str, str] | None = None
+) -> tuple[Result, str]:
+    """Wall time, CPU (self + all descendants) and peak tree RSS of one command."""
+    started = time.monotonic()
+    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peak = 0
+    stop = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not stop.is_set():
+            peak = max(peak, _tree_rss(process.pid))
+            stop.wait(0.2)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.monotonic() - started
+    stop.set()
+    sampler.join()
+    stderr = process.stderr.read().decode("utf-8", "replace") if process.stderr else ""
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        print(f"  {name} exited with {process.returncode}: {stderr[-1500:]}", file=sys.stderr)
+    return Result(name, pages, wall, usage.ru_utime + usage.ru_stime, peak / 2**20, 0), stderr
+
+
+# (a) the extraction limit ----------------------------------------------------------
+
+
+def _extract_file(path: str) -> bool:
+    from crawler.page import Page  # noqa: PLC0415
+    from pipelines._work import PagePayload, analyse  # noqa: PLC0415
+
+    body = Path(path).read_bytes()
+    page = Page(
+        url="http://127.0.0.1/" + Path(path).name,
+        body=body,
+        fetched_at=datetime.now(timezone.utc),
+        source="bench",
+    )
+    return "_drop" not in analyse(PagePayload.of(page))
+
+
+def _init() -> None:
+    from pipelines._article import ExtractOptions  # noqa: PLC0415
+    from pipelines._work import WorkOptions, init_worker  # noqa: PLC0415
+    from pipelines.dates import DatesConfig  # noqa: PLC0415
+
+    init_worker(WorkOptions(ExtractOptions(), DatesConfig()))
+
+
+def extraction_main(files_list: str, processes: int) -> None:
+    files = Path(files_list).read_text().split("\n")
+    if processes == 1:
+        _init()
+        done = sum(_extract_file(path) for path in files)
+    else:
+        with multiprocessing.get_context("fork").Pool(processes, initializer=_init) as pool:
+            done = sum(pool.imap_unordered(_extract_file, files, chunksize=8))
+    print(json.dumps({"done": done}))
+
+
+# --- the contenders ---------------------------------------------------------------
+
+
+def limit(site: Path, paths: list[str], processes: int, work: Path) -> Result:
+    files = work / "files.txt"
+    files.write_text("\n".join(str(site / path.lstrip("/")) for path in paths))
+    command = [sys.executable, "-m", "bench.run", "--extract-only", str(files), str(processes)]
+    result, _ = run_measured(
+        f"(a) extraction limit, {processes} process{'es' if processes > 1 else ''}", command, len(paths)
+    )
+    return result
+
+
+def pipeline(server: Server, paths: list[str], workers: int, work: Path) -> Result:
+    out = work / f"out-{workers}-{time.monotonic_ns()}"
+    sources = work / "sources.toml"
+    sources.write_text(
+        f'[sources.bench]\nsitemaps = ["{server.base}/sitemap.xml"]\nmax_pages = {len(paths) + 10}\n'
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWS_")}
+    env.update(
+        NEWS_SOURCES=str(sources), NEWS_OUTPUT=str(out), NEWS_STATE=str(out / "state.sqlite"),
+        NEWS_ALLOW_PRIVATE_NETWORKS="true", NEWS_EXTRACT_WORKERS=str(workers), NEWS_PROGRESS="off",
+    )  # fmt: skip
+    command = [
+        str(BIN / "scrapy"), "crawl", "news", "-s", "AUTOTHROTTLE_ENABLED=false", "-s", "CONCURRENT_REQUESTS=16",
+        "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16", "-s", "LOG_LEVEL=WARNING",
+    ]  # fmt: skip
+    label = "(b) our pipeline, worker pool" if workers else "(b1) our pipeline, one process"
+    result, _ = run_measured(label, command, len(paths), env)
+    result.done = sum(1 for part in out.rglob("*.jsonl") for _ in part.open())
+    shutil.rmtree(out, ignore_errors=True)
+    return result
+
+
+def trafilatura_cli(server: Server, paths: list[str], work: Path) -> Result:
+    import trafilatura  # noqa: F401, PLC0415 - to find its default settings.cfg
+
+    urls = work / "urls.txt"
+    urls.write_text("".join(f"{server.base}{path}\n" for path in paths))
+    out = work / f"traf-{time.monotonic_ns()}"
+    command = [
+        str(BIN / "trafilatura"),
+        "--input-file",
+        str(urls),
+        "--parallel",
+        "2",
+        "--output-dir",
+        str(out),
+    ]
+    result, _ = run_measured("(c) trafilatura CLI --parallel 2", command, len(paths))
+    result.done = sum(1 for _ in out.rglob("*")) if out.exists() else 0
+    shutil.rmtree(out, ignore_errors=True)
+    return result
+
+
+def median_result(results: list[Result]) -> Result:
+    first = results[0]
+    return Result(
+        first.name,
+        first.pages,
+        statistics.median(r.wall for r in results),
+        statistics.median(r.cpu for r in results),
+        statistics.median(r.peak_rss_mb for r in results),
+        int(statistics.median(r.done for r in results)),
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--pages", type=int, default=2000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--only", choices=["all", "limit", "pipeline", "peers"], default="all")
+    parser.add_argument("--extract-only", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.extract_only:
+        extraction_main(args.extract_only[0], int(args.extract_only[1]))
+        return
+    site = REPO / "bench" / f"site-{args.pages}"
+    print(f"Building or reusing {site} ({args.pages} pages) ...", flush=True)
+    paths = build_site(site, args.pages)
+    sizes = [(site / p.lstrip("/")).stat().st_size for p in paths[:200]]
+    print(
+        f"  page sizes: median {statistics.median(sizes) / 1000:.0f} KB, {min(sizes) // 1000}-{max(sizes) // 1000} KB"
+    )
+    server = Server(site)
+    signal.signal(signal.SIGTERM, lambda *_: (server.stop(), sys.exit(1)))
+    contenders = {
+        "limit1": lambda work: limit(site, paths, 1, work),
+        "limit2": lambda work: limit(site, paths, 2, work),
+        "pool": lambda work: pipeline(server, paths, -1, work),
+        "single": lambda work: pipeline(server, paths, 0, work),
+        "trafilatura": lambda work: trafilatura_cli(server, paths, work),
+    }
+    chosen = {
+        "all": list(contenders),
+        "limit": ["limit1", "limit2"],
+        "pipeline": ["pool"],
+        "peers": ["pool", "trafilatura"],
+    }[args.only]
+    results: dict[str, list[Result]] = {name: [] for name in chosen}
+    try:
+        with tempfile.TemporaryDirectory(prefix="news-bench-") as tmp:
+            for run in range(args.runs):
+                for name in chosen:  # interleaved, so that noise hits every contender alike
+                    result = contenders[name](Path(tmp))
+                    results[name].append(result)
+                    print(
+                        f"  run {run + 1}: {result.name}: {result.pages_per_second:.1f} pages/s", flush=True
+                    )
+    finally:
+        server.stop()
+    medians = {name: median_result(values) for name, values in results.items()}
+    print(f"\n{args.pages} pages, medians of {args.runs} run(s), {os.cpu_count()} cores\n")
+    print(f"{'':42} {'pages/s':>9} {'CPU s/page':>11} {'peak RSS MB':>12} {'output':>7}")
+    for result in medians.values():
+        print(
+            f"{result.name:42} {result.pages_per_second:9.1f} {result.cpu / result.pages:11.4f} "
+            f"{result.peak_rss_mb:12.0f} {result.done:7d}"
+        )
+    print()
+    if "pool" in medians:
+        ours = medians["pool"].pages_per_second
+        for name, label in (("limit2", "(a) 2 processes"), ("limit1", "(a) 1 process"), ("single", "(b1) one process"),
+                            ("trafilatura", "(c) trafilatura")):  # fmt: skip
+            if name in medians and medians[name].pages_per_second:
+                print(f"(b) / {label:22} {ours / medians[name].pages_per_second:6.2f}")
+
+
+if __name__ == "__main__":
+    main()
