@@ -39,6 +39,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO = REPO / "demo" / "site"
@@ -218,9 +219,10 @@ def run_measured(
 ) -> tuple[Result, str]:
     """Wall time, CPU (self + all descendants) and peak tree RSS of one command."""
     started = time.monotonic()
-    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     peak = 0
     stop = threading.Event()
+    streams: dict[str, bytes] = {}
 
     def sample() -> None:
         nonlocal peak
@@ -228,17 +230,30 @@ def run_measured(
             peak = max(peak, _tree_rss(process.pid))
             stop.wait(0.2)
 
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
+    def drain(name: str, stream: Any) -> None:  # pipes read while the command runs: no full-buffer stall
+        streams[name] = stream.read()
+
+    threads = [threading.Thread(target=sample, daemon=True)]
+    threads += [
+        threading.Thread(target=drain, args=(n, s), daemon=True)
+        for n, s in (("out", process.stdout), ("err", process.stderr))
+    ]
+    for thread in threads:
+        thread.start()
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.monotonic() - started
     stop.set()
-    sampler.join()
-    stderr = process.stderr.read().decode("utf-8", "replace") if process.stderr else ""
+    for thread in threads:
+        thread.join()
+    stderr = streams.get("err", b"").decode("utf-8", "replace")
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         print(f"  {name} exited with {process.returncode}: {stderr[-1500:]}", file=sys.stderr)
-    return Result(name, pages, wall, usage.ru_utime + usage.ru_stime, peak / 2**20, 0), stderr
+    done = 0
+    for line in streams.get("out", b"").decode("utf-8", "replace").splitlines():
+        if line.startswith('{"done"'):
+            done = json.loads(line)["done"]
+    return Result(name, pages, wall, usage.ru_utime + usage.ru_stime, peak / 2**20, done), stderr
 
 
 # (a) the extraction limit ----------------------------------------------------------

@@ -71,6 +71,11 @@ def init_worker(options: WorkOptions) -> None:
     _PLUGINS[:] = [load_plugin(path) for path in options.plugins]
 
 
+def ping() -> bool:
+    """A no-op task: the pool is up when it returns."""
+    return _OPTIONS is not None
+
+
 def analyse(payload: PagePayload) -> dict[str, Any]:
     """The record of a page, or ``{"_drop": (reason, detail)}``; the page is parsed once, here."""
     assert _OPTIONS is not None, "init_worker was not called"

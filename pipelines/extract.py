@@ -117,7 +117,17 @@ class ExtractArticlePipeline:
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.max_pending)
         async with self._slots:
-            future = self.pool.schedule(analyse, args=(payload,), timeout=self.timeout)
+            try:
+                future = self.pool.schedule(analyse, args=(payload,), timeout=self.timeout)
+            except (OSError, RuntimeError) as exc:
+                # the pool cannot run here after all: go on in this thread rather than lose pages
+                logger.warning(
+                    "Extraction workers failed (%(error)s); extracting in the crawl's thread", {"error": exc}
+                )
+                self.pool.stop()
+                self.pool = None
+                init_worker(self.options)
+                return analyse(payload)
             try:
                 # the pool enforces the timeout; the outer one only guards against a pool gone wrong
                 return await asyncio.wait_for(asyncio.wrap_future(future), self.timeout * 2 + 30)

@@ -101,8 +101,11 @@ def mounted(image: str, data: Path) -> Iterator[Path]:
             options = ["--bind", source] if kind == "bind" else ["-t", "proc", source]
             subprocess.run(["mount", *options, str(root / target)], check=True)
             stack.callback(subprocess.run, ["umount", "-l", str(root / target)], check=False)
-        subprocess.run(["mount", "-t", "tmpfs", "tmpfs", str(root / "tmp")], check=True)
-        stack.callback(subprocess.run, ["umount", "-l", str(root / "tmp")], check=False)
+        for folder in ("tmp", "dev/shm"):  # a container runtime gives both, writable by everyone
+            subprocess.run(
+                ["mount", "-t", "tmpfs", "-o", "mode=1777", "tmpfs", str(root / folder)], check=True
+            )
+            stack.callback(subprocess.run, ["umount", "-l", str(root / folder)], check=False)
         yield root
 
 
