@@ -340,6 +340,8 @@ def trafilatura_cli(server: Server, paths: list[str], work: Path) -> Result:
     command = [str(BIN / "trafilatura"), "--input-file", str(urls), "--parallel", "2"]
     command += ["--output-dir", str(out), "--config-file", str(config)]
     result, stderr = run_measured("(c) trafilatura CLI --parallel 2", command, len(paths))
+    # (files are named by a bag-of-words hash of the text: near-identical pages share one
+    # file, so this counts distinct texts, fewer than the pages extracted)
     result.done = sum(1 for _ in out.rglob("*")) if out.exists() else 0
     failures = sum(
         1 for line in stderr.splitlines() if "No result for URL" in line or "download error" in line
