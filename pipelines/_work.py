@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from crawler.page import Page
@@ -69,11 +70,22 @@ def init_worker(options: WorkOptions) -> None:
     global _OPTIONS  # noqa: PLW0603 - per-process configuration
     _OPTIONS = options
     _PLUGINS[:] = [load_plugin(path) for path in options.plugins]
+    _options_with.cache_clear()
 
 
 def ping() -> bool:
     """A no-op task: the pool is up when it returns."""
     return _OPTIONS is not None
+
+
+@lru_cache(maxsize=256)
+def _options_with(strip: tuple[str, ...]) -> ExtractOptions:
+    """The worker's options plus a source's strip selectors, translated to XPath once per source."""
+    assert _OPTIONS is not None
+    base = _OPTIONS.extract
+    if not strip:
+        return base
+    return ExtractOptions(min_words=base.min_words, strip=base.strip + strip, favor=base.favor)
 
 
 def analyse(payload: PagePayload) -> dict[str, Any]:
@@ -82,11 +94,7 @@ def analyse(payload: PagePayload) -> dict[str, Any]:
     page = payload.page()
     if page.tree is not None and page_kind(page) == "listing":
         return {"_drop": ("not_article", "listing page")}
-    options = _OPTIONS.extract
-    if page.hints.get("strip"):
-        options = ExtractOptions(
-            min_words=options.min_words, strip=options.strip + tuple(page.hints["strip"]), favor=options.favor
-        )
+    options = _options_with(tuple(page.hints.get("strip") or ()))
     try:
         fields = extract_article(page, options)
     except NotAnArticle as exc:

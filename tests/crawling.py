@@ -5,9 +5,12 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,6 +60,31 @@ def sources_file(base_url: str, target: Path, text: str | None = None) -> Path:
     template = SOURCES_TEMPLATE.read_text(encoding="utf-8") if text is None else text
     target.write_text(template.replace("{base}", base_url), encoding="utf-8")
     return target
+
+
+def kill_when(
+    command: list[str], env: dict[str, str], ready: Callable[[], bool], timeout: float = 120
+) -> int:
+    """Start ``command``, SIGKILL it as soon as ``ready()`` holds (mid-run), and return its exit status."""
+    process = subprocess.Popen(
+        command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + timeout
+        while not ready():
+            assert process.poll() is None, "the run ended before it could be killed"
+            assert time.monotonic() < deadline, "the run never reached the point to kill it at"
+            time.sleep(0.05)
+        process.send_signal(signal.SIGKILL)
+        return process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+
+def visible_parts(output: Path) -> list[Path]:
+    """Completed parts: what a reader of the output folder sees."""
+    return sorted(p for p in output.rglob("*.jsonl*") if not p.name.startswith("."))
 
 
 def url_file(base_url: str, target: Path, lines: list[str] | None = None) -> Path:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import signal
 import subprocess
 import time
 from pathlib import Path
@@ -12,7 +11,17 @@ from pathlib import Path
 import pytest
 
 from demo.server import SITE, running_site
-from tests.crawling import REPO, crawl_env, read_parts, run_scrapy, run_summary, scrapy_command, sources_file
+from tests.crawling import (
+    REPO,
+    crawl_env,
+    kill_when,
+    read_parts,
+    run_scrapy,
+    run_summary,
+    scrapy_command,
+    sources_file,
+    visible_parts,
+)
 
 DAILY_FRESH = 8  # the Daily Lantern's fresh articles (see test_news_spider.FRESH)
 DEMO_ARTICLES = 12  # articles linked from the demo home page
@@ -94,24 +103,11 @@ max_depth = 1
             NEWS_STATE=str(state),
             NEWS_SINK_MAX_ITEMS="3",
         )
-        process = subprocess.Popen(
+        kill_when(
             scrapy_command("crawlall", "-s", "AUTOTHROTTLE_ENABLED=false"),
-            cwd=REPO,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            env,
+            lambda: len([p for p in visible_parts(output) if p.name.endswith(".jsonl")]) >= 3,
         )
-        try:
-            deadline = time.monotonic() + 120
-            while len([p for p in output.rglob("*.jsonl") if not p.name.startswith(".")]) < 3:
-                assert process.poll() is None, "the run ended before it could be killed"
-                assert time.monotonic() < deadline
-                time.sleep(0.05)
-            process.send_signal(signal.SIGKILL)
-            process.wait(timeout=30)
-        finally:
-            if process.poll() is None:
-                process.kill()
         killed_with = len(read_parts(output))
         site.delay = 0
         rerun = subprocess.run(

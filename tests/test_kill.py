@@ -4,18 +4,12 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import time
 from pathlib import Path
 
 from demo.server import running_site
-from tests.crawling import REPO, crawl_env, read_parts, run_scrapy, scrapy_command
+from tests.crawling import crawl_env, kill_when, read_parts, run_scrapy, scrapy_command, visible_parts
 
 PAGES = 120
-
-
-def visible_parts(root: Path) -> list[Path]:
-    return sorted(p for p in root.rglob("*.jsonl") if not p.name.startswith("."))
 
 
 def test_sigkill_mid_run_leaves_no_half_written_part(tmp_path: Path) -> None:
@@ -30,24 +24,9 @@ def test_sigkill_mid_run_leaves_no_half_written_part(tmp_path: Path) -> None:
             "CONCURRENT_REQUESTS_PER_DOMAIN": "2",
         }
         flags = [arg for name, value in settings.items() for arg in ("-s", f"{name}={value}")]
-        process = subprocess.Popen(
-            scrapy_command("crawl", "article", "-a", f"urls={urls}", *flags),
-            cwd=REPO,
-            env=crawl_env(),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            deadline = time.monotonic() + 120
-            while len(visible_parts(output)) < 3 and time.monotonic() < deadline:
-                assert process.poll() is None, "the crawl ended before it could be killed"
-                time.sleep(0.05)
-            process.send_signal(signal.SIGKILL)
-            process.wait(timeout=30)
-        finally:
-            if process.poll() is None:
-                process.kill()
-        assert process.returncode == -signal.SIGKILL
+        command = scrapy_command("crawl", "article", "-a", f"urls={urls}", *flags)
+        status = kill_when(command, crawl_env(), lambda: len(visible_parts(output)) >= 3)
+        assert status == -signal.SIGKILL
 
         parts = visible_parts(output)
         assert len(parts) >= 3

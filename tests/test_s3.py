@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -13,7 +12,7 @@ import pytest
 
 from demo.server import SiteServer, running_site
 from pipelines.s3 import S3Location, pending_uploads
-from tests.crawling import REPO, crawl_env, run_scrapy, scrapy_command, sources_file, url_file
+from tests.crawling import REPO, crawl_env, kill_when, run_scrapy, scrapy_command, sources_file, url_file
 from tests.s3server import SECRET_KEY, SeaweedS3
 from tests.test_docs import assert_stats_documented
 
@@ -157,20 +156,14 @@ def test_sigkill_during_uploads_then_a_new_run_gives_every_record_once(s3: Seawe
             NEWS_SINK_MAX_ITEMS="3",
             **s3.env(),
         )
-        run = subprocess.Popen(
+        kill_when(
             scrapy_command("crawlall", "-s", "AUTOTHROTTLE_ENABLED=false"),
-            cwd=REPO,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            env,
+            lambda: (
+                len([k for k in s3.objects(BUCKET) if k.startswith(prefix + "/") and k.endswith(".jsonl")])
+                >= 2
+            ),
         )
-        try:
-            wait_for_objects(s3, prefix + "/", 2, run)
-            run.send_signal(signal.SIGKILL)
-            run.wait(timeout=30)
-        finally:
-            if run.poll() is None:
-                run.kill()
         site.delay = 0
         again = subprocess.run(
             scrapy_command("crawlall"),
