@@ -132,11 +132,22 @@ class SeaweedS3:
             "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
         }
 
-    def objects(self, bucket: str) -> dict[str, bytes]:
+    def keys(self, bucket: str) -> list[str]:
         client = self.client()
-        keys = [
+        return [
             item["Key"]
             for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket)
             for item in page.get("Contents", [])
         ]
-        return {key: client.get_object(Bucket=bucket, Key=key)["Body"].read() for key in keys}
+
+    def objects(self, bucket: str) -> dict[str, bytes]:
+        """Every object's body; one deleted between listing and reading (a run's
+        preflight marker, for one) is left out rather than failing the read."""
+        client = self.client()
+        bodies = {}
+        for key in self.keys(bucket):
+            try:
+                bodies[key] = client.get_object(Bucket=bucket, Key=key)["Body"].read()
+            except client.exceptions.NoSuchKey:
+                continue
+        return bodies

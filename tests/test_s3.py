@@ -86,8 +86,7 @@ def bulk_sources(site: SiteServer, tmp_path: Path, count: int) -> Path:
 def wait_for_objects(s3: SeaweedS3, prefix: str, minimum: int, process: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + 120
     while (
-        len([key for key in s3.objects(BUCKET) if key.startswith(prefix) and key.endswith(".jsonl")])
-        < minimum
+        len([key for key in s3.keys(BUCKET) if key.startswith(prefix) and key.endswith(".jsonl")]) < minimum
     ):
         assert process.poll() is None, "the run ended too early"
         assert time.monotonic() < deadline
@@ -160,8 +159,7 @@ def test_sigkill_during_uploads_then_a_new_run_gives_every_record_once(s3: Seawe
             scrapy_command("crawlall", "-s", "AUTOTHROTTLE_ENABLED=false"),
             env,
             lambda: (
-                len([k for k in s3.objects(BUCKET) if k.startswith(prefix + "/") and k.endswith(".jsonl")])
-                >= 2
+                len([k for k in s3.keys(BUCKET) if k.startswith(prefix + "/") and k.endswith(".jsonl")]) >= 2
             ),
         )
         site.delay = 0
@@ -218,7 +216,7 @@ def test_a_reused_run_id_never_overwrites_an_object(s3: SeaweedS3, site: SiteSer
             "-s", f"NEWS_OUTPUT=s3://{BUCKET}/reused", "-s", f"NEWS_SINK_SPOOL={tmp_path}/spool{n}", **s3.env(),
         )  # fmt: skip
         assert process.returncode == 0, process.stderr[-2000:]
-        keys = [key for key in s3.objects(BUCKET) if key.startswith("reused/") and key.endswith(".jsonl")]
+        keys = [key for key in s3.keys(BUCKET) if key.startswith("reused/") and key.endswith(".jsonl")]
     assert len(keys) == 2
     assert len(records_of({key: s3.objects(BUCKET)[key] for key in keys})) == 2
     assert not list((tmp_path / "spool1").rglob("date=*")), "empty spool folders were left behind"
