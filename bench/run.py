@@ -37,13 +37,19 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+
+from demo.server import render_dates
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO = REPO / "demo" / "site"
 BIN = Path(sys.executable).parent
+
+SITE_VERSION = 2  # bump when build_site changes, so that cached sites are rebuilt
+# the minutes of a clock time in text ("14:32", "09h05"), not of a UTC offset ("+02:00")
+_CLOCK = re.compile(r"((?<![+\-\d])\d{1,2}[:h])[0-5]\d")
 
 TEMPLATES = [
     "2023/09/04/harbour-bridge-reopens/index.html",
@@ -97,22 +103,25 @@ def _filler(rng: random.Random, size: int) -> str:
 
 def build_site(root: Path, pages: int, seed: int = 7) -> list[str]:
     """Article pages /a/NNNNN-story.html, a sitemap and robots.txt; returns the page paths."""
-    marker = root / ".complete"
+    marker, stamp = root / ".complete", f"{SITE_VERSION}:{pages}"
     paths = [f"/a/{n:05d}-story-of-the-day.html" for n in range(pages)]
-    if marker.exists() and marker.read_text() == str(pages):
+    if marker.exists() and marker.read_text() == stamp:
         return paths
     shutil.rmtree(root, ignore_errors=True)
     (root / "a").mkdir(parents=True)
     rng = random.Random(seed)
+    now = datetime.now(timezone.utc)
     sources = [(DEMO / name).read_text(encoding="utf-8", errors="replace") for name in TEMPLATES]
     for n, path in enumerate(paths):
         html = sources[n % len(sources)]
         # distinct text per page, so that no page is a duplicate of another
         html = re.sub(r"<p>", f"<p>Report {n}-{rng.randrange(10**6)}: ", html, count=4)
         html = re.sub(r"(<h1[^>]*>)", rf"\g<1>Story {n}: ", html, count=1)
-        html = html.replace("{{ago:", "{{ago:").replace(
-            "http://demo.news.test/", f"http://demo.news.test{path}#"
-        )
+        html = html.replace("http://demo.news.test/", f"http://demo.news.test{path}#")
+        # every page its own publication minute, printed the way its template prints times;
+        # so that date strings repeat across pages only as much as on a real site
+        html = _CLOCK.sub(rf"\g<1>{n % 60:02d}", html)
+        html = render_dates(html.encode(), now - timedelta(minutes=7 * n)).decode()
         target = rng.randrange(50_000, 200_000)
         html = html.replace("</head>", _filler(rng, max(0, target - len(html))) + "</head>", 1)
         (root / path.lstrip("/")).write_text(html, encoding="utf-8")
@@ -121,7 +130,7 @@ def build_site(root: Path, pages: int, seed: int = 7) -> list[str]:
         f'<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>'
     )
     (root / "robots.txt").write_text("User-agent: *\nAllow: /\n")
-    marker.write_text(str(pages))
+    marker.write_text(stamp)
     return paths
 
 

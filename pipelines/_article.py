@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import logging
 import re
-from copy import deepcopy
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
-from urllib.parse import urlsplit
 
 import py3langid
 from cssselect import GenericTranslator, SelectorError
@@ -18,7 +16,9 @@ from trafilatura import bare_extraction
 from crawler.page import Page, article_json_ld
 from crawler.urls import absolute_http_url, is_home, normalize_url, registered_host, same_site
 from pipelines._authors import clean_authors
-from pipelines._text import BOILERPLATE_XPATHS, clean_body, content_hash, count_words
+from pipelines._fallback import MetadataFallback
+from pipelines._prune import compile_selectors, pruned_copy
+from pipelines._text import clean_body, content_hash, count_words
 
 logger = logging.getLogger(__name__)
 
@@ -36,23 +36,24 @@ class ExtractOptions:
     min_words: int = 50
     strip: tuple[str, ...] = ()
     favor: str = "precision"
-    prune_xpaths: tuple[str, ...] = field(init=False, default=())
+    strip_xpaths: tuple[str, ...] = field(init=False, default=())
 
     def __post_init__(self) -> None:
         if self.favor not in _FAVOR:
             raise ValueError(f"NEWS_EXTRACT_FAVOR={self.favor!r}: expected one of {sorted(_FAVOR)}")
-        xpaths = list(BOILERPLATE_XPATHS)
+        xpaths = []
         for selector in self.strip:
             try:
                 xpaths.append(GenericTranslator().css_to_xpath(selector))
             except SelectorError as exc:
                 raise ValueError(f"NEWS_EXTRACT_STRIP: bad CSS selector {selector!r}: {exc}") from exc
-        object.__setattr__(self, "prune_xpaths", tuple(xpaths))
+        object.__setattr__(self, "strip_xpaths", tuple(xpaths))
 
 
 _RE_NS = {"re": "http://exslt.org/regular-expressions"}
 _BYLINE_XPATH = XPath(
-    "//*[re:test(concat(' ', @class, ' ', @id, ' ', @rel, ' ', @itemprop), "
+    "//*[@class or @id or @rel or @itemprop]"
+    "[re:test(concat(' ', @class, ' ', @id, ' ', @rel, ' ', @itemprop), "
     "'(^|[-_ ])(byline|author|authors|author-name|autor|autoren|auteur|signature|firma|writer|"
     "news-author|story-author)([-_ ]|$)', 'i')]"
     "[not(ancestor::nav or ancestor::footer or ancestor::aside or ancestor::*[contains(@class, 'comment')])]"
@@ -61,14 +62,14 @@ _BYLINE_XPATH = XPath(
 )
 
 
-@lru_cache(maxsize=64)
-def _compiled(xpaths: tuple[str, ...]) -> tuple[XPath, ...]:
-    return tuple(XPath(xpath, namespaces=_RE_NS) for xpath in xpaths)
+_compiled = lru_cache(maxsize=64)(compile_selectors)
 
 
 def _first(*values: Any) -> str | None:
-    """The first non-empty string among values, looking into lists and JSON-LD objects."""
+    """The first non-empty string among values, looking into lists, JSON-LD objects and callables."""
     for value in values:
+        if callable(value):  # a fallback that is computed only when it is reached
+            value = value()
         if isinstance(value, list):
             found = _first(*value)
             if found:
@@ -94,24 +95,6 @@ def _visible_bylines(tree: Any) -> list[str]:
         if text and text not in texts:
             texts.append(text)
     return texts
-
-
-def _prune(tree: Any, xpaths: tuple[str, ...]) -> Any:
-    work = deepcopy(tree)
-    for expression in _compiled(xpaths):
-        for element in expression(work):
-            parent = element.getparent()
-            if parent is None:
-                continue
-            # keep the tail text, which belongs to the parent
-            if element.tail:
-                previous = element.getprevious()
-                if previous is not None:
-                    previous.tail = (previous.tail or "") + element.tail
-                else:
-                    parent.text = (parent.text or "") + element.tail
-            parent.remove(element)
-    return work
 
 
 def _resolve(value: Any, by_id: dict[str, dict[str, Any]]) -> Any:
@@ -233,13 +216,13 @@ def _canonical(page: Page) -> str:
     return normalize_url(page.url)
 
 
-def _tags(page: Page, ld: list[dict[str, Any]], extracted: dict[str, Any]) -> list[str]:
+def _tags(page: Page, ld: list[dict[str, Any]], found: list[str]) -> list[str]:
     raw: list[str] = []
     raw += page.meta("article:tag", "parsely-tags", "news_keywords", "keywords", "sailthru.tags")
     for obj in ld:
         keywords = obj.get("keywords")
         raw += keywords if isinstance(keywords, list) else [keywords] if isinstance(keywords, str) else []
-    raw += extracted.get("tags") or []
+    raw += found
     tags: list[str] = []
     seen: set[str] = set()
     for entry in raw:
@@ -258,45 +241,42 @@ def extract_article(page: Page, options: ExtractOptions) -> dict[str, Any]:
     tree = page.tree
     if tree is None:
         raise NotAnArticle("empty page")
+    pruned = pruned_copy(tree, _compiled(options.strip_xpaths))
     document = bare_extraction(
-        _prune(tree, options.prune_xpaths),
+        pruned,
         url=page.url,
-        with_metadata=True,
+        with_metadata=False,  # see MetadataFallback: only what the markup leaves open
         include_comments=False,
         include_images=False,
         include_tables=True,
         include_links=False,
         favor_precision=options.favor == "precision",
         favor_recall=options.favor == "recall",
-        # markup only: htmldate's text heuristics read "© 2021" footers as publish dates
-        date_extraction_params={"extensive_search": False, "original_date": True},
     )
-    extracted: dict[str, Any] = document.as_dict() if document is not None else {}
+    body = (document.text if document is not None else None) or ""
+    fallback = MetadataFallback(pruned, page.url)
     ld = article_json_ld(page)
     by_id = {obj["@id"]: obj for obj in page.json_ld if isinstance(obj.get("@id"), str)}
 
     h1 = _first([" ".join(h.text_content().split()) for h in tree.xpath("//h1")])
     html_title = _first([" ".join(t.text_content().split()) for t in tree.xpath("//head/title")])
-    sitename = extracted.get("sitename")
-    if sitename and sitename.casefold() == (urlsplit(page.url).netloc or "").casefold():
-        sitename = None  # trafilatura's stand-in, not something the page states
     site_name = _first(
         page.meta("og:site_name", "application-name"),
         [_resolve(obj.get("publisher"), by_id) for obj in ld],
-        sitename,
+        lambda: fallback.sitename,
         _title_suffix(html_title, h1),
     )
     title = _first(
         [obj.get("headline") for obj in ld],
         page.meta("og:title", "twitter:title", "parsely-title"),
-        extracted.get("title"),
+        lambda: fallback.title,
         h1,
         page.hints.get("title"),
     )
     title = _strip_site_suffix(title, site_name, page.url) if title else None
     if not title:
         raise NotAnArticle("no headline")
-    text = clean_body(extracted.get("text") or "", title or h1)
+    text = clean_body(body, title or h1)
     words = count_words(text)
     if words < options.min_words:
         raise NotAnArticle(f"body of {words} words")
@@ -310,14 +290,14 @@ def extract_article(page: Page, options: ExtractOptions) -> dict[str, Any]:
             page.meta("author", "article:author", "parsely-author", "sailthru.author", "dc.creator")
         )
         or clean_authors(_visible_bylines(tree))
-        or clean_authors([extracted.get("author") or ""])
+        or clean_authors([fallback.author or ""])
     )
     language, locale = _language(page, text)
     image = None
     for candidate in (
         _first(page.meta("og:image", "og:image:url", "twitter:image", "twitter:image:src")),
         _first([_resolve(obj.get("image"), by_id) for obj in ld]),
-        extracted.get("image"),
+        fallback.image,
     ):
         image = absolute_http_url(candidate, page.url)
         if image:
@@ -332,20 +312,20 @@ def extract_article(page: Page, options: ExtractOptions) -> dict[str, Any]:
         "description": _first(
             [obj.get("description") for obj in ld],
             page.meta("description", "og:description", "twitter:description"),
-            extracted.get("description"),
+            lambda: fallback.description,
         ),
         "authors": authors,
         "language": language,
         "section": _first(
             page.meta("article:section", "parsely-section", "section"),
             [obj.get("articleSection") for obj in ld],
-            extracted.get("categories"),
+            lambda: fallback.categories,
         ),
-        "tags": _tags(page, ld, extracted),
+        "tags": _tags(page, ld, fallback.tags),
         "image": image,
         "text": text,
         "word_count": words,
         "content_hash": content_hash(text),
         "_locale": locale,
-        "_fallback_date": extracted.get("date"),
+        "_fallback_date": lambda: fallback.date,
     }

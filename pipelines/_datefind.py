@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from lxml.etree import XPath
+
 from crawler.page import Page, article_json_ld
 
 # Most reliable first; the rank orders candidates from different places. Feed and
@@ -51,14 +53,16 @@ MODIFIED_META = (
     "article.updated",
 )
 
+# Predicates cheapest first: most elements have no class or id at all.
 _DATE_CLASS = (
-    "//*[not(self::script or self::style or self::meta or self::html or self::body or self::article)]"
-    "[not(ancestor::nav or ancestor::footer or ancestor::aside or ancestor::a or "
-    "ancestor::*[re:test(concat(@class, ' ', @id), 'related|teaser|recommend|more-stories|promo|widget|comment', 'i')])]"
+    "//*[@class or @id]"
+    "[not(self::script or self::style or self::meta or self::html or self::body or self::article)]"
     "[re:test(concat(@class, ' ', @id), "
     "'(^|[-_ ])(date|dateline|datum|fecha|data|dates?|time|posted|published|publish|publication|pubdate|"
     "byline|meta|timestamp|post-meta|entry-meta|article-meta|article-date|news-date|"
     "date-publication|updated|modified)([-_ ]|$)', 'i')]"
+    "[not(ancestor::nav or ancestor::footer or ancestor::aside or ancestor::a or "
+    "ancestor::*[re:test(concat(@class, ' ', @id), 'related|teaser|recommend|more-stories|promo|widget|comment', 'i')])]"
 )
 _RE_NS = {"re": "http://exslt.org/regular-expressions"}
 _MODIFIED_WORDS = re.compile(
@@ -78,6 +82,10 @@ _OTHER_STORIES = (
     "re:test(concat(@class, ' ', @id), 'related|teaser|recommend|more-stories|promo|sidebar|widget|comment', 'i')]"
 )
 
+_ITEMPROP_DATES = XPath("//*[@itemprop='datePublished' or @itemprop='dateModified'][not(self::meta)]")
+_TIMES = XPath(f"//time[not({_OTHER_STORIES})]", namespaces=_RE_NS)
+_DATED_ELEMENTS = XPath(_DATE_CLASS, namespaces=_RE_NS)
+
 
 @dataclass(frozen=True)
 class Candidate:
@@ -96,7 +104,7 @@ def _ld_value(value: object) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
-def find_candidates(page: Page, fallback_date: str | None = None) -> list[Candidate]:
+def find_candidates(page: Page) -> list[Candidate]:
     """All date statements of the page, in order of reliability."""
     found: list[Candidate] = []
     hint = page.hints.get("published")
@@ -115,14 +123,12 @@ def find_candidates(page: Page, fallback_date: str | None = None) -> list[Candid
     found += [Candidate("modified", value, "meta") for value in page.meta(*MODIFIED_META)]
     tree = page.tree
     if tree is not None:
-        for element in tree.xpath(
-            "//*[@itemprop='datePublished' or @itemprop='dateModified'][not(self::meta)]"
-        ):
+        for element in _ITEMPROP_DATES(tree):
             value = element.get("content") or element.get("datetime") or element.text_content()
             kind = "modified" if element.get("itemprop") == "dateModified" else "published"
             if value and value.strip():
                 found.append(Candidate(kind, value.strip(), "meta"))
-        for element in tree.xpath(f"//time[not({_OTHER_STORIES})]", namespaces=_RE_NS):
+        for element in _TIMES(tree):
             value = (element.get("datetime") or "").strip()
             if not value:
                 continue
@@ -132,7 +138,7 @@ def find_candidates(page: Page, fallback_date: str | None = None) -> list[Candid
             kind = "modified" if modified else "published"
             found.append(Candidate(kind, value, "time"))
         seen_text: set[str] = set()
-        for element in tree.xpath(_DATE_CLASS, namespaces=_RE_NS):
+        for element in _DATED_ELEMENTS(tree):
             text = " ".join(element.text_content().split())
             if not text or len(text) > 160 or text in seen_text:
                 continue
@@ -145,11 +151,18 @@ def find_candidates(page: Page, fallback_date: str | None = None) -> list[Candid
     if match:
         year, month, day = (group for group in match.groups() if group)
         found.append(Candidate("published", f"{year}-{int(month):02d}-{int(day):02d}", "url"))
-    if fallback_date and not (match is None and _loose_url_date(page.url, fallback_date)):
+    return sorted(found, key=lambda candidate: candidate.rank)
+
+
+def fallback_candidate(page: Page, value: str | None) -> Candidate | None:
+    """htmldate's date for a page with no other: the last resort."""
+    if not value:
+        return None
+    if _URL_DATE.search(urlsplit(page.url).path) is None and _loose_url_date(page.url, value):
         # htmldate also reads dates out of URLs, more loosely than _URL_DATE does
         # ("/2023/08/10-things-to-know/"): such a date is not taken from it either.
-        found.append(Candidate("published", fallback_date, "fallback"))
-    return sorted(found, key=lambda candidate: candidate.rank)
+        return None
+    return Candidate("published", value, "fallback")
 
 
 def _loose_url_date(url: str, value: str) -> bool:

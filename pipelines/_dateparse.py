@@ -44,6 +44,7 @@ def _without_counters(value: str) -> str:
 
 
 _SHIFT = timedelta(days=3, minutes=7)
+_REFERENCES = (datetime(2004, 2, 11, 5, 17, 23), datetime(2017, 10, 26, 19, 41, 5))
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,9 @@ def _search(
         found = search_dates(value, languages=languages, settings=settings)
     except (ValueError, OverflowError, TypeError):
         return None
-    if not found and languages:
+    if not found and languages and _YEAR.search(value):
+        # every language at once costs ten times as much: only for a string with a year in it,
+        # since a date without one is not taken from text anyway, unless it is relative
         try:
             found = search_dates(value, settings=settings)
         except (ValueError, OverflowError, TypeError):
@@ -129,6 +132,19 @@ def _search(
     return found[0]
 
 
+def _absolute(value: str, language: str | None, order: str | None) -> tuple[str, datetime] | None:
+    """The reading of a date that takes nothing from the reference instant, or None.
+
+    Read against two fixed, distant references: a date that comes out the same
+    against both ("4. September 2023, 14:32 Uhr") is absolute, and its reading is
+    cached across pages, since it no longer depends on when a page was fetched.
+    """
+    first = _search(value, language, order, _REFERENCES[0])
+    if first is None or not _YEAR.search(first[0]):
+        return None
+    return first if _search(value, language, order, _REFERENCES[1]) == first else None
+
+
 def parse_text(
     value: str, language: str | None, order: str | None, fetched_at: datetime
 ) -> ParsedDate | None:
@@ -136,21 +152,25 @@ def parse_text(
     value = _without_counters(value)
     if not value:
         return None
-    base = fetched_at.astimezone(timezone.utc).replace(tzinfo=None)
-    first = _search(value, language, order, base)
-    if first is None:
-        return None
-    matched, moment = first
-    # A relative date moves with its base, by exactly as much; an absolute one does not.
-    shifted = _search(value, language, order, base - _SHIFT)
-    if shifted is not None and moment - shifted[1] == _SHIFT:
-        delta = base - moment
-        time_known = delta.seconds != 0 or delta.microseconds != 0
-        return ParsedDate(moment.replace(tzinfo=timezone.utc), has_time=time_known, has_offset=time_known)
-    if shifted is None or shifted[1] != moment or not _YEAR.search(matched):
-        # Part of the date came from the base: "4 September" (no year), "September 2023"
-        # (no day). Filling it in would invent a date.
-        return None
+    found = _absolute(value, language, order)
+    if found is None:
+        base = fetched_at.astimezone(timezone.utc).replace(tzinfo=None)
+        first = _search(value, language, order, base)
+        if first is None:
+            return None
+        matched, moment = first
+        # A relative date moves with its base, by exactly as much; an absolute one does not.
+        shifted = _search(value, language, order, base - _SHIFT)
+        if shifted is not None and moment - shifted[1] == _SHIFT:
+            delta = base - moment
+            time_known = delta.seconds != 0 or delta.microseconds != 0
+            return ParsedDate(moment.replace(tzinfo=timezone.utc), has_time=time_known, has_offset=time_known)
+        if shifted is None or shifted[1] != moment or not _YEAR.search(matched):
+            # Part of the date came from the base: "4 September" (no year), "September 2023"
+            # (no day). Filling it in would invent a date.
+            return None
+        found = first
+    matched, moment = found
     has_time = bool(_TIME_OF_DAY.search(matched))
     _, zone = pop_tz_offset_from_string(matched)
     if zone is not None and has_time:

@@ -6,39 +6,6 @@ import hashlib
 import re
 import unicodedata
 
-
-# Elements removed before extraction. trafilatura already discards most
-# navigation; these are the article-adjacent blocks it sometimes keeps.
-def _short(condition: str, limit: int = 1500) -> str:
-    # Boilerplate blocks are short: a class word such as "newsletter" or "share"
-    # on an element that holds the whole article must not remove the article.
-    return f"//*[{condition}][string-length(normalize-space(.)) < {limit}]"
-
-
-def _class_has(*words: str) -> str:
-    return " or ".join(f"contains(@class, '{word}') or contains(@id, '{word}')" for word in words)
-
-
-# Elements removed before extraction. trafilatura already discards most
-# navigation; these are the article-adjacent blocks it sometimes keeps.
-BOILERPLATE_XPATHS = [
-    "//figcaption",
-    # not every form: ASP.NET WebForms wraps the whole page in one
-    _short("self::form", 400),
-    _short("contains(concat(' ', normalize-space(@class), ' '), ' wp-caption-text ')"),
-    _short("@id='respond' or @id='comments' or " + _class_has("comment-respond", "comment-list", "comments")),
-    _short(_class_has("share", "social", "related", "newsletter", "subscribe", "subscription")),
-    _short(_class_has("cookie", "consent", "back-to-top", "backtotop", "read-also", "readalso", "read-more")),
-    "//a[@href='#top']",
-    # Bylines and datelines: their content is in the metadata, not in the body.
-    _short(
-        "re:test(concat(' ', @class, ' ', @id, ' '), "
-        "'(^|[-_ ])(byline|author|authors|autor|auteur|signature|dateline|date|datum|fecha|"
-        "article-date|news-date|news-author|post-date|post-meta|entry-meta|article-meta|"
-        "date-publication|publication|published|posted|timestamp)([-_ ]|$)', 'i')",
-        240,
-    ),
-]
 # Whole paragraphs that are boilerplate in any template, in several languages.
 _BOILERPLATE_LINE = re.compile(
     r"^(?:"

@@ -99,13 +99,12 @@ def analyse(payload: PagePayload) -> dict[str, Any]:
         fields = extract_article(page, options)
     except NotAnArticle as exc:
         return {"_drop": ("not_article", str(exc))}
+    fallback_date = fields.pop("_fallback_date")  # a callable on this worker's tree: never pickled
     record: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "id": url_id(fields["canonical_url"])}
     record.update(fields)
     record["fetched_at"] = page.fetched_at.strftime("%Y-%m-%dT%H:%M:%SZ")
     record["version"] = 1
-    record.update(
-        resolve_dates(page, _OPTIONS.dates, fields["language"], fields["_locale"], fields["_fallback_date"])
-    )
+    record.update(resolve_dates(page, _OPTIONS.dates, fields["language"], fields["_locale"], fallback_date))
     for plugin in _PLUGINS:
         record = plugin(page, record)
     return record

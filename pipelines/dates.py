@@ -9,10 +9,12 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from crawler.drops import DropArticle
-from pipelines._datefind import Candidate, find_candidates
+from pipelines._datefind import SOURCE_RANK, Candidate, fallback_candidate, find_candidates
 from pipelines._dateparse import ParsedDate, date_order_for, parse_date
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from scrapy.crawler import Crawler
     from scrapy.settings import BaseSettings
 
@@ -91,43 +93,90 @@ def _choose(resolved: list[Resolved]) -> Resolved | None:
     return best
 
 
+def _settled(resolved: list[Resolved], rank: int, exact_only: bool) -> bool:
+    """Whether candidates ranked ``rank`` or below can no longer change what ``_choose`` picks."""
+    if exact_only:
+        return any(item.exact and item.rank < rank for item in resolved)
+    best = min(resolved, key=lambda item: item.rank, default=None)
+    return best is not None and best.exact and best.rank < rank
+
+
 def resolve_dates(
-    page: Page, config: DatesConfig, language: str | None, locale: str | None, fallback: str | None = None
+    page: Page,
+    config: DatesConfig,
+    language: str | None,
+    locale: str | None,
+    fallback: Callable[[], str | None] | None = None,
 ) -> dict[str, Any]:
-    """``published_at``, ``published_date``, ``modified_at`` and ``date_source`` for a page."""
+    """``published_at``, ``published_date``, ``modified_at`` and ``date_source`` for a page.
+
+    Dates in free text go through dateparser, by far the costliest step, so they
+    are parsed only when the markup's own dates leave the answer open; and
+    ``fallback`` (htmldate) is called only when nothing else gives a published date.
+    """
     hints = page.hints
     zone = _zone(hints["timezone"]) if hints.get("timezone") else config.zone
     order = date_order_for(locale or language, hints.get("date_order") or config.date_order)
-    candidates: list[Candidate] = find_candidates(page, fallback)
-    by_kind: dict[str, list[Resolved]] = {"published": [], "modified": []}
-    naive: list[tuple[Candidate, ParsedDate]] = []
-    offsets: list[timezone] = []
-    for candidate in candidates:
-        parsed = parse_date(candidate.value, language, order, page.fetched_at, zone)
-        if parsed is None:
-            continue
-        if parsed.has_time and parsed.moment.time() == time(0, 0) and candidate.source != "text":
-            # 00:00:00 in markup is how CMSs fill an unknown time: keep the day only.
-            parsed = ParsedDate(parsed.moment.replace(tzinfo=None), has_time=False, has_offset=False)
-        if not _plausible(parsed, page.fetched_at, config):
-            continue
-        if parsed.has_time and not parsed.has_offset:
-            naive.append((candidate, parsed))
-            continue
-        offset = parsed.moment.utcoffset() if parsed.has_offset else None
-        # A UTC offset in markup usually means the CMS normalised to UTC, which says
-        # nothing about the zone in which the page prints its local times.
-        if offset and candidate.source != "text":
-            offsets.append(timezone(offset))
-        by_kind[candidate.kind].append(Resolved(parsed, candidate.source, candidate.rank))
-    for candidate, parsed in naive:
-        # A time without an offset takes the offset the page states elsewhere; else its day only.
-        placed = ParsedDate(parsed.moment, has_time=False, has_offset=False)
-        if offsets:
-            borrowed = ParsedDate(parsed.moment.replace(tzinfo=offsets[0]), has_time=True, has_offset=True)
-            if _plausible(borrowed, page.fetched_at, config):
-                placed = borrowed
-        by_kind[candidate.kind].append(Resolved(placed, candidate.source, candidate.rank))
+    candidates = find_candidates(page)
+    parsed_of: dict[Candidate, ParsedDate | None] = {}
+
+    def resolve(chosen: list[Candidate]) -> dict[str, list[Resolved]]:
+        by_kind: dict[str, list[Resolved]] = {"published": [], "modified": []}
+        naive: list[tuple[Candidate, ParsedDate]] = []
+        offsets: list[timezone] = []
+        for candidate in chosen:
+            if candidate not in parsed_of:
+                parsed_of[candidate] = _parse(
+                    candidate,
+                    language=language,
+                    order=order,
+                    fetched_at=page.fetched_at,
+                    zone=zone,
+                    config=config,
+                )
+            parsed = parsed_of[candidate]
+            if parsed is None:
+                continue
+            if parsed.has_time and not parsed.has_offset:
+                naive.append((candidate, parsed))
+                continue
+            offset = parsed.moment.utcoffset() if parsed.has_offset else None
+            # A UTC offset in markup usually means the CMS normalised to UTC, which says
+            # nothing about the zone in which the page prints its local times.
+            if offset and candidate.source != "text":
+                offsets.append(timezone(offset))
+            by_kind[candidate.kind].append(Resolved(parsed, candidate.source, candidate.rank))
+        for candidate, parsed in naive:
+            # A time without an offset takes the offset the page states elsewhere; else its day only.
+            placed = ParsedDate(parsed.moment, has_time=False, has_offset=False)
+            if offsets:
+                borrowed = ParsedDate(
+                    parsed.moment.replace(tzinfo=offsets[0]), has_time=True, has_offset=True
+                )
+                if _plausible(borrowed, page.fetched_at, config):
+                    placed = borrowed
+            by_kind[candidate.kind].append(Resolved(placed, candidate.source, candidate.rank))
+        return by_kind
+
+    chosen = [candidate for candidate in candidates if candidate.source != "text"]
+    by_kind = resolve(chosen)
+    text_rank = SOURCE_RANK["text"]
+    open_kinds = {
+        kind
+        for kind in ("published", "modified")
+        if not _settled(by_kind[kind], text_rank, exact_only=kind == "modified")
+    }
+    text = [
+        candidate for candidate in candidates if candidate.source == "text" and candidate.kind in open_kinds
+    ]
+    if text:
+        # in rank order, as find_candidates gave them
+        chosen = [candidate for candidate in candidates if candidate.source != "text" or candidate in text]
+        by_kind = resolve(chosen)
+    if not by_kind["published"] and fallback is not None:
+        extra = fallback_candidate(page, fallback())
+        if extra is not None:
+            by_kind = resolve([*chosen, extra])
 
     result: dict[str, Any] = {
         "published_at": None,
@@ -146,6 +195,25 @@ def resolve_dates(
     ):
         result["modified_at"] = rfc3339(modified.parsed.moment)
     return result
+
+
+def _parse(
+    candidate: Candidate,
+    *,
+    language: str | None,
+    order: str | None,
+    fetched_at: datetime,
+    zone: tzinfo | None,
+    config: DatesConfig,
+) -> ParsedDate | None:
+    """A candidate's date, or None when it does not parse or cannot be right."""
+    parsed = parse_date(candidate.value, language, order, fetched_at, zone)
+    if parsed is None:
+        return None
+    if parsed.has_time and parsed.moment.time() == time(0, 0) and candidate.source != "text":
+        # 00:00:00 in markup is how CMSs fill an unknown time: keep the day only.
+        parsed = ParsedDate(parsed.moment.replace(tzinfo=None), has_time=False, has_offset=False)
+    return parsed if _plausible(parsed, fetched_at, config) else None
 
 
 class NormalizeDatesPipeline:

@@ -1,0 +1,109 @@
+"""Boilerplate blocks removed from a copy of the page before trafilatura sees it.
+
+trafilatura already discards most navigation; these are the article-adjacent
+blocks it sometimes keeps: captions, comment forms, share bars, newsletter and
+cookie boxes, "back to top" links, bylines and datelines. One walk over the tree
+decides every rule, children before parents, so that a wrapper is judged on what
+is left in it; a dozen ``//*[...]`` XPath scans cost ten times as much on a large page.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from copy import deepcopy
+from typing import Any
+
+from lxml import etree
+from lxml.etree import XPath
+
+# Boilerplate blocks are short: a class word such as "newsletter" or "share" on
+# an element that holds the whole article must not remove the article.
+BLOCK_LIMIT = 1500
+FORM_LIMIT = 400  # not every form: ASP.NET WebForms wraps the whole page in one
+BYLINE_LIMIT = 240
+
+_CLASS_WORDS = (
+    "comment-respond", "comment-list", "comments",
+    "share", "social", "related", "newsletter", "subscribe", "subscription",
+    "cookie", "consent", "back-to-top", "backtotop", "read-also", "readalso", "read-more",
+)  # fmt: skip
+# Bylines and datelines: their content is in the metadata, not in the body.
+_BYLINE = re.compile(
+    r"(^|[-_ ])(byline|author|authors|autor|auteur|signature|dateline|date|datum|fecha|"
+    r"article-date|news-date|news-author|post-date|post-meta|entry-meta|article-meta|"
+    r"date-publication|publication|published|posted|timestamp)([-_ ]|$)",
+    re.IGNORECASE,
+)
+_RE_NS = {"re": "http://exslt.org/regular-expressions"}
+# the only elements boilerplate_limit can pick: a class, an id, or one of its tags
+_CANDIDATES = XPath("//*[@class or @id or self::figcaption or self::form or self::a[@href='#top']]")
+_NEVER_TEXT = ("nav", "style", "noscript", "template", "svg")
+_CLASS_WORD = re.compile("|".join(map(re.escape, _CLASS_WORDS)))
+
+
+def boilerplate_limit(element: Any) -> float:
+    """The text length under which ``element`` is a boilerplate block; 0 when it is none."""
+    tag = element.tag
+    if tag == "figcaption" or (tag == "a" and element.get("href") == "#top"):
+        return math.inf
+    classes = element.get("class") or ""
+    ident = element.get("id") or ""
+    limit = FORM_LIMIT if tag == "form" else 0
+    if (
+        ident in ("respond", "comments")
+        or "wp-caption-text" in classes.split()
+        or _CLASS_WORD.search(classes)
+        or _CLASS_WORD.search(ident)
+    ):
+        limit = BLOCK_LIMIT
+    elif not limit and _BYLINE.search(f" {classes} {ident} "):
+        limit = BYLINE_LIMIT
+    return limit
+
+
+_XML_SPACE = re.compile(r"[ \t\r\n]+")
+
+
+def _text_length(element: Any) -> int:
+    # what XPath's string-length(normalize-space(.)) gives: XML white space only, not U+00A0
+    return len(_XML_SPACE.sub(" ", element.text_content()).strip(" "))
+
+
+def remove(element: Any) -> None:
+    """Detach ``element``, keeping its tail text, which belongs to the parent."""
+    parent = element.getparent()
+    if parent is None:
+        return
+    if element.tail:
+        previous = element.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + element.tail
+        else:
+            parent.text = (parent.text or "") + element.tail
+    parent.remove(element)
+
+
+def compile_selectors(xpaths: tuple[str, ...]) -> tuple[XPath, ...]:
+    return tuple(XPath(xpath, namespaces=_RE_NS) for xpath in xpaths)
+
+
+def pruned_copy(tree: Any, selectors: tuple[XPath, ...] = ()) -> Any:
+    """A copy of ``tree`` without boilerplate blocks and without what ``selectors`` match."""
+    work = deepcopy(tree)
+    # Never article text, and dropped by trafilatura's own cleaning anyway; gone first, every
+    # later tree walk (ours, trafilatura's, readability's) is shorter. JSON-LD stays: the
+    # metadata fallback reads it.
+    etree.strip_elements(work, *_NEVER_TEXT, with_tail=False)
+    for script in list(work.iter("script")):
+        if (script.get("type") or "").strip().lower() != "application/ld+json":
+            remove(script)
+    # reversed document order: every element comes after its descendants
+    for element in reversed(_CANDIDATES(work)):
+        limit = boilerplate_limit(element)
+        if limit and _text_length(element) < limit:
+            remove(element)
+    for selector in selectors:
+        for element in selector(work):
+            remove(element)
+    return work
