@@ -47,7 +47,7 @@ REPO = Path(__file__).resolve().parent.parent
 DEMO = REPO / "demo" / "site"
 BIN = Path(sys.executable).parent
 
-SITE_VERSION = 2  # bump when build_site changes, so that cached sites are rebuilt
+SITE_VERSION = 4  # bump when build_site changes, so that cached sites are rebuilt
 # the minutes of a clock time in text ("14:32", "09h05"), not of a UTC offset ("+02:00")
 _CLOCK = re.compile(r"((?<![+\-\d])\d{1,2}[:h])[0-5]\d")
 
@@ -115,7 +115,7 @@ def build_site(root: Path, pages: int, seed: int = 7) -> list[str]:
     for n, path in enumerate(paths):
         html = sources[n % len(sources)]
         # distinct text per page, so that no page is a duplicate of another
-        html = re.sub(r"<p>", f"<p>Report {n}-{rng.randrange(10**6)}: ", html, count=4)
+        html = re.sub(r"(<p(?:\s[^>]*)?>)", rf"\g<1>Report {n}-{rng.randrange(10**6)}: ", html)
         html = re.sub(r"(<h1[^>]*>)", rf"\g<1>Story {n}: ", html, count=1)
         html = html.replace("http://demo.news.test/", f"http://demo.news.test{path}#")
         # every page its own publication minute, printed the way its template prints times;
@@ -314,7 +314,7 @@ def limit(site: Path, paths: list[str], processes: int, work: Path) -> Result:
     return result
 
 
-def pipeline(server: Server, paths: list[str], workers: int, work: Path) -> Result:
+def pipeline(server: Server, paths: list[str], workers: int, work: Path, settings: list[str]) -> Result:
     out = work / f"out-{workers}-{time.monotonic_ns()}"
     sources = work / "sources.toml"
     sources.write_text(
@@ -328,6 +328,7 @@ def pipeline(server: Server, paths: list[str], workers: int, work: Path) -> Resu
     command = [
         str(BIN / "scrapy"), "crawl", "news", "-s", "AUTOTHROTTLE_ENABLED=false", "-s", "CONCURRENT_REQUESTS=16",
         "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16", "-s", "LOG_LEVEL=WARNING",
+        *(arg for setting in settings for arg in ("-s", setting)),
     ]  # fmt: skip
     label = "(b) our pipeline, worker pool" if workers else "(b1) our pipeline, one process"
     result, _ = run_measured(label, command, len(paths), env)
@@ -379,6 +380,10 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=2000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--only", choices=["all", "limit", "pipeline", "peers"], default="all")
+    parser.add_argument(
+        "--setting", "-s", action="append", default=[], metavar="NAME=VALUE",
+        help="a Scrapy or NEWS_ setting for our pipeline's runs (repeatable)",
+    )  # fmt: skip
     parser.add_argument("--extract-only", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.extract_only:
@@ -396,8 +401,8 @@ def main() -> None:
     contenders = {
         "limit1": lambda work: limit(site, paths, 1, work),
         "limit2": lambda work: limit(site, paths, 2, work),
-        "pool": lambda work: pipeline(server, paths, -1, work),
-        "single": lambda work: pipeline(server, paths, 0, work),
+        "pool": lambda work: pipeline(server, paths, -1, work, args.setting),
+        "single": lambda work: pipeline(server, paths, 0, work, args.setting),
         "trafilatura": lambda work: trafilatura_cli(server, paths, work),
     }
     chosen = {
