@@ -1,4 +1,4 @@
-"""Throughput benchmark: the extraction limit, our pipeline, and a peer, on the same pages.
+"""Throughput benchmark: the extraction limit, our pipeline, and peers, on the same pages.
 
     .venv/bin/python -m bench.run                 # 2,000 pages, 3 runs each, prints the table
     .venv/bin/python -m bench.run --pages 20000 --only pipeline --runs 1   # the long-crawl memory check
@@ -11,10 +11,14 @@ bench/site-N/, serves it on 127.0.0.1 from a separate process, and measures:
       in one process and in two;
   (b) our full pipeline: `scrapy crawl news` from the sitemap to JSONL on local
       disk, with the worker pool (default) and without it (NEWS_EXTRACT_WORKERS=0);
-  (c) a peer: trafilatura's own command-line downloader/extractor (--parallel 2).
+  (c) peers: trafilatura's own command-line downloader/extractor (--parallel 2), and
+      (c2) newspaper4k's multi-threaded fetch_news, installed on first use into a
+      virtual environment of its own (bench/.peers/; skipped when it does not install).
 
-For each: pages per second, CPU seconds per page and peak RSS of the whole process
-tree (medians of --runs runs), and the ratios of (b) to (a) and to (c). A benchmark,
+For each: pages per second, CPU seconds per page and peak PSS of the whole process
+tree (medians of --runs runs), and the ratios of (b) to (a) and to (c); for (b), the
+tree's PSS at each tenth of every run, to show whether memory grows with the pages
+crawled. A benchmark,
 not a test: nothing here fails CI. The machine is shared: compare ratios measured
 in the same run, not absolute numbers across runs.
 """
@@ -36,7 +40,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -182,6 +186,17 @@ class Result:
     cpu: float
     peak_rss_mb: float
     done: int  # pages that came out as records (or extracted)
+    trace: list[tuple[float, float]] = field(default_factory=list)  # (seconds, tree PSS MB)
+
+    def memory_profile(self, points: int = 10) -> str:
+        """Tree PSS at each tenth of the run: flat after warm-up, or growing with the pages."""
+        if not self.trace:
+            return ""
+        marks = []
+        for step in range(1, points + 1):
+            moment = self.wall * step / points
+            marks.append(max((mb for at, mb in self.trace if at <= moment), default=0.0))
+        return " ".join(f"{mb:.0f}" for mb in marks)
 
     @property
     def pages_per_second(self) -> float:
@@ -230,13 +245,16 @@ def run_measured(
     started = time.monotonic()
     process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     peak = 0
+    trace: list[tuple[float, float]] = []
     stop = threading.Event()
     streams: dict[str, bytes] = {}
 
     def sample() -> None:
         nonlocal peak
         while not stop.is_set():
-            peak = max(peak, _tree_rss(process.pid))
+            now = _tree_rss(process.pid)
+            peak = max(peak, now)
+            trace.append((time.monotonic() - started, now / 2**20))
             stop.wait(0.2)
 
     def drain(name: str, stream: Any) -> None:  # pipes read while the command runs: no full-buffer stall
@@ -262,7 +280,8 @@ def run_measured(
     for line in streams.get("out", b"").decode("utf-8", "replace").splitlines():
         if line.startswith('{"done"'):
             done = json.loads(line)["done"]
-    return Result(name, pages, wall, usage.ru_utime + usage.ru_stime, peak / 2**20, done), stderr
+    result = Result(name, pages, wall, usage.ru_utime + usage.ru_stime, peak / 2**20, done, trace)
+    return result, stderr
 
 
 # (a) the extraction limit ----------------------------------------------------------
@@ -361,6 +380,46 @@ def trafilatura_cli(server: Server, paths: list[str], work: Path) -> Result:
     return result
 
 
+PEERS = REPO / "bench" / ".peers"
+NEWSPAPER = "newspaper4k==0.9.6"
+NEWSPAPER_THREADS = 5  # fetch_news's default
+
+
+def peer_python() -> Path | None:
+    """The Python of a virtual environment of the peers' own, made on first use; None when they do not install."""
+    python = PEERS / "bin" / "python"
+    marker = PEERS / ".installed"
+    if marker.exists() and marker.read_text() == NEWSPAPER:
+        return python
+    print(f"Installing {NEWSPAPER} into {PEERS} ...", flush=True)
+    try:
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(PEERS)], check=True, capture_output=True)
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "-q", NEWSPAPER],
+            check=True,
+            capture_output=True,
+            timeout=900,
+        )
+    except subprocess.CalledProcessError as exc:
+        print(
+            f"  {NEWSPAPER} does not install here: {exc.stderr.decode(errors='replace')[-500:]}", flush=True
+        )
+        return None
+    except (subprocess.TimeoutExpired, OSError) as exc:
+        print(f"  {NEWSPAPER} does not install here: {exc}", flush=True)
+        return None
+    marker.write_text(NEWSPAPER)
+    return python
+
+
+def newspaper(server: Server, paths: list[str], work: Path, python: Path) -> Result:
+    urls = work / "urls.txt"
+    urls.write_text("".join(f"{server.base}{path}\n" for path in paths))
+    command = [str(python), str(REPO / "bench" / "newspaper_peer.py"), str(urls), str(NEWSPAPER_THREADS)]
+    result, _ = run_measured(f"(c2) newspaper4k fetch_news, {NEWSPAPER_THREADS} threads", command, len(paths))
+    return result
+
+
 def median_result(results: list[Result]) -> Result:
     first = results[0]
     return Result(
@@ -398,6 +457,7 @@ def main() -> None:
     )
     server = Server(site)
     signal.signal(signal.SIGTERM, lambda *_: (server.stop(), sys.exit(1)))
+    python = peer_python() if args.only in ("all", "peers") else None
     contenders = {
         "limit1": lambda work: limit(site, paths, 1, work),
         "limit2": lambda work: limit(site, paths, 2, work),
@@ -405,12 +465,15 @@ def main() -> None:
         "single": lambda work: pipeline(server, paths, 0, work, args.setting),
         "trafilatura": lambda work: trafilatura_cli(server, paths, work),
     }
+    if python is not None:
+        contenders["newspaper"] = lambda work: newspaper(server, paths, work, python)
     chosen = {
         "all": list(contenders),
         "limit": ["limit1", "limit2"],
         "pipeline": ["pool"],
-        "peers": ["pool", "trafilatura"],
+        "peers": ["pool", "trafilatura", "newspaper"],
     }[args.only]
+    chosen = [name for name in chosen if name in contenders]
     results: dict[str, list[Result]] = {name: [] for name in chosen}
     try:
         with tempfile.TemporaryDirectory(prefix="news-bench-") as tmp:
@@ -421,6 +484,10 @@ def main() -> None:
                     print(
                         f"  run {run + 1}: {result.name}: {result.pages_per_second:.1f} pages/s", flush=True
                     )
+                    if name == "pool":
+                        print(
+                            f"    tree PSS MB at each tenth of the run: {result.memory_profile()}", flush=True
+                        )
     finally:
         server.stop()
     medians = {name: median_result(values) for name, values in results.items()}
@@ -435,7 +502,7 @@ def main() -> None:
     if "pool" in medians:
         ours = medians["pool"].pages_per_second
         for name, label in (("limit2", "(a) 2 processes"), ("limit1", "(a) 1 process"), ("single", "(b1) one process"),
-                            ("trafilatura", "(c) trafilatura")):  # fmt: skip
+                            ("trafilatura", "(c) trafilatura"), ("newspaper", "(c2) newspaper4k")):  # fmt: skip
             if name in medians and medians[name].pages_per_second:
                 print(f"(b) / {label:22} {ours / medians[name].pages_per_second:6.2f}")
 

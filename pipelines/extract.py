@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import multiprocessing
 import os
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import TYPE_CHECKING, Any
@@ -91,6 +92,9 @@ class ExtractArticlePipeline:
 
     def open_spider(self) -> None:
         if self.workers > 0:
+            if multiprocessing.get_start_method() == "fork":
+                # warmed up here, once: forked workers inherit the loaded data instead of each loading it
+                init_worker(self.options)
             self.pool = ProcessPool(
                 max_workers=self.workers, initializer=init_worker, initargs=(self.options,)
             )

@@ -440,7 +440,9 @@ class NewsDiscoverySpider(NewsSpider):
                 self.parse_page,
                 depth=next_depth,
                 emit=decided is not False,
-                priority=_ARTICLE_PRIORITY if kind == "article" else 0,
+                # the nearer an article is to a start page, the sooner: a copy found deeper
+                # (a syndicated duplicate on page 2 of a section) comes after its original
+                priority=_ARTICLE_PRIORITY - next_depth if kind == "article" else 0,
                 from_links=True,
             )
             if request is not None:
