@@ -51,7 +51,7 @@ REPO = Path(__file__).resolve().parent.parent
 DEMO = REPO / "demo" / "site"
 BIN = Path(sys.executable).parent
 
-SITE_VERSION = 4  # bump when build_site changes, so that cached sites are rebuilt
+SITE_VERSION = 5  # bump when build_site changes, so that cached sites are rebuilt
 # the minutes of a clock time in text ("14:32", "09h05"), not of a UTC offset ("+02:00")
 _CLOCK = re.compile(r"((?<![+\-\d])\d{1,2}[:h])[0-5]\d")
 
@@ -74,6 +74,16 @@ TEMPLATES = [
 
 
 # --- the site -------------------------------------------------------------------
+
+
+def _letters(number: int) -> str:
+    """A number spelled in letters: a page marker of digits can read as a year ("Report 1977")."""
+    spelled = ""
+    while True:
+        number, digit = divmod(number, 26)
+        spelled = chr(ord("a") + digit) + spelled
+        if not number:
+            return spelled
 
 
 def _filler(rng: random.Random, size: int) -> str:
@@ -119,7 +129,9 @@ def build_site(root: Path, pages: int, seed: int = 7) -> list[str]:
     for n, path in enumerate(paths):
         html = sources[n % len(sources)]
         # distinct text per page, so that no page is a duplicate of another
-        html = re.sub(r"(<p(?:\s[^>]*)?>)", rf"\g<1>Report {n}-{rng.randrange(10**6)}: ", html)
+        html = re.sub(
+            r"(<p(?:\s[^>]*)?>)", rf"\g<1>Report {_letters(n)}-{_letters(rng.randrange(10**6))}: ", html
+        )
         html = re.sub(r"(<h1[^>]*>)", rf"\g<1>Story {n}: ", html, count=1)
         html = html.replace("http://demo.news.test/", f"http://demo.news.test{path}#")
         # every page its own publication minute, printed the way its template prints times;

@@ -13,6 +13,7 @@ as ``extract_timeout``; the crawl goes on.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import multiprocessing
 import os
@@ -95,6 +96,10 @@ class ExtractArticlePipeline:
             if multiprocessing.get_start_method() == "fork":
                 # warmed up here, once: forked workers inherit the loaded data instead of each loading it
                 init_worker(self.options)
+                # and keep sharing it: a full garbage collection in a worker would otherwise write
+                # to every inherited object and copy all of their pages (tens of MB a worker)
+                gc.collect()
+                gc.freeze()
             self.pool = ProcessPool(
                 max_workers=self.workers, initializer=init_worker, initargs=(self.options,)
             )
