@@ -120,13 +120,6 @@ def _search(
         found = search_dates(value, languages=languages, settings=settings)
     except (ValueError, OverflowError, TypeError):
         return None
-    if not found and language not in (None, "en") and _YEAR.search(value):
-        # English dates on pages in other languages are common ("Updated 4 September 2023");
-        # not every language at once: that costs 3 s and 40 MB to load, and 80 ms a string
-        try:
-            found = search_dates(value, languages=["en"], settings=settings)
-        except (ValueError, OverflowError, TypeError):
-            return None
     if not found:
         return None
     return found[0]
@@ -152,6 +145,17 @@ def parse_text(
     value = _without_counters(value)
     if not value:
         return None
+    parsed = _parse_text_in(value, language, order, fetched_at)
+    if parsed is None and language not in (None, "en") and _YEAR.search(value):
+        # English dates on pages in other languages are common ("Updated: September 4, 2023").
+        # Not every language at once: that costs 3 s and 40 MB to load, and 80 ms a string.
+        parsed = _parse_text_in(value, "en", order, fetched_at)
+    return parsed
+
+
+def _parse_text_in(
+    value: str, language: str | None, order: str | None, fetched_at: datetime
+) -> ParsedDate | None:
     found = _absolute(value, language, order)
     if found is None:
         base = fetched_at.astimezone(timezone.utc).replace(tzinfo=None)
