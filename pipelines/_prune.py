@@ -38,7 +38,12 @@ _BYLINE = re.compile(
 _RE_NS = {"re": "http://exslt.org/regular-expressions"}
 # the only elements boilerplate_limit can pick: a class, an id, or one of its tags
 _CANDIDATES = XPath("//*[@class or @id or self::figcaption or self::form or self::a[@href='#top']]")
-_NEVER_TEXT = ("nav", "style", "noscript", "template", "svg")
+# Navigation holds most of a large page's elements and never its article; trafilatura's
+# own cleaning deletes both. Scripts stay: htmldate and the JSON readers look into them.
+_NEVER_TEXT = ("nav", "svg")
+# Containers of the whole page: a class word on them ("comments-open" on a WordPress
+# <body>) says nothing about a boilerplate block.
+_CONTAINERS = frozenset({"html", "body", "main"})
 _CLASS_WORD = re.compile("|".join(map(re.escape, _CLASS_WORDS)))
 
 
@@ -47,12 +52,14 @@ def boilerplate_limit(element: Any) -> float:
     tag = element.tag
     if tag == "figcaption" or (tag == "a" and element.get("href") == "#top"):
         return math.inf
+    if tag in _CONTAINERS:
+        return 0
     classes = element.get("class") or ""
     ident = element.get("id") or ""
     limit = FORM_LIMIT if tag == "form" else 0
     if (
         ident in ("respond", "comments")
-        or "wp-caption-text" in classes.split()
+        or "wp-caption-text" in _XML_SPACE.split(classes)
         or _CLASS_WORD.search(classes)
         or _CLASS_WORD.search(ident)
     ):
@@ -91,13 +98,8 @@ def compile_selectors(xpaths: tuple[str, ...]) -> tuple[XPath, ...]:
 def pruned_copy(tree: Any, selectors: tuple[XPath, ...] = ()) -> Any:
     """A copy of ``tree`` without boilerplate blocks and without what ``selectors`` match."""
     work = deepcopy(tree)
-    # Never article text, and dropped by trafilatura's own cleaning anyway; gone first, every
-    # later tree walk (ours, trafilatura's, readability's) is shorter. JSON-LD stays: the
-    # metadata fallback reads it.
+    # gone first: every later walk over the tree (ours, trafilatura's, readability's) is shorter
     etree.strip_elements(work, *_NEVER_TEXT, with_tail=False)
-    for script in list(work.iter("script")):
-        if (script.get("type") or "").strip().lower() != "application/ld+json":
-            remove(script)
     # reversed document order: every element comes after its descendants
     for element in reversed(_CANDIDATES(work)):
         limit = boilerplate_limit(element)

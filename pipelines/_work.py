@@ -110,7 +110,10 @@ def warm_up() -> None:
         fetched_at=datetime.now(UTC),
         source="-",
     )
-    analyse(PagePayload.of(page))
+    try:
+        analyse(PagePayload.of(page), plugins=False)  # a user's plugin never sees the sample page
+    except Exception as exc:  # a failed warm-up only means a slower first page
+        logger.warning("Extraction warm-up failed: %r", exc)
 
 
 def ping() -> bool:
@@ -128,7 +131,7 @@ def _options_with(strip: tuple[str, ...]) -> ExtractOptions:
     return ExtractOptions(min_words=base.min_words, strip=base.strip + strip, favor=base.favor)
 
 
-def analyse(payload: PagePayload) -> dict[str, Any]:
+def analyse(payload: PagePayload, *, plugins: bool = True) -> dict[str, Any]:
     """The record of a page, or ``{"_drop": (reason, detail)}``; the page is parsed once, here."""
     assert _OPTIONS is not None, "init_worker was not called"
     page = payload.page()
@@ -145,6 +148,6 @@ def analyse(payload: PagePayload) -> dict[str, Any]:
     record["fetched_at"] = page.fetched_at.strftime("%Y-%m-%dT%H:%M:%SZ")
     record["version"] = 1
     record.update(resolve_dates(page, _OPTIONS.dates, fields["language"], fields["_locale"], fallback_date))
-    for plugin in _PLUGINS:
+    for plugin in _PLUGINS if plugins else ():
         record = plugin(page, record)
     return record
