@@ -228,7 +228,8 @@ def _pss(pid: int, fallback: int) -> int:
 
 
 def _tree_rss(root_pid: int) -> int:
-    """Memory of a process and all its descendants, in bytes (PSS from /proc, so shared pages count once)."""
+    """Memory of a process and all its descendants, in bytes (PSS from /proc, so shared pages count
+    once); 0 for a sample taken while one of them ended."""
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
     for entry in os.listdir("/proc"):
@@ -242,11 +243,16 @@ def _tree_rss(root_pid: int) -> int:
             continue
         children.setdefault(ppid, []).append(int(entry))
         rss[int(entry)] = pages * os.sysconf("SC_PAGE_SIZE")
-    total, stack = 0, [root_pid]
+    total, stack, tree = 0, [root_pid], []
     while stack:
         pid = stack.pop()
         total += _pss(pid, rss.get(pid, 0))
+        tree.append(pid)
         stack.extend(children.get(pid, []))
+    if not all(os.path.exists(f"/proc/{pid}") for pid in tree):
+        # A process ended while the others were read: its pages moved to the survivors after
+        # its share was counted, so this sum counts them twice (workers exiting at the end).
+        return 0
     return total
 
 
@@ -450,7 +456,7 @@ def main() -> None:
     )
     parser.add_argument("--pages", type=int, default=2000)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--only", choices=["all", "limit", "pipeline", "peers"], default="all")
+    parser.add_argument("--only", choices=["all", "limit", "pipeline", "peers", "ratios"], default="all")
     parser.add_argument(
         "--setting", "-s", action="append", default=[], metavar="NAME=VALUE",
         help="a Scrapy or NEWS_ setting for our pipeline's runs (repeatable)",
@@ -484,6 +490,7 @@ def main() -> None:
         "limit": ["limit1", "limit2"],
         "pipeline": ["pool"],
         "peers": ["pool", "trafilatura", "newspaper"],
+        "ratios": ["limit2", "pool", "single"],
     }[args.only]
     chosen = [name for name in chosen if name in contenders]
     results: dict[str, list[Result]] = {name: [] for name in chosen}

@@ -17,6 +17,7 @@ import gc
 import logging
 import multiprocessing
 import os
+import sys
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
     from crawler.page import Page
 
 logger = logging.getLogger(__name__)
+
+SWITCH_INTERVAL = 0.0005  # seconds
 
 
 def worker_count(setting: int) -> int:
@@ -100,6 +103,9 @@ class ExtractArticlePipeline:
                 # to every inherited object and copy all of their pages (tens of MB a worker)
                 gc.collect()
                 gc.freeze()
+            # The reactor's thread and the pool's result and scheduling threads hand every page
+            # back and forth; at the default 5 ms switch interval a worker waits for that.
+            sys.setswitchinterval(SWITCH_INTERVAL)
             self.pool = ProcessPool(
                 max_workers=self.workers, initializer=init_worker, initargs=(self.options,)
             )
