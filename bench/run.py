@@ -227,6 +227,14 @@ def _pss(pid: int, fallback: int) -> int:
     return fallback
 
 
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has let go of its memory
+    except (OSError, IndexError):
+        return False
+
+
 def _tree_rss(root_pid: int) -> int:
     """Memory of a process and all its descendants, in bytes (PSS from /proc, so shared pages count
     once); 0 for a sample taken while one of them ended."""
@@ -249,7 +257,7 @@ def _tree_rss(root_pid: int) -> int:
         total += _pss(pid, rss.get(pid, 0))
         tree.append(pid)
         stack.extend(children.get(pid, []))
-    if not all(os.path.exists(f"/proc/{pid}") for pid in tree):
+    if not all(_alive(pid) for pid in tree):
         # A process ended while the others were read: its pages moved to the survivors after
         # its share was counted, so this sum counts them twice (workers exiting at the end).
         return 0
