@@ -41,14 +41,13 @@ def crawl_env(**extra: str) -> dict[str, str]:
 
 
 def run_scrapy(*args: str, timeout: float = 300, **env: str) -> subprocess.CompletedProcess[str]:
+    return run_in(crawl_env(**env), *args, timeout=timeout)
+
+
+def run_in(env: dict[str, str], *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """A scrapy command in an environment made by ``crawl_env``, shared with an earlier run."""
     return subprocess.run(
-        scrapy_command(*args),
-        cwd=REPO,
-        env=crawl_env(**env),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
+        scrapy_command(*args), cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout, check=False
     )
 
 

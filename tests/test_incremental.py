@@ -16,6 +16,7 @@ from tests.crawling import (
     crawl_env,
     kill_when,
     read_parts,
+    run_in,
     run_scrapy,
     run_summary,
     scrapy_command,
@@ -110,15 +111,7 @@ max_depth = 1
         )
         killed_with = len(read_parts(output))
         site.delay = 0
-        rerun = subprocess.run(
-            scrapy_command("crawlall"),
-            cwd=REPO,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
+        rerun = run_in(env, "crawlall")
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     records = read_parts(output)
     urls = [record["url"] for record in records]
@@ -146,15 +139,7 @@ def test_a_second_run_while_the_first_is_going_exits_at_once(tmp_path: Path) -> 
                 assert time.monotonic() < deadline and first.poll() is None
                 time.sleep(0.05)
             started = time.monotonic()
-            second = subprocess.run(
-                scrapy_command("crawlall"),
-                cwd=REPO,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=60,
-                check=False,
-            )
+            second = run_in(env, "crawlall", timeout=60)
             waited = time.monotonic() - started
             assert first.poll() is None, "the first run ended before the second started"
             _, first_err = first.communicate(timeout=300)

@@ -12,7 +12,16 @@ import pytest
 
 from demo.server import SiteServer, running_site
 from pipelines.s3 import S3Location, pending_uploads
-from tests.crawling import REPO, crawl_env, kill_when, run_scrapy, scrapy_command, sources_file, url_file
+from tests.crawling import (
+    REPO,
+    crawl_env,
+    kill_when,
+    run_in,
+    run_scrapy,
+    scrapy_command,
+    sources_file,
+    url_file,
+)
 from tests.s3server import SECRET_KEY, SeaweedS3
 from tests.test_docs import assert_stats_documented
 
@@ -83,6 +92,19 @@ def bulk_sources(site: SiteServer, tmp_path: Path, count: int) -> Path:
     return sources_file(site.base_url, tmp_path / "sources.toml", text)
 
 
+def bulk_env(
+    site: SiteServer, s3: SeaweedS3, tmp_path: Path, count: int, prefix: str, **extra: str
+) -> dict[str, str]:
+    """A crawl of ``count`` generated articles into ``s3://BUCKET/prefix``, its state under tmp_path."""
+    return crawl_env(
+        NEWS_SOURCES=str(bulk_sources(site, tmp_path, count)),
+        NEWS_OUTPUT=f"s3://{BUCKET}/{prefix}",
+        NEWS_STATE=str(tmp_path / "state" / "news.sqlite"),
+        **s3.env(),
+        **extra,
+    )
+
+
 def wait_for_objects(s3: SeaweedS3, prefix: str, minimum: int, process: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + 120
     while (
@@ -96,14 +118,7 @@ def wait_for_objects(s3: SeaweedS3, prefix: str, minimum: int, process: subproce
 def test_s3_outage_mid_run_then_flush_uploads_everything_once(s3: SeaweedS3, tmp_path: Path) -> None:
     count, prefix = 60, "outage"
     with running_site(delay=0.1) as site:
-        env = crawl_env(
-            NEWS_SOURCES=str(bulk_sources(site, tmp_path, count)),
-            NEWS_OUTPUT=f"s3://{BUCKET}/{prefix}",
-            NEWS_STATE=str(tmp_path / "state" / "news.sqlite"),
-            NEWS_SINK_MAX_ITEMS="4",
-            NEWS_S3_MAX_ATTEMPTS="2",
-            **s3.env(),
-        )
+        env = bulk_env(site, s3, tmp_path, count, prefix, NEWS_SINK_MAX_ITEMS="4", NEWS_S3_MAX_ATTEMPTS="2")
         run = subprocess.Popen(
             scrapy_command(
                 "crawlall", "-s", "AUTOTHROTTLE_ENABLED=false", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2"
@@ -120,11 +135,8 @@ def test_s3_outage_mid_run_then_flush_uploads_everything_once(s3: SeaweedS3, tmp
         finally:
             if run.poll() is None:
                 run.kill()
-            if s3.process is None or s3.process.poll() is not None:
-                pass
     spool = tmp_path / "state" / "spool" / BUCKET / prefix
     try:
-        Path("/tmp/outage_stderr.log").write_bytes(stderr)
         assert run.returncode == 3, stderr.decode()[-3000:]  # finished, uploads pending
         waiting = pending_uploads(spool)
         assert waiting, "the spool was not kept"
@@ -135,9 +147,7 @@ def test_s3_outage_mid_run_then_flush_uploads_everything_once(s3: SeaweedS3, tmp
         assert_stats_documented(summary["stats"])
     finally:
         s3.start()
-    flush = subprocess.run(
-        scrapy_command("flush"), cwd=REPO, env=env, capture_output=True, text=True, check=False
-    )
+    flush = run_in(env, "flush")
     assert flush.returncode == 0, flush.stderr[-3000:]
     assert pending_uploads(spool) == []
     urls = [record["url"] for record in records_of(s3.objects(BUCKET)) if "/generated/" in record["url"]]
@@ -148,13 +158,7 @@ def test_s3_outage_mid_run_then_flush_uploads_everything_once(s3: SeaweedS3, tmp
 def test_sigkill_during_uploads_then_a_new_run_gives_every_record_once(s3: SeaweedS3, tmp_path: Path) -> None:
     count, prefix = 60, "killed"
     with running_site(delay=0.1) as site:
-        env = crawl_env(
-            NEWS_SOURCES=str(bulk_sources(site, tmp_path, count)),
-            NEWS_OUTPUT=f"s3://{BUCKET}/{prefix}",
-            NEWS_STATE=str(tmp_path / "state" / "news.sqlite"),
-            NEWS_SINK_MAX_ITEMS="3",
-            **s3.env(),
-        )
+        env = bulk_env(site, s3, tmp_path, count, prefix, NEWS_SINK_MAX_ITEMS="3")
         kill_when(
             scrapy_command("crawlall", "-s", "AUTOTHROTTLE_ENABLED=false"),
             env,
@@ -163,15 +167,7 @@ def test_sigkill_during_uploads_then_a_new_run_gives_every_record_once(s3: Seawe
             ),
         )
         site.delay = 0
-        again = subprocess.run(
-            scrapy_command("crawlall"),
-            cwd=REPO,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
+        again = run_in(env, "crawlall")
     assert again.returncode == 0, again.stderr[-3000:]
     objects = {key: body for key, body in s3.objects(BUCKET).items() if key.startswith(prefix + "/")}
     urls = [record["url"] for record in records_of(objects)]
