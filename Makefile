@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install install-dev demo test lint format lock clean
+.PHONY: install install-dev demo test quality lint format lock clean
 
 $(BIN)/.runtime: requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ demo: install
 ## test: lint and the whole test suite
 test: install-dev lint
 	$(BIN)/python -m pytest
+
+## quality: record quality on the development corpora (../shared/devcorpus), ours against trafilatura and htmldate
+quality: install
+	$(BIN)/python -m bench.quality $(if $(CORPUS),--corpus $(CORPUS))
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -11,13 +11,16 @@ import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crawler.page import Page
 from crawler.pagetype import page_kind
 from crawler.urls import url_id
 from pipelines._article import ExtractOptions, NotAnArticle, extract_article
 from pipelines.dates import DatesConfig, resolve_dates
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
 
 SCHEMA_VERSION = 1
 
@@ -57,6 +60,25 @@ class WorkOptions:
     extract: ExtractOptions
     dates: DatesConfig
     plugins: tuple[str, ...] = ()
+
+    @classmethod
+    def from_settings(cls, settings: BaseSettings) -> WorkOptions:
+        """The options of a crawl; a bad value raises ValueError, so that the crawl does not start."""
+        plugins = tuple(settings.getlist("NEWS_EXTRACT_PLUGINS"))
+        for path in plugins:  # a plugin that cannot be imported stops the crawl now, not in every worker
+            try:
+                load_plugin(path)
+            except (ImportError, AttributeError, ValueError) as exc:
+                raise ValueError(f"NEWS_EXTRACT_PLUGINS: cannot import {path!r}: {exc}") from exc
+        return cls(
+            extract=ExtractOptions(
+                min_words=settings.getint("NEWS_EXTRACT_MIN_WORDS"),
+                strip=tuple(settings.getlist("NEWS_EXTRACT_STRIP")),
+                favor=settings.get("NEWS_EXTRACT_FAVOR"),
+            ),
+            dates=DatesConfig.from_settings(settings),
+            plugins=plugins,
+        )
 
 
 _OPTIONS: WorkOptions | None = None

@@ -25,9 +25,7 @@ from pebble import ProcessExpired, ProcessPool
 
 from crawler.drops import DropArticle
 from crawler.stats import count
-from pipelines._article import ExtractOptions
-from pipelines._work import PagePayload, WorkOptions, analyse, init_worker, load_plugin
-from pipelines.dates import DatesConfig
+from pipelines._work import PagePayload, WorkOptions, analyse, init_worker
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -70,22 +68,7 @@ class ExtractArticlePipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractArticlePipeline:
         settings = crawler.settings
-        # A bad value raises ValueError: the crawl must not start with extraction switched off.
-        plugins = tuple(settings.getlist("NEWS_EXTRACT_PLUGINS"))
-        for path in plugins:  # a plugin that cannot be imported stops the crawl now, not in every worker
-            try:
-                load_plugin(path)
-            except (ImportError, AttributeError, ValueError) as exc:
-                raise ValueError(f"NEWS_EXTRACT_PLUGINS: cannot import {path!r}: {exc}") from exc
-        options = WorkOptions(
-            extract=ExtractOptions(
-                min_words=settings.getint("NEWS_EXTRACT_MIN_WORDS"),
-                strip=tuple(settings.getlist("NEWS_EXTRACT_STRIP")),
-                favor=settings.get("NEWS_EXTRACT_FAVOR"),
-            ),
-            dates=DatesConfig.from_settings(settings),
-            plugins=plugins,
-        )
+        options = WorkOptions.from_settings(settings)
         return cls(
             options,
             crawler.stats,
