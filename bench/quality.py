@@ -154,7 +154,8 @@ class Truth:
                     cls(
                         corpus=folder.name,
                         id=row["id"],
-                        url=row["url"],
+                        # a page stored without its address gets a neutral one, the same for every system
+                        url=row.get("url") or f"https://page.invalid/{folder.name}/{row['id']}",
                         path=folder / row["page"],
                         sha=row.get("page_sha256", ""),
                         title=row.get("title"),
@@ -180,6 +181,7 @@ class Prediction:
 
 
 _ours_ready = False
+_overrides: dict[str, str] = {}
 
 
 def ours(truth: Truth) -> Prediction:
@@ -191,7 +193,7 @@ def ours(truth: Truth) -> Prediction:
     if not _ours_ready:
         from scrapy.settings import Settings  # noqa: PLC0415
 
-        init_worker(WorkOptions.from_settings(Settings(_defaults())))
+        init_worker(WorkOptions.from_settings(Settings({**_defaults(), **_overrides})))
         _ours_ready = True
     body = gzip.decompress(truth.path.read_bytes())
     page = Page(url=truth.url, body=body, fetched_at=truth.fetched_at, source=_host(truth.url))
@@ -377,9 +379,16 @@ def table(results: dict[str, dict[str, Score]], sizes: dict[str, int]) -> str:
     return "\n".join(rows)
 
 
-def show(field_name: str, pages: list[Truth], predictions: list[Prediction]) -> None:
+def show(field_name: str, pages: list[Truth], predictions: list[Prediction], rival: list[Any]) -> None:
     """The pages where ours is wrong on one field: for development."""
-    for truth, predicted in zip(pages, predictions, strict=True):
+    for truth, predicted, other in zip(pages, predictions, rival, strict=True):
+        if field_name == "body-vs-trafilatura" and truth.body:
+            mine = f1(*body_precision_recall(truth.body, predicted.body))
+            theirs = f1(*body_precision_recall(truth.body, other.body if other else ""))
+            if mine < theirs - 0.1:
+                print(
+                    f"{truth.corpus}/{truth.id}\tours={mine:.2f} trafilatura={theirs:.2f}\t{predicted.dropped or ''}"
+                )
         if field_name == "dropped" and predicted.dropped:
             print(f"{truth.corpus}/{truth.id}\t{predicted.dropped}\t{truth.url}")
         elif field_name == "title" and truth.title and not title_match(truth.title, predicted.title):
@@ -444,7 +453,7 @@ def evaluate(folders: list[Path], processes: int, limit: int = 0) -> tuple[str, 
                 "trafilatura": score(pages, traf, with_body),
                 "htmldate": score(pages, hdate, False),
             }
-            details[folder.name] = (pages, mine)
+            details[folder.name] = (pages, mine, traf)
     return table(results, sizes), details
 
 
@@ -459,10 +468,13 @@ def main(argv: list[str] | None = None) -> int:
         f"(default: {DEFAULT_CORPORA})",
     )
     parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument(
+        "--setting", "-s", action="append", default=[], metavar="NAME=VALUE", help="a crawl setting for ours"
+    )
     parser.add_argument("--limit", type=int, default=0, help="the first N pages of each corpus")
     parser.add_argument(
         "--show",
-        choices=["title", "authors", "date", "body", "dropped"],
+        choices=["title", "authors", "date", "body", "dropped", "body-vs-trafilatura"],
         help="also list the pages where ours is wrong on this field",
     )
     args = parser.parse_args(argv)
@@ -472,13 +484,14 @@ def main(argv: list[str] | None = None) -> int:
             f"no corpus found (a folder with truth.jsonl): {args.corpus or DEFAULT_CORPORA}", file=sys.stderr
         )
         return 2
+    _overrides.update(entry.split("=", 1) for entry in args.setting)
     started = time.monotonic()
     report, details = evaluate(folders, args.processes, args.limit)
     if args.show:
-        for pages, predictions in details.values():
-            show(args.show, pages, predictions)
+        for pages, predictions, rival in details.values():
+            show(args.show, pages, predictions, rival)
     print(report)
-    print(f"\n{sum(len(p) for p, _ in details.values())} pages in {time.monotonic() - started:.0f} s")
+    print(f"\n{sum(len(entry[0]) for entry in details.values())} pages in {time.monotonic() - started:.0f} s")
     return 0
 
 

@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.run                 # 2,000 pages, 3 runs each, prints the table
     .venv/bin/python -m bench.run --pages 20000 --only pipeline --runs 1   # the long-crawl memory check
+    .venv/bin/python -m bench.run --real --only limit+pipeline   # real pages of the development corpora
 
 It generates (or reuses) a local site of N article pages (50-200 KB each, built
 from the demo site's templates of different CMSs, with a sitemap) under
@@ -21,11 +22,22 @@ tree's PSS at each tenth of every run, to show whether memory grows with the pag
 crawled. A benchmark,
 not a test: nothing here fails CI. The machine is shared: compare ratios measured
 in the same run, not absolute numbers across runs.
+
+With --real [DIR ...], the pages are real ones instead: every page of the development
+corpora (default ../shared/devcorpus: each folder with a truth.jsonl and pages/<id>.html.gz)
+written once, decompressed and byte for byte, at /real/<corpus>/<id>-article.html under
+bench/site-real/, served as text/html without a charset (the page's own declaration
+applies), each page once (--pages N takes N of them, spread over the corpora, or cycles
+through them with distinct URLs; copies are then dropped by our pipeline as duplicate_content,
+which is cheaper than extracting them). The "output" column counts records, not pages served:
+real pages include some that are dropped (not_article), listed by reason under the table.
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
+import hashlib
 import importlib.util
 import json
 import multiprocessing
@@ -40,18 +52,25 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from crawler.pagetype import url_kind
 from demo.server import render_dates
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO = REPO / "demo" / "site"
 BIN = Path(sys.executable).parent
+DEVCORPUS = REPO.parent / "shared" / "devcorpus"
+REAL_SITE = REPO / "bench" / "site-real"
 
 SITE_VERSION = 5  # bump when build_site changes, so that cached sites are rebuilt
+REAL_SITE_VERSION = 1  # the same for build_real_site
 # the minutes of a clock time in text ("14:32", "09h05"), not of a UTC offset ("+02:00")
 _CLOCK = re.compile(r"((?<![+\-\d])\d{1,2}[:h])[0-5]\d")
 
@@ -150,6 +169,79 @@ def build_site(root: Path, pages: int, seed: int = 7) -> list[str]:
     return paths
 
 
+def corpus_folders(dirs: list[Path]) -> list[Path]:
+    """Folders with a truth.jsonl: each of ``dirs`` that has one, else its subfolders that do."""
+    folders: list[Path] = []
+    for folder in dirs:
+        if (folder / "truth.jsonl").is_file():
+            folders.append(folder)
+        elif folder.is_dir():
+            folders += sorted(child for child in folder.iterdir() if (child / "truth.jsonl").is_file())
+    if not folders:
+        raise SystemExit(f"no truth.jsonl in {', '.join(map(str, dirs))} or in their subfolders")
+    return folders
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "page"
+
+
+def real_pages(folders: list[Path], pages: int | None) -> list[tuple[str, Path]]:
+    """(URL path, gzipped page) of each corpus page, at an article-shaped path.
+
+    ``pages`` below the corpus size takes pages spread evenly over it; above, cycles with
+    distinct URLs (same bytes: our pipeline drops the copies as duplicate_content)."""
+    entries: list[tuple[str, str, Path]] = []
+    for folder in folders:
+        for line in (
+            (folder / "truth.jsonl").read_text(encoding="utf-8").split("\n")
+        ):  # not splitlines: U+2028 in texts
+            if line.strip():
+                truth = json.loads(line)
+                entries.append((folder.name, _slug(truth["id"]), folder / truth["page"]))
+    total = pages or len(entries)
+    if total <= len(entries):
+        chosen = [(entry, 0) for entry in (entries[n * len(entries) // total] for n in range(total))]
+    else:
+        chosen = [(entries[n % len(entries)], n // len(entries)) for n in range(total)]
+    result, taken = [], set()
+    for (corpus, slug, source), copy in chosen:
+        stem = f"/real/{_slug(corpus)}/{slug}" + (f"-copy-{copy + 1}" if copy else "")
+        path, again = f"{stem}-article.html", 2
+        while path in taken:  # two ids with one slug
+            path, again = f"{stem}-{again}-article.html", again + 1
+        taken.add(path)
+        result.append((path, source))
+    return result
+
+
+def build_real_site(root: Path, pages: list[tuple[str, Path]]) -> list[str]:
+    """The corpus pages decompressed at their paths, a sitemap and robots.txt; returns the paths."""
+    marker = root / ".complete"
+    digest = hashlib.sha256()
+    for path, source in pages:
+        stat = source.stat()
+        digest.update(f"{path}\t{source}\t{stat.st_size}\t{stat.st_mtime_ns}\n".encode())
+    stamp = f"{REAL_SITE_VERSION}:{digest.hexdigest()}"
+    paths = [path for path, _ in pages]
+    if marker.exists() and marker.read_text() == stamp:
+        return paths
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    for path, source in pages:
+        target = root / path.lstrip("/")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(gzip.decompress(source.read_bytes()))
+    urls = "".join(f"<url><loc>http://demo.news.test{path}</loc></url>" for path in paths)
+    (root / "sitemap.xml").write_text(
+        f'<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>'
+    )
+    (root / "robots.txt").write_text("User-agent: *\nAllow: /\n")
+    (root / "manifest.tsv").write_text("".join(f"{path}\t{source}\n" for path, source in pages))
+    marker.write_text(stamp)
+    return paths
+
+
 class Server:
     """The site served by demo/server.py in its own process."""
 
@@ -165,6 +257,27 @@ class Server:
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(timeout=10)
+
+
+def check_served(server: Server, site: Path, paths: list[str]) -> None:
+    """Fetch every page once and compare it with its file: the bytes, unchanged, as text/html."""
+
+    def fetch(path: str) -> str | None:
+        try:
+            with urllib.request.urlopen(server.base + path, timeout=30) as response:
+                body, kind = response.read(), response.headers.get("Content-Type", "")
+        except OSError as exc:
+            return f"{path}: {exc}"
+        if body != (site / path.lstrip("/")).read_bytes():
+            return f"{path}: served bytes differ from the file"
+        return None if kind == "text/html" else f"{path}: Content-Type {kind!r}"
+
+    with ThreadPoolExecutor(4) as pool:
+        problems = [problem for problem in pool.map(fetch, paths) if problem]
+    print(f"  served check: {len(paths) - len(problems)} of {len(paths)} pages served as their bytes, "
+          "as text/html without a charset", flush=True)  # fmt: skip
+    for problem in problems[:20]:
+        print(f"    {problem}", flush=True)
 
 
 def _free_port() -> int:
@@ -198,6 +311,8 @@ class Result:
     cpu: float
     peak_rss_mb: float
     done: int  # pages that came out as records (or extracted)
+    dropped: dict[str, int] = field(default_factory=dict)  # pages that did not, by reason
+    fetched: int | None = None  # responses our pipeline counted (pages and sitemap)
     trace: list[tuple[float, float]] = field(default_factory=list)  # (seconds, tree PSS MB)
 
     def memory_profile(self, points: int = 10) -> str:
@@ -302,29 +417,40 @@ def run_measured(
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         print(f"  {name} exited with {process.returncode}: {stderr[-1500:]}", file=sys.stderr)
-    done = 0
+    done, dropped = 0, {}
     for line in streams.get("out", b"").decode("utf-8", "replace").splitlines():
         if line.startswith('{"done"'):
-            done = json.loads(line)["done"]
-    result = Result(name, pages, wall, usage.ru_utime + usage.ru_stime, peak / 2**20, done, trace)
+            report = json.loads(line)
+            done, dropped = report["done"], report.get("dropped", {})
+    result = Result(
+        name, pages, wall, usage.ru_utime + usage.ru_stime, peak / 2**20, done, dropped, trace=trace
+    )
     return result, stderr
 
 
 # (a) the extraction limit ----------------------------------------------------------
 
 
-def _extract_file(path: str) -> bool:
+def _extract_file(line: str) -> str | None:
+    """None for a page that becomes a record, else the reason it is dropped."""
+    from scrapy.http import HtmlResponse  # noqa: PLC0415
+
     from crawler.page import Page  # noqa: PLC0415
     from pipelines._work import PagePayload, analyse  # noqa: PLC0415
 
+    path, _, url = line.partition("\t")
+    url = url or "http://127.0.0.1/" + Path(path).name
     body = Path(path).read_bytes()
     page = Page(
-        url="http://127.0.0.1/" + Path(path).name,
+        url=url,
         body=body,
         fetched_at=datetime.now(timezone.utc),
         source="bench",
+        # as our spider makes the page: the encoding Scrapy finds for text/html without a charset
+        declared_encoding=HtmlResponse(url, body=body, headers={"Content-Type": "text/html"}).encoding,
     )
-    return "_drop" not in analyse(PagePayload.of(page))
+    record = analyse(PagePayload.of(page))
+    return record["_drop"][0] if "_drop" in record else None
 
 
 def _init() -> None:
@@ -339,11 +465,12 @@ def extraction_main(files_list: str, processes: int) -> None:
     files = Path(files_list).read_text().split("\n")
     if processes == 1:
         _init()
-        done = sum(_extract_file(path) for path in files)
+        reasons = Counter(_extract_file(line) for line in files)
     else:
         with multiprocessing.get_context("fork").Pool(processes, initializer=_init) as pool:
-            done = sum(pool.imap_unordered(_extract_file, files, chunksize=8))
-    print(json.dumps({"done": done}))
+            reasons = Counter(pool.imap_unordered(_extract_file, files, chunksize=8))
+    done = reasons.pop(None, 0)
+    print(json.dumps({"done": done, "dropped": dict(sorted(reasons.items()))}))
 
 
 # --- the contenders ---------------------------------------------------------------
@@ -351,7 +478,8 @@ def extraction_main(files_list: str, processes: int) -> None:
 
 def limit(site: Path, paths: list[str], processes: int, work: Path) -> Result:
     files = work / "files.txt"
-    files.write_text("\n".join(str(site / path.lstrip("/")) for path in paths))
+    # each file with the URL our crawl fetches it from (the port aside): URLs decide listings
+    files.write_text("\n".join(f"{site / path.lstrip('/')}\thttp://127.0.0.1{path}" for path in paths))
     command = [sys.executable, "-m", "bench.run", "--extract-only", str(files), str(processes)]
     result, _ = run_measured(
         f"(a) extraction limit, {processes} process{'es' if processes > 1 else ''}", command, len(paths)
@@ -378,6 +506,10 @@ def pipeline(server: Server, paths: list[str], workers: int, work: Path, setting
     label = "(b) our pipeline, worker pool" if workers else "(b1) our pipeline, one process"
     result, _ = run_measured(label, command, len(paths), env)
     result.done = sum(1 for part in out.rglob("*.jsonl") for _ in part.open())
+    for summary in out.glob("_runs/*.json"):  # the run summary: what was fetched, and dropped why
+        tally = json.loads(summary.read_text(encoding="utf-8"))
+        result.fetched = tally["pages_fetched"]
+        result.dropped = {**tally["dropped"], **{f"skipped/{k}": v for k, v in tally["skipped"].items()}}
     shutil.rmtree(out, ignore_errors=True)
     return result
 
@@ -448,6 +580,7 @@ def newspaper(server: Server, paths: list[str], work: Path, python: Path) -> Res
 
 def median_result(results: list[Result]) -> Result:
     first = results[0]
+    typical = sorted(results, key=lambda r: r.done)[(len(results) - 1) // 2]  # its drops go with its count
     return Result(
         first.name,
         first.pages,
@@ -455,6 +588,8 @@ def median_result(results: list[Result]) -> Result:
         statistics.median(r.cpu for r in results),
         statistics.median(r.peak_rss_mb for r in results),
         int(statistics.median(r.done for r in results)),
+        typical.dropped,
+        typical.fetched,
     )
 
 
@@ -462,9 +597,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--pages", type=int, default=2000)
+    parser.add_argument(
+        "--pages", type=int, help="pages to serve (default 2,000; with --real, each page once)"
+    )
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--only", choices=["all", "limit", "pipeline", "peers", "ratios"], default="all")
+    parser.add_argument(
+        "--only", choices=["all", "limit", "pipeline", "limit+pipeline", "peers", "ratios"], default="all"
+    )
+    parser.add_argument(
+        "--real", nargs="*", type=Path, metavar="DIR",
+        help=f"serve the real pages of these corpora (folders with a truth.jsonl, or their parent; default {DEVCORPUS})",
+    )  # fmt: skip
     parser.add_argument(
         "--setting", "-s", action="append", default=[], metavar="NAME=VALUE",
         help="a Scrapy or NEWS_ setting for our pipeline's runs (repeatable)",
@@ -474,15 +617,31 @@ def main() -> None:
     if args.extract_only:
         extraction_main(args.extract_only[0], int(args.extract_only[1]))
         return
-    site = REPO / "bench" / f"site-{args.pages}"
-    print(f"Building or reusing {site} ({args.pages} pages) ...", flush=True)
-    paths = build_site(site, args.pages)
-    sizes = [(site / p.lstrip("/")).stat().st_size for p in paths[:200]]
+    if args.real is None:
+        args.pages = args.pages or 2000
+        site = REPO / "bench" / f"site-{args.pages}"
+        print(f"Building or reusing {site} ({args.pages} pages) ...", flush=True)
+        paths = build_site(site, args.pages)
+        described = f"{args.pages} pages"
+    else:
+        site, folders = REAL_SITE, corpus_folders(args.real or [DEVCORPUS])
+        chosen_pages = real_pages(folders, args.pages)
+        print(f"Building or reusing {site} ({len(chosen_pages)} real pages) ...", flush=True)
+        paths = build_real_site(site, chosen_pages)
+        corpora = Counter(path.split("/")[2] for path in paths)
+        described = f"{len(paths)} real pages ({', '.join(f'{n} {name}' for name, n in corpora.items())})"
+        kinds = Counter(url_kind("http://127.0.0.1" + path) for path in paths)
+        print(f"  url_kind of their URLs: {dict(kinds)}", flush=True)
+        if len(set(paths)) > len({source for _, source in chosen_pages}):
+            print("  (pages repeat: our pipeline drops the copies as duplicate_content)", flush=True)
+    sizes = [(site / p.lstrip("/")).stat().st_size for p in (paths if args.real is not None else paths[:200])]
     print(
         f"  page sizes: median {statistics.median(sizes) / 1000:.0f} KB, {min(sizes) // 1000}-{max(sizes) // 1000} KB"
     )
     server = Server(site)
     signal.signal(signal.SIGTERM, lambda *_: (server.stop(), sys.exit(1)))
+    if args.real is not None:
+        check_served(server, site, paths)
     python = peer_python() if args.only in ("all", "peers") else None
     contenders = {
         "limit1": lambda work: limit(site, paths, 1, work),
@@ -497,6 +656,7 @@ def main() -> None:
         "all": list(contenders),
         "limit": ["limit1", "limit2"],
         "pipeline": ["pool"],
+        "limit+pipeline": ["limit1", "limit2", "pool"],
         "peers": ["pool", "trafilatura", "newspaper"],
         "ratios": ["limit2", "pool", "single"],
     }[args.only]
@@ -509,7 +669,9 @@ def main() -> None:
                     result = contenders[name](Path(tmp))
                     results[name].append(result)
                     print(
-                        f"  run {run + 1}: {result.name}: {result.pages_per_second:.1f} pages/s", flush=True
+                        f"  run {run + 1}: {result.name}: {result.pages_per_second:.1f} pages/s, "
+                        f"{result.done} of {result.pages} pages out",
+                        flush=True,
                     )
                     if name == "pool":
                         print(
@@ -518,13 +680,21 @@ def main() -> None:
     finally:
         server.stop()
     medians = {name: median_result(values) for name, values in results.items()}
-    print(f"\n{args.pages} pages, medians of {args.runs} run(s), {os.cpu_count()} cores\n")
+    print(f"\n{described}, medians of {args.runs} run(s), {os.cpu_count()} cores\n")
     print(f"{'':42} {'pages/s':>9} {'CPU s/page':>11} {'peak PSS MB':>12} {'output':>7}")
     for result in medians.values():
         print(
             f"{result.name:42} {result.pages_per_second:9.1f} {result.cpu / result.pages:11.4f} "
             f"{result.peak_rss_mb:12.0f} {result.done:7d}"
         )
+    print()
+    for result in medians.values():  # what the output column leaves out: the pages that are not records
+        if result.dropped or result.fetched is not None:
+            fetched = f"{result.fetched} responses fetched, " if result.fetched is not None else ""
+            reasons = ", ".join(f"{reason} {n}" for reason, n in result.dropped.items()) or "none"
+            print(
+                f"{result.name}: {result.done} records of {result.pages} pages; {fetched}not out: {reasons}"
+            )
     print()
     if "pool" in medians:
         ours = medians["pool"].pages_per_second

@@ -31,6 +31,7 @@ _SINGLE_BYTE = {
 # huge_tree: without it libxml2 silently drops everything nested deeper than 255 levels.
 _PARSER = lxml_html.HTMLParser(huge_tree=True)
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
+_CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def _codec_name(encoding: str | None) -> str | None:
@@ -102,7 +103,9 @@ class Page:
     @cached_property
     def tree(self) -> lxml_html.HtmlElement | None:
         """The lxml tree, parsed once; ``None`` for an empty or unparseable page."""
-        markup = _XML_DECLARATION.sub("", self.text)
+        # control characters are not text and not allowed in XML: one stray byte (U+0010) makes
+        # lxml's serialisation, and with it trafilatura, lose the element that holds it
+        markup = _CONTROL_CHARACTERS.sub("", _XML_DECLARATION.sub("", self.text))
         if not markup.strip():
             return None
         try:

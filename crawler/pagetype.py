@@ -37,6 +37,35 @@ _ARTICLE_SLUG = re.compile(r"/(?:[^/]*\d{4,}[^/]*|[\w%]+(?:-[\w%]+){2,}[^/]*)(?:
 _SECTION_PATH = re.compile(r"^/[^\W\d_]+/?$")
 # Day, month and year archives: /2023/09/04/, /2023-09-04/, /2023/09/
 _DATE_ARCHIVE = re.compile(r"/(?:19|20)\d{2}(?:[/-]\d{1,2}){0,2}/?$")
+_ID_OR_SENTENCE = re.compile(r"\d{6,}|^[^-]+(?:-[^-]+){4,}$")
+_PAGINATION = re.compile(r"(?:page|seite|pagina|p)/\d+$", re.IGNORECASE)
+
+
+def _listing_path(path: str) -> bool:
+    """A tag, category, author, search or archive path: the listing word names the last
+    segment or the one before it ("/tag/budget/", "/category/politics/page/2/"). Deeper
+    down, an article slug is an article filed under that word ("/topics/hiking/best-gps-watch")."""
+    match = _LISTING_PATH.search(path)
+    if match is None:
+        return False
+    rest = [segment for segment in path[match.end() :].split("/") if segment]
+    return len(rest) <= 1 or not _ARTICLE_SLUG.search(path)
+
+
+def _firm_listing_path(path: str) -> bool:
+    """A URL that names a listing whatever the page holds: the listing word names the last
+    segment or the one before it, with pagination at most ("/tag/budget/", "/author/jane-doe",
+    "/category/politics/page/2/"); or a date archive with nothing before it but sections."""
+    match = _LISTING_PATH.search(path)
+    if match is not None:
+        rest = [segment for segment in path[match.end() :].split("/") if segment]
+        if not rest or (len(rest) == 3 and _PAGINATION.match("/".join(rest[1:]))):
+            return True
+        if len(rest) == 1:
+            # a tag or an author is a word or a name, not an id or a sentence
+            return not _ID_OR_SENTENCE.search(rest[0])
+    archive = _DATE_ARCHIVE.search(path)
+    return archive is not None and not _ARTICLE_SLUG.search(path[: archive.start()] or "/")
 
 
 def url_kind(url: str) -> str:
@@ -50,7 +79,7 @@ def url_kind(url: str) -> str:
         return "listing"
     if _ARTICLE_PATH.search(parts.path):
         return "article"
-    if _LISTING_PATH.search(parts.path) or _SECTION_PATH.match(parts.path):
+    if _listing_path(parts.path) or _SECTION_PATH.match(parts.path):
         return "listing"
     if _ARTICLE_SLUG.search(parts.path):
         return "article"
@@ -59,28 +88,55 @@ def url_kind(url: str) -> str:
 
 def page_kind(page: Page) -> str:
     """``"article"``, ``"listing"`` or ``"unknown"``."""
+    return page_verdict(page)[0]
+
+
+def page_verdict(page: Page) -> tuple[str, bool]:
+    """The page's kind, and whether the verdict is firm.
+
+    A firm listing is one whose URL says so (home page, search, tag, category, author or
+    date archive): no body changes that. The markup's hints (og:type "website", a listing
+    JSON-LD type, a run of teaser headlines) are weak: templates set them on articles too,
+    and a page whose extracted body is plainly an article overrules them (``prose_words``).
+    """
     kinds: set[str] = set()
     for obj in page.json_ld:
         kinds |= json_ld_types(obj)
     parts = urlsplit(page.url)
     if is_home(page.url) or (parts.query and _SEARCH_QUERY.search(parts.query)):
-        return "listing"
+        return "listing", True
     if kinds & ARTICLE_TYPES:
-        return "article"
-    if _LISTING_PATH.search(parts.path) and not _ARTICLE_PATH.search(parts.path):
-        return "listing"
-    if kinds & LISTING_TYPES:
-        return "listing"
+        return "article", True
+    if _ARTICLE_PATH.search(parts.path) is None and _firm_listing_path(parts.path):
+        return "listing", True
+    if _ARTICLE_PATH.search(parts.path) is None and (
+        _listing_path(parts.path) or _SECTION_PATH.match(parts.path)
+    ):
+        return "listing", False
     og_type = [value.lower() for value in page.meta("og:type")]
     if any(value == "article" or value.startswith("article") for value in og_type):
-        return "article"
+        return "article", False
+    if kinds & LISTING_TYPES:
+        return "listing", False
     if "website" in og_type and url_kind(page.url) != "article":
         # og:type=website on a page whose URL does not look like an article: a front or section page
-        return "listing"
+        return "listing", False
     if page.tree is not None and len(page.tree.xpath(_TEASER_XPATH)) >= 4:
         # An article followed by "more stories" headlines has long paragraphs; a list of
         # teasers has one or two sentences under each headline.
         long_paragraphs = page.tree.xpath("//p[string-length(normalize-space(.)) >= 300]")
         if len(long_paragraphs) < 3:
-            return "listing"
-    return "unknown"
+            return "listing", False
+    return "unknown", False
+
+
+# A paragraph of prose, not a teaser's one-line summary or a list item.
+PROSE_PARAGRAPH_WORDS = 30
+# This much prose in an extracted body is an article whatever the markup hints say.
+ARTICLE_PROSE_WORDS = 100
+
+
+def prose_words(paragraph_words: list[int]) -> int:
+    """Words in the body's paragraphs of prose: what tells an article from a list of teasers,
+    whose summaries are a sentence each."""
+    return sum(words for words in paragraph_words if words >= PROSE_PARAGRAPH_WORDS)

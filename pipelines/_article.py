@@ -35,7 +35,7 @@ class NotAnArticle(Exception):
 class ExtractOptions:
     min_words: int = 50
     strip: tuple[str, ...] = ()
-    favor: str = "precision"
+    favor: str = "balanced"
     strip_xpaths: tuple[str, ...] = field(init=False, default=())
 
     def __post_init__(self) -> None:
@@ -234,6 +234,64 @@ def _tags(page: Page, ld: list[dict[str, Any]], found: list[str]) -> list[str]:
     return tags[:50]
 
 
+def _trafilatura(tree: Any, url: str, favor: str) -> str:
+    document = bare_extraction(
+        tree,
+        url=url,
+        with_metadata=False,  # see MetadataFallback: only what the markup leaves open
+        include_comments=False,
+        include_images=False,
+        include_tables=True,
+        include_links=False,
+        favor_precision=favor == "precision",
+        favor_recall=favor == "recall",
+    )
+    return (document.text if document is not None else None) or ""
+
+
+# Paragraph-like blocks of the (pruned) page, and how long one must be to count as prose.
+_BLOCKS = XPath("//p|//div[not(.//p or .//div)]|//li[not(.//p)]|//td[not(.//p)]")
+_PROSE_CHARS = 150
+
+
+def page_prose_words(tree: Any) -> int:
+    """Words in the page's paragraphs of prose, wherever they sit: what an extractor that
+    found the article should come close to. Blocks inside links are teasers, not prose."""
+    total = 0
+    for block in _BLOCKS(tree):
+        text = block.text_content()
+        if len(text) >= _PROSE_CHARS:
+            link_chars = sum(len(a.text_content()) for a in block.iter("a"))
+            if link_chars * 2 < len(text):
+                total += count_words(text)
+    return total
+
+
+def _body(pruned: Any, url: str, options: ExtractOptions, ld: list[dict[str, Any]]) -> str:
+    """The article body; extracted again when the first result is far short of the page's prose.
+
+    trafilatura sometimes settles on one box of a page (a summary, a caption, a single
+    section): 4 words of a 370-word article. When the body is under the minimum, or under
+    half the prose the page holds, a recall-favouring extraction is tried, then the JSON-LD
+    ``articleBody``; the longest of them wins, and only when it is clearly longer.
+    """
+    body = _trafilatura(pruned, url, options.favor)
+    words = count_words(body)
+    prose = page_prose_words(pruned) if words >= options.min_words else None
+    if words >= options.min_words and (prose is None or words * 2 >= prose):
+        return body
+    candidates = [body]
+    if options.favor != "recall":
+        candidates.append(_trafilatura(pruned, url, "recall"))
+    candidates += [
+        " ".join(value.split()) if "\n" not in value else value
+        for obj in ld
+        if isinstance(value := obj.get("articleBody"), str)
+    ]
+    best = max(candidates, key=count_words)
+    return best if count_words(best) >= max(words * 3 // 2, words + 20) else body
+
+
 def extract_article(page: Page, options: ExtractOptions) -> dict[str, Any]:
     """Every article field the page gives; raises ``NotAnArticle`` for anything else."""
     if _looks_binary(page.text):
@@ -242,20 +300,9 @@ def extract_article(page: Page, options: ExtractOptions) -> dict[str, Any]:
     if tree is None:
         raise NotAnArticle("empty page")
     pruned = pruned_copy(tree, _compiled(options.strip_xpaths))
-    document = bare_extraction(
-        pruned,
-        url=page.url,
-        with_metadata=False,  # see MetadataFallback: only what the markup leaves open
-        include_comments=False,
-        include_images=False,
-        include_tables=True,
-        include_links=False,
-        favor_precision=options.favor == "precision",
-        favor_recall=options.favor == "recall",
-    )
-    body = (document.text if document is not None else None) or ""
-    fallback = MetadataFallback(pruned, page.url)
     ld = article_json_ld(page)
+    body = _body(pruned, page.url, options, ld)
+    fallback = MetadataFallback(pruned, page.url)
     by_id = {obj["@id"]: obj for obj in page.json_ld if isinstance(obj.get("@id"), str)}
 
     h1 = _first([" ".join(h.text_content().split()) for h in tree.xpath("//h1")])

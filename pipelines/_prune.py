@@ -22,6 +22,7 @@ from lxml.etree import XPath
 BLOCK_LIMIT = 1500
 FORM_LIMIT = 400  # not every form: ASP.NET WebForms wraps the whole page in one
 BYLINE_LIMIT = 240
+CAPTION_LIMIT = 400
 
 _CLASS_WORDS = (
     "comment-respond", "comment-list", "comments",
@@ -38,9 +39,14 @@ _BYLINE = re.compile(
 _RE_NS = {"re": "http://exslt.org/regular-expressions"}
 # the only elements boilerplate_limit can pick: a class, an id, or one of its tags
 _CANDIDATES = XPath("//*[@class or @id or self::figcaption or self::form or self::a[@href='#top']]")
-# Navigation holds most of a large page's elements and never its article; trafilatura's
-# own cleaning deletes both. Scripts stay: htmldate and the JSON readers look into them.
-_NEVER_TEXT = ("nav", "svg")
+# Navigation holds most of a large page's elements and, when it is navigation, never its
+# article. Scripts stay: htmldate and the JSON readers look into them.
+_NEVER_TEXT = ("svg",)
+# A <nav> left open swallows the rest of the page, the article with it: a <nav> holding a
+# headline, an article or paragraphs of text is not removed.
+_PLAIN_NAV = XPath(
+    "//nav[not(.//h1 or .//article or .//main or .//p[string-length(normalize-space(.)) > 80])]"
+)
 # Containers of the whole page: a class word on them ("comments-open" on a WordPress
 # <body>) says nothing about a boilerplate block.
 _CONTAINERS = frozenset({"html", "body", "main"})
@@ -50,8 +56,11 @@ _CLASS_WORD = re.compile("|".join(map(re.escape, _CLASS_WORDS)))
 def boilerplate_limit(element: Any) -> float:
     """The text length under which ``element`` is a boilerplate block; 0 when it is none."""
     tag = element.tag
-    if tag == "figcaption" or (tag == "a" and element.get("href") == "#top"):
+    if tag == "a" and element.get("href") == "#top":
         return math.inf
+    if tag == "figcaption":
+        # a caption is a line or two; the long text under a slide of a slideshow is the article
+        return CAPTION_LIMIT
     if tag in _CONTAINERS:
         return 0
     classes = element.get("class") or ""
@@ -100,6 +109,11 @@ def pruned_copy(tree: Any, selectors: tuple[XPath, ...] = ()) -> Any:
     work = deepcopy(tree)
     # gone first: every later walk over the tree (ours, trafilatura's, readability's) is shorter
     etree.strip_elements(work, *_NEVER_TEXT, with_tail=False)
+    # as trafilatura's own parser drops them: comment nodes between a paragraph's pieces
+    # (the "<!---->" markers of server-rendered Vue and React pages) break its text walk
+    etree.strip_tags(work, etree.Comment, etree.ProcessingInstruction)
+    for nav in reversed(_PLAIN_NAV(work)):
+        remove(nav)
     # reversed document order: every element comes after its descendants
     for element in reversed(_CANDIDATES(work)):
         limit = boilerplate_limit(element)

@@ -14,9 +14,10 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from crawler.page import Page
-from crawler.pagetype import page_kind
+from crawler.pagetype import ARTICLE_PROSE_WORDS, page_verdict, prose_words
 from crawler.urls import url_id
 from pipelines._article import ExtractOptions, NotAnArticle, extract_article
+from pipelines._text import count_words
 from pipelines.dates import DatesConfig, resolve_dates
 
 if TYPE_CHECKING:
@@ -157,13 +158,18 @@ def analyse(payload: PagePayload, *, plugins: bool = True) -> dict[str, Any]:
     """The record of a page, or ``{"_drop": (reason, detail)}``; the page is parsed once, here."""
     assert _OPTIONS is not None, "init_worker was not called"
     page = payload.page()
-    if page.tree is not None and page_kind(page) == "listing":
+    kind, firm = page_verdict(page) if page.tree is not None else ("unknown", False)
+    if kind == "listing" and firm:
         return {"_drop": ("not_article", "listing page")}
     options = _options_with(tuple(page.hints.get("strip") or ()))
     try:
         fields = extract_article(page, options)
     except NotAnArticle as exc:
         return {"_drop": ("not_article", str(exc))}
+    if kind == "listing":
+        paragraphs = [count_words(paragraph) for paragraph in fields["text"].split("\n\n")]
+        if prose_words(paragraphs) < ARTICLE_PROSE_WORDS:
+            return {"_drop": ("not_article", "listing page")}
     fallback_date = fields.pop("_fallback_date")  # a callable on this worker's tree: never pickled
     record: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "id": url_id(fields["canonical_url"])}
     record.update(fields)
