@@ -13,7 +13,8 @@ Metrics, per corpus:
 - body: word 4-gram shingle precision and recall per page, averaged over the pages
   with a full true body; F1 of the two averages (scrapinghub's
   article-extraction-benchmark). A dropped page is an empty prediction.
-- title exact: equal after folding Unicode compatibility forms, white space and case.
+- title exact: equal after folding Unicode compatibility forms, white space and case,
+  typographic quotes to ASCII ones (annotators type straight ones) and soft hyphens out.
 - authors: the words of the predicted names against the words of the true names;
   a page counts when word precision and recall are both at least 0.8.
 - date: ``published_date`` is the true day. A true date with an offset accepts its
@@ -77,8 +78,22 @@ def f1(precision: float, recall: float) -> float:
     return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
 
 
+# typographic quotes as their ASCII forms; characters that show as nothing removed
+_FOLD = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u00ad": None,
+        "\u200b": None,
+    }
+)
+
+
 def fold(text: str | None) -> str:
-    return " ".join(unicodedata.normalize("NFKC", text or "").split()).casefold()
+    return " ".join(unicodedata.normalize("NFKC", (text or "").translate(_FOLD)).split()).casefold()
 
 
 def title_match(truth: str, predicted: str | None) -> bool:

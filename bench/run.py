@@ -193,9 +193,8 @@ def real_pages(folders: list[Path], pages: int | None) -> list[tuple[str, Path]]
     distinct URLs (same bytes: our pipeline drops the copies as duplicate_content)."""
     entries: list[tuple[str, str, Path]] = []
     for folder in folders:
-        for line in (
-            (folder / "truth.jsonl").read_text(encoding="utf-8").split("\n")
-        ):  # not splitlines: U+2028 in texts
+        # split("\n"), not splitlines(): texts hold U+2028 and other line separators
+        for line in (folder / "truth.jsonl").read_text(encoding="utf-8").split("\n"):
             if line.strip():
                 truth = json.loads(line)
                 entries.append((folder.name, _slug(truth["id"]), folder / truth["page"]))
@@ -449,7 +448,10 @@ def _extract_file(line: str) -> str | None:
         # as our spider makes the page: the encoding Scrapy finds for text/html without a charset
         declared_encoding=HtmlResponse(url, body=body, headers={"Content-Type": "text/html"}).encoding,
     )
-    record = analyse(PagePayload.of(page))
+    try:
+        record = analyse(PagePayload.of(page))
+    except Exception:  # as our pipeline counts a page whose worker raised
+        return "extract_error"
     return record["_drop"][0] if "_drop" in record else None
 
 

@@ -14,11 +14,12 @@ from lxml.etree import XPath
 from trafilatura import bare_extraction
 
 from crawler.page import Page, article_json_ld
-from crawler.urls import absolute_http_url, is_home, normalize_url, registered_host, same_site
+from crawler.urls import absolute_http_url, is_home, normalize_url, same_site
 from pipelines._authors import clean_authors
 from pipelines._fallback import MetadataFallback
 from pipelines._prune import compile_selectors, pruned_copy
 from pipelines._text import clean_body, content_hash, count_words
+from pipelines._title import choose_title, clean_text, headings, strip_site_name
 
 logger = logging.getLogger(__name__)
 
@@ -120,30 +121,6 @@ def _ld_names(value: Any, by_id: dict[str, dict[str, Any]]) -> list[str]:
         if isinstance(name, str):
             return [name]
     return []
-
-
-def _strip_site_suffix(title: str, site_name: str | None, url: str) -> str:
-    """Remove a trailing (or leading) " - Site Name" from a headline."""
-    parts = _TITLE_SEPARATORS.split(title)
-    if len(parts) < 2:
-        return title
-    host_key = registered_host(url).split(".")[0]
-    site_key = (site_name or "").casefold().strip()
-
-    def is_site(part: str) -> bool:
-        key = part.casefold().strip()
-        compact = re.sub(r"\W", "", key)
-        return bool(
-            (site_key and (key == site_key or compact == re.sub(r"\W", "", site_key)))
-            or (host_key and compact == host_key)
-        )
-
-    separators = list(_TITLE_SEPARATORS.finditer(title))
-    if is_site(parts[-1]):
-        return title[: separators[-1].start()].strip()
-    if is_site(parts[0]):
-        return title[separators[0].end() :].strip()
-    return title
 
 
 def _looks_binary(text: str) -> bool:
@@ -305,22 +282,29 @@ def extract_article(page: Page, options: ExtractOptions) -> dict[str, Any]:
     fallback = MetadataFallback(pruned, page.url)
     by_id = {obj["@id"]: obj for obj in page.json_ld if isinstance(obj.get("@id"), str)}
 
-    h1 = _first([" ".join(h.text_content().split()) for h in tree.xpath("//h1")])
-    html_title = _first([" ".join(t.text_content().split()) for t in tree.xpath("//head/title")])
-    site_name = _first(
-        page.meta("og:site_name", "application-name"),
-        [_resolve(obj.get("publisher"), by_id) for obj in ld],
-        lambda: fallback.sitename,
-        _title_suffix(html_title, h1),
+    h1s = headings(tree)
+    h1 = h1s[0] if h1s else None
+    html_title = _first([clean_text(t.text_content()) for t in tree.xpath("//head/title")])
+    site_name = (
+        clean_text(
+            _first(
+                page.meta("og:site_name", "application-name"),
+                [_resolve(obj.get("publisher"), by_id) for obj in ld],
+                _title_suffix(html_title, h1),
+                lambda: fallback.sitename,
+            )
+        )
+        or None
     )
-    title = _first(
-        [obj.get("headline") for obj in ld],
-        page.meta("og:title", "twitter:title", "parsely-title"),
-        lambda: fallback.title,
-        h1,
-        page.hints.get("title"),
+    title = choose_title(
+        h1s,
+        _first([obj.get("headline") for obj in ld], page.meta("og:title", "twitter:title", "parsely-title")),
+        html_title,
+        site_name,
+        page.url,
+    ) or strip_site_name(
+        clean_text(_first(lambda: fallback.title, page.hints.get("title"))), site_name, page.url
     )
-    title = _strip_site_suffix(title, site_name, page.url) if title else None
     if not title:
         raise NotAnArticle("no headline")
     text = clean_body(body, title or h1)
