@@ -13,9 +13,10 @@ from cssselect import GenericTranslator, SelectorError
 from lxml.etree import XPath
 from trafilatura import bare_extraction
 
-from crawler.page import Page, article_json_ld
-from crawler.urls import absolute_http_url, is_home, normalize_url, same_site
+from crawler.page import Page, article_json_ld, json_ld_types
+from crawler.urls import absolute_http_url, is_home, normalize_url, registered_host, same_site
 from pipelines._authors import clean_authors
+from pipelines._bylines import visible_bylines
 from pipelines._fallback import MetadataFallback
 from pipelines._prune import compile_selectors, pruned_copy
 from pipelines._text import clean_body, content_hash, count_words
@@ -26,6 +27,7 @@ logger = logging.getLogger(__name__)
 _TITLE_SEPARATORS = re.compile(r"\s+(?:[-|–—:·»/]|::)\s+")
 _LANG = re.compile(r"^([a-zA-Z]{2,3})(?:[-_]([a-zA-Z]{2}))?")
 _FAVOR = {"precision", "balanced", "recall"}
+_ORGANISATION_TYPES = {"Organization", "NewsMediaOrganization", "Corporation", "WebSite", "WebPage"}
 
 
 class NotAnArticle(Exception):
@@ -51,18 +53,6 @@ class ExtractOptions:
         object.__setattr__(self, "strip_xpaths", tuple(xpaths))
 
 
-_RE_NS = {"re": "http://exslt.org/regular-expressions"}
-_BYLINE_XPATH = XPath(
-    "//*[@class or @id or @rel or @itemprop]"
-    "[re:test(concat(' ', @class, ' ', @id, ' ', @rel, ' ', @itemprop), "
-    "'(^|[-_ ])(byline|author|authors|author-name|autor|autoren|auteur|signature|firma|writer|"
-    "news-author|story-author)([-_ ]|$)', 'i')]"
-    "[not(ancestor::nav or ancestor::footer or ancestor::aside or ancestor::*[contains(@class, 'comment')])]"
-    "[string-length(normalize-space(.)) < 120]",
-    namespaces=_RE_NS,
-)
-
-
 _compiled = lru_cache(maxsize=64)(compile_selectors)
 
 
@@ -84,20 +74,6 @@ def _first(*values: Any) -> str | None:
     return None
 
 
-def _visible_bylines(tree: Any) -> list[str]:
-    """Byline texts; of nested byline elements only the innermost, so that wrappers do not repeat them."""
-    matches = _BYLINE_XPATH(tree)
-    inner = set(matches)
-    texts: list[str] = []
-    for element in matches:
-        if any(descendant in inner for descendant in element.iterdescendants()):
-            continue
-        text = " ".join(element.text_content().split())
-        if text and text not in texts:
-            texts.append(text)
-    return texts
-
-
 def _resolve(value: Any, by_id: dict[str, dict[str, Any]]) -> Any:
     """A JSON-LD ``{"@id": ...}`` reference replaced by the node it points to, when the page has it."""
     if isinstance(value, list):
@@ -107,6 +83,59 @@ def _resolve(value: Any, by_id: dict[str, dict[str, Any]]) -> Any:
         if isinstance(ref, str) and ref in by_id:
             return by_id[ref]
     return value
+
+
+def _ld_people(value: Any, by_id: dict[str, dict[str, Any]]) -> tuple[list[str], list[str]]:
+    """Names from a JSON-LD author/creator value, split into people and organisations."""
+    people: list[str] = []
+    organisations: list[str] = []
+    for entry in value if isinstance(value, list) else [value]:
+        entry = _resolve(entry, by_id)
+        is_org = isinstance(entry, dict) and bool(json_ld_types(entry) & _ORGANISATION_TYPES)
+        (organisations if is_org else people).extend(_ld_names(entry, by_id))
+    return people, organisations
+
+
+def _authors(
+    page: Page,
+    *,
+    ld: list[dict[str, Any]],
+    by_id: dict[str, dict[str, Any]],
+    site_name: str | None,
+    tree: Any,
+    fallback: MetadataFallback,
+) -> list[str]:
+    """The article's authors: people named in the markup, else in the visible byline, else the
+    organisation the markup names. A publisher standing in as the author ("Lesotho Times") is
+    the byline of last resort, not a person who wrote the piece."""
+    people: list[str] = []
+    organisations: list[str] = []
+    for obj in ld:
+        for key in ("author", "creator"):
+            found_people, found_orgs = _ld_people(obj.get(key), by_id)
+            people += found_people
+            organisations += found_orgs
+    publisher = {_name_key(name) for name in (site_name, registered_host(page.url).split(".")[0]) if name}
+    for obj in ld:
+        publisher.add(_name_key(_first(_resolve(obj.get("publisher"), by_id)) or ""))
+    publisher.discard("")
+
+    def persons(names: list[str]) -> list[str]:
+        cleaned = clean_authors(names)
+        return [name for name in cleaned if _name_key(name) not in publisher]
+
+    meta = page.meta("author", "article:author", "parsely-author", "sailthru.author", "dc.creator")
+    found = persons(people) or persons(meta)
+    if found:
+        return found
+    found = persons(visible_bylines(tree)) or persons([fallback.author or ""])
+    if found:
+        return found
+    return clean_authors(people) or clean_authors(organisations) or clean_authors(meta)
+
+
+def _name_key(name: str) -> str:
+    return re.sub(r"\W", "", name.casefold())
 
 
 def _ld_names(value: Any, by_id: dict[str, dict[str, Any]]) -> list[str]:
@@ -279,7 +308,7 @@ def extract_article(page: Page, options: ExtractOptions) -> dict[str, Any]:
     pruned = pruned_copy(tree, _compiled(options.strip_xpaths))
     ld = article_json_ld(page)
     body = _body(pruned, page.url, options, ld)
-    fallback = MetadataFallback(pruned, page.url)
+    fallback = MetadataFallback(pruned, page.url, original=tree)
     by_id = {obj["@id"]: obj for obj in page.json_ld if isinstance(obj.get("@id"), str)}
 
     h1s = headings(tree)
@@ -312,17 +341,7 @@ def extract_article(page: Page, options: ExtractOptions) -> dict[str, Any]:
     if words < options.min_words:
         raise NotAnArticle(f"body of {words} words")
 
-    ld_authors = [
-        name for obj in ld for key in ("author", "creator") for name in _ld_names(obj.get(key), by_id)
-    ]
-    authors = (
-        clean_authors(ld_authors)
-        or clean_authors(
-            page.meta("author", "article:author", "parsely-author", "sailthru.author", "dc.creator")
-        )
-        or clean_authors(_visible_bylines(tree))
-        or clean_authors([fallback.author or ""])
-    )
+    authors = _authors(page, ld=ld, by_id=by_id, site_name=site_name, tree=tree, fallback=fallback)
     language, locale = _language(page, text)
     image = None
     for candidate in (

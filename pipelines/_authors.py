@@ -17,7 +17,11 @@ _PREFIX = re.compile(
 _HARD_SPLIT = re.compile(r"\s*(?:;|\||&|/)\s*")
 _SOFT_SPLIT = re.compile(r"\s*,\s*|\s+(?:and|und|et|y|e|и|en|og|och|i)\s+", re.IGNORECASE)
 # Tails glued to names: "Jane Doe · 4 Sep 2023", "Jane Doe - Updated 10:05", "Jane Doe (AFP)".
-_TAIL = re.compile(r"\s*(?:[·•–—]|\s-\s|\bupdated\b|\bpublished\b|\bposted\b|\d).*$", re.IGNORECASE)
+_TAIL = re.compile(
+    r"\s*(?:[·•–—]|\s-\s|\blast\s+(?:updated|modified|edited)\b|\bupdated\b|\bpublished\b|\bposted\b|\d"
+    r"|\s(?:in|im|en|dans)\s+[A-Z]).*$",
+    re.IGNORECASE,
+)
 _CALENDAR_WORDS = {
     *[
         "january",
@@ -81,6 +85,20 @@ _CALENDAR_WORDS = {
     *["lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"],
 }
 _PAREN = re.compile(r"\s*[(\[].*?[)\]]")
+# "ByJane Doe": a byline whose "By" and name were set in separate elements without a space
+_GLUED_BY = re.compile(r"^(?:written\s+)?by(?=[A-Z][a-z])")
+# "Emily Lang and", "BeauHD on": a word left over from the rest of the sentence
+_DANGLING = re.compile(r"\s+(?:and|und|et|y|on|at|in|am|le|el|for|für)\s*$", re.IGNORECASE)
+# Words no one's name is made of: job titles, links and buttons of an author box.
+_NOT_A_NAME = re.compile(
+    r"\b(?:writer|editor|reporter|correspondent|columnist|contributor|fellow|consultant|attorney|"
+    r"director|ceo|cto|cfo|founder|co-founder|manager|president|producer|analyst|strategist|"
+    r"photographer|journalist|expert|specialist|intern|author|bio|profile|archive|feed|rss|orcid|pubmed|"
+    r"twitter|facebook|instagram|linkedin|newsletter|live|email|e-mail|follow|more|view|see|read|"
+    r"image|images|getty|istockphoto|shutterstock|photo|photos|video|updated|published|quelle|sponsored|"
+    r"disclaimer|district)\b",
+    re.IGNORECASE,
+)
 _PLACEHOLDERS = {
     "admin",
     "administrator",
@@ -146,7 +164,10 @@ def _clean_one(raw: str) -> str | None:
     name = _PAREN.sub("", name)
     name = _PREFIX.sub("", name)
     name = _TAIL.sub("", name)
-    name = name.strip(" \t\n.,:;-–—'\"")
+    name = _DANGLING.sub("", name)
+    name = name.strip(" \t\n.,:;-–—'\"()[]")
+    if _PREFIX.match(name + " ") or _NOT_A_NAME.search(name):
+        return None
     if not name or "@" in name or "://" in name or "www." in name.lower():
         return None
     lowered = name.lower()
@@ -168,7 +189,7 @@ def clean_authors(candidates: Iterable[str]) -> list[str]:
     for raw in candidates:
         if not raw:
             continue
-        head = _PREFIX.sub("", unicodedata.normalize("NFKC", raw).strip())
+        head = _PREFIX.sub("", _GLUED_BY.sub("", _PAREN.sub("", unicodedata.normalize("NFKC", raw).strip())))
         for chunk in _HARD_SPLIT.split(head):
             # the date or role glued to the end goes before splitting, or it would become a "name"
             for part in _soft_split(_strip_calendar_tail(_TAIL.sub("", chunk))):

@@ -44,9 +44,11 @@ def _clean(value: str | None) -> str | None:
 class MetadataFallback:
     """Lazily computed metadata of one (pruned) tree; the tree is never modified."""
 
-    def __init__(self, tree: Any, url: str):
+    def __init__(self, tree: Any, url: str, original: Any = None):
         self._tree = tree
         self._url = url
+        # bylines and datelines are pruned from the body's tree: their searches see the page
+        self._original = tree if original is None else original
 
     @cached_property
     def _markup(self) -> Document:
@@ -66,7 +68,7 @@ class MetadataFallback:
 
     @cached_property
     def author(self) -> str | None:
-        return _clean(self._markup.author or extract_author(self._tree))
+        return _clean(self._markup.author or extract_author(self._original))
 
     @cached_property
     def sitename(self) -> str | None:
@@ -99,4 +101,4 @@ class MetadataFallback:
     def date(self) -> str | None:
         """htmldate on the markup only: its text heuristics read "© 2021" footers as publish dates."""
         url = self._markup.url or extract_url(self._tree, self._url)
-        return find_date(self._tree, extensive_search=False, original_date=True, url=url)
+        return find_date(self._original, extensive_search=False, original_date=True, url=url)
