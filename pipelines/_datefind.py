@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -85,6 +86,7 @@ _OTHER_STORIES = (
 _ITEMPROP_DATES = XPath("//*[@itemprop='datePublished' or @itemprop='dateModified'][not(self::meta)]")
 _TIMES = XPath(f"//time[not({_OTHER_STORIES})]", namespaces=_RE_NS)
 _DATED_ELEMENTS = XPath(_DATE_CLASS, namespaces=_RE_NS)
+_MAIN_H1 = XPath(f"(//h1[not({_OTHER_STORIES})])[1]", namespaces=_RE_NS)
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,9 @@ class Candidate:
     kind: str  # "published" or "modified"
     value: str
     source: str
+    # in the article's header or byline: the only place where "2 hours ago" is the article's date
+    # and not that of a story in a "latest news" box
+    near_headline: bool = True
 
     @property
     def rank(self) -> int:
@@ -138,6 +143,7 @@ def find_candidates(page: Page) -> list[Candidate]:
             kind = "modified" if modified else "published"
             found.append(Candidate(kind, value, "time"))
         seen_text: set[str] = set()
+        near = _near_headline(tree)
         for element in _DATED_ELEMENTS(tree):
             text = " ".join(element.text_content().split())
             if not text or len(text) > 160 or text in seen_text:
@@ -146,7 +152,7 @@ def find_candidates(page: Page) -> list[Candidate]:
             if not re.search(r"\d", text):
                 continue
             kind = "modified" if _MODIFIED_WORDS.search(text) else "published"
-            found.append(Candidate(kind, text, "text"))
+            found.append(Candidate(kind, text, "text", near_headline=near(element)))
     match = _URL_DATE.search(urlsplit(page.url).path)
     if match:
         year, month, day = (group for group in match.groups() if group)
@@ -154,9 +160,34 @@ def find_candidates(page: Page) -> list[Candidate]:
     return sorted(found, key=lambda candidate: candidate.rank)
 
 
+# How far after the headline, in elements of the document, its header and byline may run;
+# and how far before it (a dateline above the headline).
+_HEADER_AFTER = 400
+_HEADER_BEFORE = 30
+
+
+def _near_headline(tree: object) -> Callable[[object], bool]:
+    """A test of whether an element sits in the article's header: close to its main headline."""
+    headline = _MAIN_H1(tree)
+    if not headline:
+        return lambda element: True  # no headline to measure from: nothing to tell
+    positions: dict[object, int] = {}
+
+    def near(element: object) -> bool:
+        if not positions:
+            positions.update((node, index) for index, node in enumerate(tree.iter()))  # type: ignore[attr-defined]
+        start = positions[headline[0]]
+        return start - _HEADER_BEFORE <= positions.get(element, -(10**9)) <= start + _HEADER_AFTER
+
+    return near
+
+
 def fallback_candidate(page: Page, value: str | None) -> Candidate | None:
     """htmldate's date for a page with no other: the last resort."""
     if not value:
+        return None
+    if value.endswith("-01-01") and value[:4] not in urlsplit(page.url).path:
+        # htmldate's stand-in for a bare year: "© 2021" in a footer, not a publication day
         return None
     if _URL_DATE.search(urlsplit(page.url).path) is None and _loose_url_date(page.url, value):
         # htmldate also reads dates out of URLs, more loosely than _URL_DATE does

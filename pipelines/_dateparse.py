@@ -35,6 +35,13 @@ _COUNTER_WORDS = (
 )
 _COUNTER_SEGMENT = re.compile(r"^.*\b" + _COUNTER_WORDS + r"\b.*$", re.IGNORECASE)
 _COUNTER = re.compile(r"\d+\s*(?:[^\W\d]+\.?\s*){0,2}?" + _COUNTER_WORDS + r"\b", re.IGNORECASE)
+# What makes a duration a date: "ago" and its translations, today, yesterday, just now.
+_RELATIVE_WORDS = re.compile(
+    r"\b(?:ago|today|yesterday|just now|vor|heute|gestern|il y a|aujourd'hui|hier|hace|hoy|ayer|"
+    r"fa|oggi|ieri|geleden|vandaag|gisteren|temu|dzisiaj|wczoraj|atrás|hoje|ontem|sedan|i dag|i går)\b"
+    r"|назад|сегодня|вчера|前|전|前日|昨日|今日",
+    re.IGNORECASE,
+)
 _SEGMENTS = re.compile(r"\s*[·•|]\s*|\s+[-–—]\s+")
 
 
@@ -54,6 +61,7 @@ class ParsedDate:
     moment: datetime
     has_time: bool
     has_offset: bool
+    relative: bool = False  # "3 hours ago": read against the fetch time
 
     @property
     def local_date(self) -> date:
@@ -166,9 +174,15 @@ def _parse_text_in(
         # A relative date moves with its base, by exactly as much; an absolute one does not.
         shifted = _search(value, language, order, base - _SHIFT)
         if shifted is not None and moment - shifted[1] == _SHIFT:
+            if not _RELATIVE_WORDS.search(value):
+                # "8 minutes" (a reading time), "3 days" (a duration): dateparser reads them as
+                # "ago", the page does not say so
+                return None
             delta = base - moment
             time_known = delta.seconds != 0 or delta.microseconds != 0
-            return ParsedDate(moment.replace(tzinfo=timezone.utc), has_time=time_known, has_offset=time_known)
+            return ParsedDate(
+                moment.replace(tzinfo=timezone.utc), has_time=time_known, has_offset=time_known, relative=True
+            )
         if shifted is None or shifted[1] != moment or not _YEAR.search(matched):
             # Part of the date came from the base: "4 September" (no year), "September 2023"
             # (no day). Filling it in would invent a date.
@@ -207,5 +221,7 @@ def parse_date(
     if parsed is None:
         return None
     if parsed.has_time and not parsed.has_offset and zone is not None:
-        parsed = ParsedDate(parsed.moment.replace(tzinfo=zone), has_time=True, has_offset=True)
+        parsed = ParsedDate(
+            parsed.moment.replace(tzinfo=zone), has_time=True, has_offset=True, relative=parsed.relative
+        )
     return parsed

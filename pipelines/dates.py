@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, timezone, tzinfo
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -186,7 +186,7 @@ def resolve_dates(
     }
     published = _choose(by_kind["published"])
     if published is not None:
-        result["published_date"] = published.parsed.local_date.isoformat()
+        result["published_date"] = _publisher_day(published, by_kind, zone).isoformat()
         result["published_at"] = rfc3339(published.parsed.moment) if published.exact else None
         result["date_source"] = "text" if published.source == "fallback" else published.source
     modified = _choose([item for item in by_kind["modified"] if item.exact])
@@ -195,6 +195,34 @@ def resolve_dates(
     ):
         result["modified_at"] = rfc3339(modified.parsed.moment)
     return result
+
+
+def _publisher_day(published: Resolved, by_kind: dict[str, list[Resolved]], zone: tzinfo | None) -> date:
+    """The publisher's calendar day of the published date.
+
+    An instant stated in UTC ("2021-03-10T03:40:00Z") says nothing of the publisher's day:
+    for a site in New York that is the 9th. It is placed in the source's time zone when one
+    is configured; else in the offset the page states on its other dates; else on the day
+    that the page's own day-only dates (its URL, a visible date) give, when the instant falls
+    on that day somewhere (UTC-12 to UTC+14).
+    """
+    moment = published.parsed.moment
+    if not published.exact or moment.utcoffset() != timedelta(0):
+        return published.parsed.local_date
+    if zone is not None:
+        return moment.astimezone(zone).date()
+    items = by_kind["published"] + by_kind["modified"]
+    for item in items:
+        offset = item.parsed.moment.utcoffset() if item.parsed.has_offset else None
+        if offset and item.source != "text":
+            return moment.astimezone(timezone(offset)).date()
+    earliest, latest = (moment - timedelta(hours=12)).date(), (moment + timedelta(hours=14)).date()
+    days = [
+        item.parsed.local_date
+        for item in sorted(by_kind["published"], key=lambda item: item.rank)
+        if not item.parsed.has_time and earliest <= item.parsed.local_date <= latest
+    ]
+    return days[0] if days else moment.date()
 
 
 def _parse(
@@ -208,7 +236,7 @@ def _parse(
 ) -> ParsedDate | None:
     """A candidate's date, or None when it does not parse or cannot be right."""
     parsed = parse_date(candidate.value, language, order, fetched_at, zone)
-    if parsed is None:
+    if parsed is None or (parsed.relative and not candidate.near_headline):
         return None
     if parsed.has_time and parsed.moment.time() == time(0, 0) and candidate.source != "text":
         # 00:00:00 in markup is how CMSs fill an unknown time: keep the day only.
