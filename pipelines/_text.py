@@ -13,7 +13,13 @@ _BOILERPLATE_LINE = re.compile(
     r"leave a (?:reply|comment)|your email address will not be published.*|required fields are marked.*|"
     r"share (?:this|on .*)|teilen|partager|compartir|поделиться|"
     r"(?:sign up|subscribe) (?:for|to) .*newsletter.*|newsletter abonnieren|"
-    r"related (?:articles|stories|posts)|advertisement|anzeige|publicité|publicidad|реклама"
+    r"related (?:articles|stories|posts)|advertisement|anzeige|publicité|publicidad|реклама|"
+    r"table of contents|inhaltsverzeichnis|sommaire|índice|contents|"
+    r"read more|learn more|see more|show more|load more|weiterlesen|mehr lesen|lire la suite|leer más|"
+    r"\d+\s*(?:min(?:ute)?s?|minuten?)\.?\s*(?:read|reading|lesezeit|de lecture|de lectura)|"
+    r"(?:lesezeit|reading time|temps de lecture)\W*\d+\s*(?:min(?:ute)?s?|minuten?)\.?|"
+    r"print|drucken|imprimer|copy link|link kopieren|skip to (?:main )?content|"
+    r"\[[A-Z_]{3,}\]"
     r")\W*$",
     re.IGNORECASE,
 )
@@ -32,6 +38,31 @@ def _norm(value: str) -> str:
     return _SPACES.sub(" ", unicodedata.normalize("NFKC", value)).strip().casefold()
 
 
+# A line that is nothing but a date, with at most a label ("Posted on", "Updated:"): the
+# byline's date, which the record holds in its date fields.
+_DATE_LABEL = re.compile(
+    r"(?:last\s+)?(?:posted|published|updated|modified|veröffentlicht|aktualisiert|publié|mis à jour|"
+    r"publicado|actualizado|stand)(?:\s+(?:on|at|am|le|el|the))?\s*:?",
+    re.IGNORECASE,
+)
+_MONTHS = (
+    r"jan(?:uary|uar|vier)?|feb(?:ruary|ruar)?|f[ée]vrier|mar(?:ch)?|m[äa]rz|mars|apr(?:il)?|avril|may|mai|"
+    r"jun(?:e|i)?|juin|jul(?:y|i)?|juillet|aug(?:ust)?|ao[ûu]t|sep(?:t|tember|tembre)?|oct(?:ober)?|okt(?:ober)?|"
+    r"octobre|nov(?:ember|embre)?|dec(?:ember)?|dez(?:ember)?|d[ée]cembre|uhr|am|pm|utc|gmt|[ap]\.m\."
+)
+_DATE_ONLY = re.compile(rf"^(?:(?:{_MONTHS})\b|[\d\s.,:/|–-])+$", re.IGNORECASE)
+
+
+def _is_date_line(line: str) -> bool:
+    if len(line) > 48 or (not any(ch.isdigit() for ch in line) and not _DATE_LABEL.fullmatch(line.strip())):
+        return False
+    rest = _DATE_LABEL.sub("", line, count=1).strip()
+    if not rest:
+        return True
+    # a day and a year, not a lone number ("1998" heads a timeline's paragraph)
+    return bool(_DATE_ONLY.match(rest) and len(re.findall(r"\d+", rest)) >= 2)
+
+
 def clean_body(raw: str, title: str | None) -> str:
     """Paragraphs joined by a blank line, without title line, teasers or boilerplate lines."""
     title_key = _norm(title) if title else None
@@ -42,7 +73,7 @@ def clean_body(raw: str, title: str | None) -> str:
             continue
         if title_key and _norm(line) == title_key:
             continue
-        if _BOILERPLATE_LINE.match(line) or _TEASER.match(line):
+        if _BOILERPLATE_LINE.match(line) or _TEASER.match(line) or _is_date_line(line):
             continue
         paragraphs.append(line)
     return "\n\n".join(paragraphs)
