@@ -86,6 +86,7 @@ _OTHER_STORIES = (
 _ITEMPROP_DATES = XPath("//*[@itemprop='datePublished' or @itemprop='dateModified'][not(self::meta)]")
 _TIMES = XPath(f"//time[not({_OTHER_STORIES})]", namespaces=_RE_NS)
 _DATED_ELEMENTS = XPath(_DATE_CLASS, namespaces=_RE_NS)
+_PROSE = XPath(f"//p[string-length(normalize-space(.)) >= 120][not({_OTHER_STORIES})]", namespaces=_RE_NS)
 _MAIN_H1 = XPath(f"(//h1[not({_OTHER_STORIES})])[1]", namespaces=_RE_NS)
 
 
@@ -166,20 +167,75 @@ _HEADER_AFTER = 400
 _HEADER_BEFORE = 30
 
 
-def _near_headline(tree: object) -> Callable[[object], bool]:
-    """A test of whether an element sits in the article's header: close to its main headline."""
+def _near_headline(tree: object, *, to_body: bool = True) -> Callable[[object], bool]:
+    """A test of whether an element sits in the article's header: from just above its main
+    headline to where its text begins (``to_body``), or to a fixed distance after it."""
     headline = _MAIN_H1(tree)
     if not headline:
         return lambda element: True  # no headline to measure from: nothing to tell
     positions: dict[object, int] = {}
 
+    bounds: list[int] = []
+
     def near(element: object) -> bool:
         if not positions:
             positions.update((node, index) for index, node in enumerate(tree.iter()))  # type: ignore[attr-defined]
-        start = positions[headline[0]]
-        return start - _HEADER_BEFORE <= positions.get(element, -(10**9)) <= start + _HEADER_AFTER
+            start = positions[headline[0]]
+            # the header ends where the article's text begins: its first paragraph of prose
+            body = [positions[p] for p in _PROSE(tree) if positions.get(p, -1) > start] if to_body else []
+            bounds[:] = [start - _HEADER_BEFORE, min([start + _HEADER_AFTER, *body[:1]])]
+        return bounds[0] <= positions.get(element, -(10**9)) <= bounds[1]
 
     return near
+
+
+# An absolute date in a line of text: a month's name next to a year, or a numeric date.
+_MONTH_WORDS = (
+    r"jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|januar|februar|märz|mai|juni|juli|oktober|dezember|"
+    r"janvier|février|mars|avril|juin|juillet|août|septembre|octobre|novembre|décembre|enero|febrero|marzo|"
+    r"abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre|diciembre|gennaio|febbraio|aprile|maggio|"
+    r"giugno|luglio|settembre|ottobre|dicembre|января|февраля|марта|апреля|мая|июня|июля|августа|сентября|"
+    r"октября|ноября|декабря"
+)
+_TEXT_DATE = re.compile(
+    rf"(?:\b(?:{_MONTH_WORDS})\w*\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+(?:19|20)\d{{2}}"
+    rf"|\b\d{{1,2}}(?:st|nd|rd|th|er|\.)?\s+(?:de\s+)?(?:{_MONTH_WORDS})\w*\.?\s+(?:de\s+)?(?:19|20)\d{{2}}"
+    r"|\b\d{1,2}[./-]\d{1,2}[./-](?:19|20)\d{2}\b|\b(?:19|20)\d{2}-\d{2}-\d{2}\b"
+    r"|(?:19|20)\d{2}年\d{1,2}月\d{1,2}日)",
+    re.IGNORECASE,
+)
+_NOT_THE_ARTICLES = re.compile(r"©|copyright|\(c\)|all rights reserved", re.IGNORECASE)
+_HEADER_LINES = XPath(
+    "//*[self::p or self::div or self::span or self::li or self::small or self::em or self::strong or self::header]"
+    f"[not(*[self::p or self::div or self::li])][not({_OTHER_STORIES})]"
+    "[string-length(normalize-space(.)) > 7][string-length(normalize-space(.)) < 160]",
+    namespaces=_RE_NS,
+)
+_MAX_HEADER_DATES = 3
+
+
+def header_candidates(page: Page) -> list[Candidate]:
+    """Dates printed near the headline in lines that carry no date markup ("Filed on 14
+    February 2022 by the newsroom"): for pages whose markup states no date at all. Only
+    absolute dates, only in the article's header, never a copyright line."""
+    tree = page.tree
+    if tree is None:
+        return []
+    near = _near_headline(tree, to_body=False)
+    if not _MAIN_H1(tree):
+        return []
+    found: list[Candidate] = []
+    for element in _HEADER_LINES(tree):
+        text = " ".join(element.text_content().split())
+        match = _TEXT_DATE.search(text)
+        if match is None or _NOT_THE_ARTICLES.search(text) or not near(element):
+            continue
+        kind = "modified" if _MODIFIED_WORDS.search(text[: match.start()]) else "published"
+        if kind == "published":
+            found.append(Candidate("published", match.group(0), "text"))
+        if len(found) >= _MAX_HEADER_DATES:
+            break
+    return found
 
 
 def fallback_candidate(page: Page, value: str | None) -> Candidate | None:

@@ -101,4 +101,4 @@ class MetadataFallback:
     def date(self) -> str | None:
         """htmldate on the markup only: its text heuristics read "© 2021" footers as publish dates."""
         url = self._markup.url or extract_url(self._tree, self._url)
-        return find_date(self._original, extensive_search=True, original_date=True, url=url)
+        return find_date(self._original, extensive_search=False, original_date=True, url=url)

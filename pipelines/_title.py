@@ -25,9 +25,10 @@ _STRICT_SEPARATORS = re.compile(r"\s+(?:[-|–—:·»/•~]|::)\s+")
 # characters that show as nothing: soft hyphens, zero-width spaces and joiners, BOMs
 _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
 _WORD = re.compile(r"\w+")
-# headings a reader never takes for the article's: menus, dialogs, footers, sidebars, forms
+# headings a reader never takes for the article's: menus, dialogs, footers, sidebars (not forms:
+# ASP.NET pages sit in one <form>)
 _HEADINGS = XPath(
-    "//h1[not(ancestor::nav or ancestor::footer or ancestor::aside or ancestor::form or ancestor::dialog"
+    "//h1[not(ancestor::nav or ancestor::footer or ancestor::aside or ancestor::dialog"
     " or ancestor::*[@role='dialog' or @aria-modal='true' or @hidden])]"
 )
 MAX_CHARS = 400
@@ -125,7 +126,12 @@ def choose_title(
         if site_key and _key(h1) == site_key:
             continue
         rest = _without_segment(tab, h1) if tab else None
-        if rest is not None and similarity(h1, rest) < 0.5 and len(rest) > 1.5 * len(h1):
+        if (
+            rest is not None
+            and similarity(h1, rest) < 0.5
+            and len(rest) > 1.5 * len(h1)
+            and not (declared and similarity(h1, declared) >= 0.5)
+        ):
             # the <title> is "<h1> - A Longer Headline": the <h1> is the site's name, the rest the headline
             tab = rest
             continue

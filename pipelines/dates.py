@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from crawler.drops import DropArticle
-from pipelines._datefind import SOURCE_RANK, Candidate, fallback_candidate, find_candidates
+from pipelines._datefind import SOURCE_RANK, Candidate, fallback_candidate, find_candidates, header_candidates
 from pipelines._dateparse import ParsedDate, date_order_for, parse_date
 
 if TYPE_CHECKING:
@@ -176,7 +176,14 @@ def resolve_dates(
     if not by_kind["published"] and fallback is not None:
         extra = fallback_candidate(page, fallback())
         if extra is not None:
-            by_kind = resolve([*chosen, extra])
+            chosen = [*chosen, extra]
+            by_kind = resolve(chosen)
+    if not by_kind["published"]:
+        # the last resort: a date the article's header prints in a line with no date markup
+        for candidate in header_candidates(page):
+            by_kind = resolve([*chosen, candidate])
+            if by_kind["published"]:
+                break
 
     result: dict[str, Any] = {
         "published_at": None,
