@@ -27,6 +27,8 @@ logger = logging.getLogger(__name__)
 _TITLE_SEPARATORS = re.compile(r"\s+(?:[-|–—:·»/]|::)\s+")
 _LANG = re.compile(r"^([a-zA-Z]{2,3})(?:[-_]([a-zA-Z]{2}))?")
 _FAVOR = {"precision", "balanced", "recall"}
+# enough text to tell a language by; the rest of a long article only costs time
+_LANGUAGE_SAMPLE = 3000
 _ORGANISATION_TYPES = {"Organization", "NewsMediaOrganization", "Corporation", "WebSite", "WebPage"}
 
 
@@ -197,7 +199,7 @@ def _language(page: Page, text: str) -> tuple[str | None, str | None]:
         region = next((r for code, r in parsed if code == lang and r), "")
         locale = f"{lang}-{region}" if region else lang
         if len(text) >= 400:
-            detected, _ = py3langid.classify(text)
+            detected, _ = py3langid.classify(text[:_LANGUAGE_SAMPLE])
             if detected != lang and len(detected) == 2:
                 # templates often keep a default lang="en" on every page
                 return detected, detected

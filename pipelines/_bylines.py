@@ -15,45 +15,53 @@ from typing import Any
 
 from lxml.etree import XPath
 
-_RE_NS = {"re": "http://exslt.org/regular-expressions"}
-_OUTSIDE_THE_ARTICLE = (
-    "ancestor::nav or ancestor::footer or ancestor::aside or ancestor::form or "
-    "ancestor::*[re:test(concat(' ', @class, ' ', @id), "
-    "'comment|related|recommend|teaser|more-stories|sidebar|widget|newsletter', 'i')]"
+from pipelines._placement import in_document_order, in_other_box
+
+# a class, id, rel or itemprop word that names the author
+_BYLINE_WORDS = re.compile(
+    r"(?:^|[-_ ])(?:byline|author|authors|author-name|autor|autoren|auteur|signature|firma|writer|"
+    r"news-author|story-author|contributor)(?:[-_ ]|$)",
+    re.IGNORECASE,
 )
-_BYLINE_XPATH = XPath(
-    "//*[@class or @id or @rel or @itemprop]"
-    "[re:test(concat(' ', @class, ' ', @id, ' ', @rel, ' ', @itemprop), "
-    "'(^|[-_ ])(byline|author|authors|author-name|autor|autoren|auteur|signature|firma|writer|"
-    "news-author|story-author|contributor)([-_ ]|$)', 'i')]"
-    f"[not({_OUTSIDE_THE_ARTICLE})]"
-    "[string-length(normalize-space(.)) < 120]",
-    namespaces=_RE_NS,
-)
+_WITH_NAMES = XPath("//*[@class or @id or @rel or @itemprop]")
+_BYLINE_CHARS = 120
 # a line that opens with "By ..." in the languages we see most, followed by a capital
 _BY_LINE = re.compile(
     r"^\s*(?i:(?:written|posted|reported|words)\s+by|by|von|par|por|di|door|av|af|автор|от)"
     r"(?:\s*:\s*|\s+)[A-ZÀ-ÞА-ЯĀ-Ž]"
 )
-_SHORT_LINES = XPath(
-    "//*[self::p or self::div or self::span or self::li or self::address or self::section]"
-    f"[not(*[self::p or self::div or self::li])][not({_OUTSIDE_THE_ARTICLE})]"
-    "[string-length(normalize-space(.)) > 4][string-length(normalize-space(.)) < 160]",
-    namespaces=_RE_NS,
+_H1S = XPath("//h1")
+# The short lines that follow the headline, the first of them only: a byline sits right under it.
+_HEADER_LINES = 80
+_LINES_AFTER = XPath(
+    "(following::*[self::p or self::div or self::span or self::li or self::address or self::section]"
+    "[not(*[self::p or self::div or self::li])]"
+    "[string-length(normalize-space(.)) > 4][string-length(normalize-space(.)) < 160])"
+    f"[position() <= {_HEADER_LINES}]"
 )
-_MAIN_H1 = XPath(f"(//h1[not({_OUTSIDE_THE_ARTICLE})])[1]", namespaces=_RE_NS)
-# how far, in elements of the document, a byline may sit from the headline
-_NEAR = 400
+# where the article's text begins: the header, and its byline, end there
+_LONG_PARAGRAPHS = XPath("//p[string-length(normalize-space(.)) >= 120]")
+_HEADER_PARAGRAPHS = 2
+
+
+def main_headline(tree: Any) -> Any | None:
+    """The page's first ``<h1>`` outside navigation, sidebars and boxes of other stories."""
+    return next((h1 for h1 in _H1S(tree) if not in_other_box(h1)), None)
+
+
+def _is_byline(element: Any) -> bool:
+    words = " ".join(filter(None, (element.get(name) for name in ("class", "id", "rel", "itemprop"))))
+    return (
+        bool(_BYLINE_WORDS.search(words))
+        and len(" ".join(element.text_content().split())) < _BYLINE_CHARS
+        and not in_other_box(element)
+    )
 
 
 def element_text(element: Any) -> str:
     """Text with a space between the pieces of different elements: "By<a>Jane Doe</a>"
     reads "By Jane Doe", and "Jane Doe<span>Washington Post</span>" two names, not one."""
     return " ".join(" ".join(piece.split()) for piece in element.itertext() if piece.strip())
-
-
-def _positions(tree: Any) -> dict[Any, int]:
-    return {element: index for index, element in enumerate(tree.iter())}
 
 
 def _same_block(first: Any, other: Any, levels: int = 3) -> bool:
@@ -76,24 +84,39 @@ def _same_block(first: Any, other: Any, levels: int = 3) -> bool:
 
 def visible_bylines(tree: Any) -> list[str]:
     """The texts of the article's byline elements, nearest to the headline first."""
-    matches = _BYLINE_XPATH(tree)
+    matches = [element for element in _WITH_NAMES(tree) if _is_byline(element)]
     inner = set(matches)
     # of nested byline elements only the innermost, so that wrappers do not repeat them
-    matches = [m for m in matches if not any(d in inner for d in m.iterdescendants())]
-    headline = _MAIN_H1(tree)
-    positions = _positions(tree)
-    start = positions.get(headline[0], 0) if headline else 0
-    lines = [
-        element
-        for element in _SHORT_LINES(tree)
-        if start <= positions.get(element, 0) <= start + _NEAR and _BY_LINE.match(element_text(element))
-    ]
+    bylines = {m for m in matches if not any(d in inner for d in m.iterdescendants())}
+    headline = main_headline(tree)
+    lines_after = [] if headline is None else [e for e in _LINES_AFTER(headline) if not in_other_box(e)]
+    prose = [p for p in _LONG_PARAGRAPHS(tree) if not in_other_box(p)]
+    prose_set, line_set = set(prose), set(lines_after)
+    started = headline is None
+    in_header = True
+    prose_seen = 0
+    before: list[Any] = []
+    after: list[Any] = []
+    lines: list[Any] = []
+    order: dict[Any, int] = {}
+    heads = [headline] if headline is not None else []
+    for index, element in enumerate(in_document_order(tree, heads, list(bylines), lines_after, prose)):
+        order[element] = index
+        if element is headline:
+            started = True
+        elif element in bylines:
+            (after if started else before).append(element)
+        elif started and element in prose_set:
+            # a byline may follow the lead paragraph; none follows the second
+            prose_seen += 1
+            in_header = prose_seen < _HEADER_PARAGRAPHS
+        elif in_header and element in line_set and _BY_LINE.match(element_text(element)):
+            lines.append(element)
     # the innermost "By" line: a wrapper also holds the date and the section links
-    found = set(lines)
+    found = set(lines) | bylines
     lines = [line for line in lines if not any(d in found for d in line.iterdescendants())]
-    after = [m for m in matches if positions.get(m, 0) >= start]
-    candidates = sorted(after, key=positions.get) or sorted(matches, key=positions.get)
-    if lines and (not candidates or positions[lines[0]] < positions[candidates[0]]):
+    candidates = after or before
+    if lines and (not after or order[lines[0]] < order[after[0]]):
         # a "By ..." line under the headline comes before any author box further down
         return [element_text(lines[0])]
     if not candidates:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from lxml.etree import XPath
 
 from crawler.page import Page, article_json_ld
+from pipelines._bylines import main_headline
+from pipelines._placement import in_document_order, in_other_box
 
 # Most reliable first; the rank orders candidates from different places. Feed and
 # sitemap dates come from outside the page: they count when the page itself has none.
@@ -54,17 +57,17 @@ MODIFIED_META = (
     "article.updated",
 )
 
-# Predicates cheapest first: most elements have no class or id at all.
-_DATE_CLASS = (
-    "//*[@class or @id]"
-    "[not(self::script or self::style or self::meta or self::html or self::body or self::article)]"
-    "[re:test(concat(@class, ' ', @id), "
-    "'(^|[-_ ])(date|dateline|datum|fecha|data|dates?|time|posted|published|publish|publication|pubdate|"
-    "byline|meta|timestamp|post-meta|entry-meta|article-meta|article-date|news-date|"
-    "date-publication|updated|modified)([-_ ]|$)', 'i')]"
-    "[not(ancestor::nav or ancestor::footer or ancestor::aside or ancestor::a or "
-    "ancestor::*[re:test(concat(@class, ' ', @id), 'related|teaser|recommend|more-stories|promo|widget|comment', 'i')])]"
+# A class or id word that marks a date, a byline or the article's meta line.
+_DATE_WORDS = re.compile(
+    r"(?:^|[-_ ])(?:date|dateline|datum|fecha|data|dates?|time|posted|published|publish|publication|pubdate|"
+    r"byline|meta|timestamp|post-meta|entry-meta|article-meta|article-date|news-date|"
+    r"date-publication|updated|modified)(?:[-_ ]|$)",
+    re.IGNORECASE,
 )
+_NOT_DATED = frozenset({"script", "style", "meta", "html", "body", "article"})
+_WITH_CLASS = XPath("//*[@class or @id]")
+# Dates inside these blocks belong to other stories; links too (a teaser's date).
+_BOX_TAGS = frozenset({"nav", "footer", "aside", "a"})
 _RE_NS = {"re": "http://exslt.org/regular-expressions"}
 _MODIFIED_WORDS = re.compile(
     r"updated|modified|aktualisiert|geändert|mis à jour|modifié|actualizado|actualización|"
@@ -85,9 +88,20 @@ _OTHER_STORIES = (
 
 _ITEMPROP_DATES = XPath("//*[@itemprop='datePublished' or @itemprop='dateModified'][not(self::meta)]")
 _TIMES = XPath(f"//time[not({_OTHER_STORIES})]", namespaces=_RE_NS)
-_DATED_ELEMENTS = XPath(_DATE_CLASS, namespaces=_RE_NS)
-_PROSE = XPath(f"//p[string-length(normalize-space(.)) >= 120][not({_OTHER_STORIES})]", namespaces=_RE_NS)
-_MAIN_H1 = XPath(f"(//h1[not({_OTHER_STORIES})])[1]", namespaces=_RE_NS)
+
+
+def _dated_elements(tree: Any) -> list[Any]:
+    """Elements whose class or id marks a date, outside the boxes of other stories."""
+    return [
+        element
+        for element in _WITH_CLASS(tree)
+        if element.tag not in _NOT_DATED
+        and _DATE_WORDS.search(f"{element.get('class') or ''} {element.get('id') or ''}")
+        and not in_other_box(element, tags=_BOX_TAGS)
+    ]
+
+
+_LONG_PARAGRAPHS = XPath("//p[string-length(normalize-space(.)) >= 120]")
 
 
 @dataclass(frozen=True)
@@ -144,8 +158,9 @@ def find_candidates(page: Page) -> list[Candidate]:
             kind = "modified" if modified else "published"
             found.append(Candidate(kind, value, "time"))
         seen_text: set[str] = set()
-        near = _near_headline(tree)
-        for element in _DATED_ELEMENTS(tree):
+        dated = _dated_elements(tree)
+        near = _near_headline(tree, dated)
+        for element in dated:
             text = " ".join(element.text_content().split())
             if not text or len(text) > 160 or text in seen_text:
                 continue
@@ -161,30 +176,45 @@ def find_candidates(page: Page) -> list[Candidate]:
     return sorted(found, key=lambda candidate: candidate.rank)
 
 
-# How far after the headline, in elements of the document, its header and byline may run;
-# and how far before it (a dateline above the headline).
-_HEADER_AFTER = 400
-_HEADER_BEFORE = 30
+# How many paragraphs of the article's text the header's dates may run into: none for
+# a relative date (the byline sits above the text), a few for a date printed in a line.
+_BYLINE_PARAGRAPHS = 0
+_HEADER_PARAGRAPHS = 8
 
 
-def _near_headline(tree: object, *, to_body: bool = True) -> Callable[[object], bool]:
-    """A test of whether an element sits in the article's header: from just above its main
-    headline to where its text begins (``to_body``), or to a fixed distance after it."""
-    headline = _MAIN_H1(tree)
-    if not headline:
+def _near_headline(
+    tree: Any, elements: list[Any], *, paragraphs: int = _BYLINE_PARAGRAPHS
+) -> Callable[[Any], bool]:
+    """A test of whether one of ``elements`` sits in the article's header: in the block that
+    holds the main headline, just above it (a dateline), or after it until ``paragraphs``
+    paragraphs of the article's text have gone by."""
+    headline = main_headline(tree)
+    if headline is None:
         return lambda element: True  # no headline to measure from: nothing to tell
-    positions: dict[object, int] = {}
+    window: set[Any] = set()
 
-    bounds: list[int] = []
-
-    def near(element: object) -> bool:
-        if not positions:
-            positions.update((node, index) for index, node in enumerate(tree.iter()))  # type: ignore[attr-defined]
-            start = positions[headline[0]]
-            # the header ends where the article's text begins: its first paragraph of prose
-            body = [positions[p] for p in _PROSE(tree) if positions.get(p, -1) > start] if to_body else []
-            bounds[:] = [start - _HEADER_BEFORE, min([start + _HEADER_AFTER, *body[:1]])]
-        return bounds[0] <= positions.get(element, -(10**9)) <= bounds[1]
+    def near(element: Any) -> bool:
+        if not window:
+            window.add(headline)
+            block = headline.getparent()
+            block = block.getparent() if block is not None and block.getparent() is not None else block
+            above = set(block.iter()) if block is not None else set()
+            prose = [p for p in _LONG_PARAGRAPHS(tree) if not in_other_box(p, tags=_BOX_TAGS)]
+            prose_set = set(prose)
+            started, seen = False, 0
+            for node in in_document_order(tree, [headline], prose, elements):
+                if node is headline:
+                    started = True
+                elif not started:
+                    if node in above:
+                        window.add(node)
+                elif node in prose_set:
+                    seen += 1
+                    if seen > paragraphs:
+                        break
+                else:
+                    window.add(node)
+        return element in window
 
     return near
 
@@ -221,11 +251,12 @@ def header_candidates(page: Page) -> list[Candidate]:
     tree = page.tree
     if tree is None:
         return []
-    near = _near_headline(tree, to_body=False)
-    if not _MAIN_H1(tree):
+    if main_headline(tree) is None:
         return []
+    lines = _HEADER_LINES(tree)
+    near = _near_headline(tree, lines, paragraphs=_HEADER_PARAGRAPHS)
     found: list[Candidate] = []
-    for element in _HEADER_LINES(tree):
+    for element in lines:
         text = " ".join(element.text_content().split())
         match = _TEXT_DATE.search(text)
         if match is None or _NOT_THE_ARTICLES.search(text) or not near(element):

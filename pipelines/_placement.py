@@ -1,0 +1,48 @@
+"""Where an element sits on the page: in the article, or in a box about other stories.
+
+The tests run in Python on the few elements a step has already picked: an XPath
+predicate with an EXSLT regular expression calls back into Python for every element
+of the page, which on a large page costs more than the extraction it serves.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from lxml.etree import XPath
+
+# Tags and class words of boxes whose names and dates belong to other stories, to
+# the site, or to readers.
+BOX_TAGS = frozenset({"nav", "footer", "aside"})
+OTHER_STORIES = re.compile(
+    r"related|teaser|recommend|more-stories|promo|sidebar|widget|comment|newsletter", re.IGNORECASE
+)
+
+# Elements in document order: lxml takes Python lists as node-set variables, and an XPath
+# union returns its nodes in document order; no walk over the whole tree in Python.
+_UNION = {n: XPath(" | ".join(f"$s{i}" for i in range(n))) for n in range(1, 6)}
+
+
+def in_other_box(
+    element: Any, *, tags: frozenset[str] = BOX_TAGS, words: re.Pattern[str] = OTHER_STORIES
+) -> bool:
+    """Whether an ancestor of ``element`` is navigation, a footer, a sidebar, or a box of
+    related stories, comments or a newsletter."""
+    for ancestor in element.iterancestors():
+        if ancestor.tag in tags:
+            return True
+        for value in (ancestor.get("class"), ancestor.get("id")):
+            if value and words.search(value):
+                return True
+    return False
+
+
+def in_document_order(tree: Any, *groups: list[Any]) -> list[Any]:
+    """The elements of every group, once each, in the order the document has them."""
+    groups = tuple(group for group in groups if group)
+    if not groups:
+        return []
+    if len(groups) > len(_UNION):
+        groups = (*groups[: len(_UNION) - 1], [e for group in groups[len(_UNION) - 1 :] for e in group])
+    return _UNION[len(groups)](tree, **{f"s{i}": list(group) for i, group in enumerate(groups)})
