@@ -2,7 +2,8 @@
 
 Feeds, sitemaps (robots.txt, indexes, gzip, Google News) and link following from
 start pages. Feed and sitemap dates are checked against ``max_age`` before an
-article is downloaded; listing pages are followed but never emitted.
+article is downloaded; listing pages are followed, and emitted only when their markup
+merely hints at a listing (the extract step then keeps a page whose body is an article).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from scrapy.utils.sitemap import sitemap_urls_from_robots
 from crawler.feeds import FeedError, parse_feed
 from crawler.middlewares.seen import needs_refresh
 from crawler.page import Page
-from crawler.pagetype import page_kind, url_kind
+from crawler.pagetype import page_verdict, url_kind
 from crawler.sitemaps import SitemapError, parse_sitemap, sitemap_body
 from crawler.sources import Source, SourcesError, load_sources
 from crawler.spiders.base import NewsSpider
@@ -386,8 +387,10 @@ class NewsDiscoverySpider(NewsSpider):
             return
         if depth == 0:
             yield from self._autodiscovered_feeds(source, page)
-        kind = page_kind(page) if page.tree is not None else "unknown"
-        if response.meta.get("news_emit", True) and depth > 0 and kind != "listing":
+        kind, firm = page_verdict(page) if page.tree is not None else ("unknown", False)
+        # a page whose markup only hints at a listing goes to extraction too, which keeps it
+        # when its body is plainly an article; its links are followed either way
+        if response.meta.get("news_emit", True) and depth > 0 and not (kind == "listing" and firm):
             yield {"_page": page}
             if kind == "article":
                 return  # related-article links would take the crawl sideways
