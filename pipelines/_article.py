@@ -6,11 +6,13 @@ import logging
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from html import unescape
 from typing import Any
 
 import py3langid
 from cssselect import GenericTranslator, SelectorError
-from lxml.etree import XPath
+from lxml.etree import ParserError, XPath
+from lxml.html import fragment_fromstring
 from trafilatura import bare_extraction
 
 from crawler.page import Page, article_json_ld, json_ld_types
@@ -258,7 +260,10 @@ def _trafilatura(tree: Any, url: str, favor: str) -> str:
 
 
 # Paragraph-like blocks of the (pruned) page, and how long one must be to count as prose.
-_BLOCKS = XPath("//p|//div[not(.//p or .//div)]|//li[not(.//p)]|//td[not(.//p)]")
+_BLOCKS = XPath(
+    "//p|//div[not(.//p or .//div or .//li or .//td)]|//li[not(.//p or .//div or .//li)]"
+    "|//td[not(.//p or .//div or .//li or .//td)]"
+)
 _PROSE_CHARS = 150
 
 
@@ -273,6 +278,19 @@ def page_prose_words(tree: Any) -> int:
             if link_chars * 2 < len(text):
                 total += count_words(text)
     return total
+
+
+def _plain(value: str) -> str:
+    """JSON-LD ``articleBody`` as text: some CMSs put the body's HTML there, escapes and all."""
+    if "<" in value or "&" in value:
+        try:
+            fragment = fragment_fromstring(unescape(value) if "&lt;" in value else value, create_parent="div")
+        except (ParserError, ValueError):
+            return unescape(value)
+        blocks = [" ".join(block.text_content().split()) for block in fragment.iter("p", "li", "h2", "h3")]
+        text = "\n".join(block for block in blocks if block)
+        return text or unescape(" ".join(fragment.text_content().split()))
+    return value if "\n" in value else " ".join(value.split())
 
 
 def _body(pruned: Any, url: str, options: ExtractOptions, ld: list[dict[str, Any]]) -> str:
@@ -291,11 +309,7 @@ def _body(pruned: Any, url: str, options: ExtractOptions, ld: list[dict[str, Any
     candidates = [body]
     if options.favor != "recall":
         candidates.append(_trafilatura(pruned, url, "recall"))
-    candidates += [
-        " ".join(value.split()) if "\n" not in value else value
-        for obj in ld
-        if isinstance(value := obj.get("articleBody"), str)
-    ]
+    candidates += [_plain(value) for obj in ld if isinstance(value := obj.get("articleBody"), str)]
     best = max(candidates, key=count_words)
     return best if count_words(best) >= max(words * 3 // 2, words + 20) else body
 

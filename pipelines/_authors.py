@@ -19,7 +19,7 @@ _SOFT_SPLIT = re.compile(r"\s*,\s*|\s+(?:and|und|et|y|e|и|en|og|och|i)\s+", re.
 # Tails glued to names: "Jane Doe · 4 Sep 2023", "Jane Doe - Updated 10:05", "Jane Doe (AFP)".
 _TAIL = re.compile(
     r"\s*(?:[·•–—]|\s-\s|\blast\s+(?:updated|modified|edited)\b|\bupdated\b|\bpublished\b|\bposted\b|\d"
-    r"|\s(?:in|im|en|dans)\s+[A-Z]).*$",
+    r"|\s(?-i:in|im|dans)\s+(?-i:[A-Z])).*$",
     re.IGNORECASE,
 )
 _CALENDAR_WORDS = {
@@ -88,13 +88,14 @@ _PAREN = re.compile(r"\s*[(\[].*?[)\]]")
 # "ByJane Doe": a byline whose "By" and name were set in separate elements without a space
 _GLUED_BY = re.compile(r"^(?:written\s+)?by(?=[A-Z][a-z])")
 # "Emily Lang and", "BeauHD on": a word left over from the rest of the sentence
-_DANGLING = re.compile(r"\s+(?:and|und|et|y|on|at|in|am|le|el|for|für)\s*$", re.IGNORECASE)
+_DANGLING = re.compile(r"\s+(?:and|und|et|y|on|at|in|am|for|für)\s*$", re.IGNORECASE)
 # Words no one's name is made of: job titles, links and buttons of an author box.
 _NOT_A_NAME = re.compile(
     r"\b(?:writer|editor|reporter|correspondent|columnist|contributor|fellow|consultant|attorney|"
     r"director|ceo|cto|cfo|founder|co-founder|manager|president|producer|analyst|strategist|"
     r"photographer|journalist|expert|specialist|intern|author|bio|profile|archive|feed|rss|orcid|pubmed|"
-    r"twitter|facebook|instagram|linkedin|newsletter|live|email|e-mail|follow|more|view|see|read|"
+    r"twitter|facebook|instagram|linkedin|newsletter|email|e-mail|follow|view|read more|see more|see all|"
+    r"more about|read full|"
     r"image|images|getty|istockphoto|shutterstock|photo|photos|video|updated|published|quelle|sponsored|"
     r"disclaimer|district)\b",
     re.IGNORECASE,

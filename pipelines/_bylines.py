@@ -90,7 +90,7 @@ def visible_bylines(tree: Any) -> list[str]:
     bylines = {m for m in matches if not any(d in inner for d in m.iterdescendants())}
     headline = main_headline(tree)
     lines_after = [] if headline is None else [e for e in _LINES_AFTER(headline) if not in_other_box(e)]
-    prose = [p for p in _LONG_PARAGRAPHS(tree) if not in_other_box(p)]
+    prose = [p for p in _LONG_PARAGRAPHS(tree)[:50] if not in_other_box(p)]
     prose_set, line_set = set(prose), set(lines_after)
     started = headline is None
     in_header = True

@@ -176,9 +176,9 @@ def find_candidates(page: Page) -> list[Candidate]:
     return sorted(found, key=lambda candidate: candidate.rank)
 
 
-# How many paragraphs of the article's text the header's dates may run into: none for
-# a relative date (the byline sits above the text), a few for a date printed in a line.
-_BYLINE_PARAGRAPHS = 0
+# How many paragraphs of the article's text the header's dates may run into: one for a
+# relative date (a standfirst may come before the byline), a few for a date printed in a line.
+_BYLINE_PARAGRAPHS = 1
 _HEADER_PARAGRAPHS = 8
 
 
@@ -199,7 +199,9 @@ def _near_headline(
             block = headline.getparent()
             block = block.getparent() if block is not None and block.getparent() is not None else block
             above = set(block.iter()) if block is not None else set()
-            prose = [p for p in _LONG_PARAGRAPHS(tree) if not in_other_box(p, tags=_BOX_TAGS)]
+            # the first paragraphs are enough to know where the header ends; libxml2's union
+            # of node sets grows with the square of their size
+            prose = [p for p in _LONG_PARAGRAPHS(tree)[:50] if not in_other_box(p, tags=_BOX_TAGS)]
             prose_set = set(prose)
             started, seen = False, 0
             for node in in_document_order(tree, [headline], prose, elements):
@@ -237,11 +239,11 @@ _TEXT_DATE = re.compile(
 _NOT_THE_ARTICLES = re.compile(r"©|copyright|\(c\)|all rights reserved", re.IGNORECASE)
 _HEADER_LINES = XPath(
     "//*[self::p or self::div or self::span or self::li or self::small or self::em or self::strong or self::header]"
-    f"[not(*[self::p or self::div or self::li])][not({_OTHER_STORIES})]"
-    "[string-length(normalize-space(.)) > 7][string-length(normalize-space(.)) < 160]",
-    namespaces=_RE_NS,
+    "[not(*[self::p or self::div or self::li])]"
+    "[string-length(normalize-space(.)) > 7][string-length(normalize-space(.)) < 160]"
 )
 _MAX_HEADER_DATES = 3
+_MAX_HEADER_LINES = 300
 
 
 def header_candidates(page: Page) -> list[Candidate]:
@@ -253,7 +255,11 @@ def header_candidates(page: Page) -> list[Candidate]:
         return []
     if main_headline(tree) is None:
         return []
-    lines = _HEADER_LINES(tree)
+    lines = [
+        line
+        for line in _HEADER_LINES(tree)[:_MAX_HEADER_LINES]
+        if _TEXT_DATE.search(line.text_content()) and not in_other_box(line, tags=_BOX_TAGS)
+    ]
     near = _near_headline(tree, lines, paragraphs=_HEADER_PARAGRAPHS)
     found: list[Candidate] = []
     for element in lines:

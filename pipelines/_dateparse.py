@@ -38,8 +38,10 @@ _COUNTER = re.compile(r"\d+\s*(?:[^\W\d]+\.?\s*){0,2}?" + _COUNTER_WORDS + r"\b"
 # What makes a duration a date: "ago" and its translations, today, yesterday, just now.
 _RELATIVE_WORDS = re.compile(
     r"\b(?:ago|today|yesterday|just now|vor|heute|gestern|il y a|aujourd'hui|hier|hace|hoy|ayer|"
-    r"fa|oggi|ieri|geleden|vandaag|gisteren|temu|dzisiaj|wczoraj|atrás|hoje|ontem|sedan|i dag|i går)\b"
-    r"|назад|сегодня|вчера|前|전|前日|昨日|今日",
+    r"fa|oggi|ieri|geleden|vandaag|gisteren|temu|dzisiaj|wczoraj|atrás|há|hoje|ontem|sedan|siden|i dag|i går|"
+    r"önce|bugün|dün|před|dnes|včera|lalu|acum|azi|ieri|sitten|tänään|eilen|trước|hôm nay|ezelőtt|órája|"
+    r"napja|perce|tegnap|ma)\b"
+    r"|назад|тому|сьогодні|вчора|сегодня|вчера|πριν|σήμερα|χθες|منذ|اليوم|أمس|पहले|आज|前|전|前日|昨日|今日",
     re.IGNORECASE,
 )
 _SEGMENTS = re.compile(r"\s*[·•|]\s*|\s+[-–—]\s+")

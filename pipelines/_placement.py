@@ -15,6 +15,7 @@ from lxml.etree import XPath
 # Tags and class words of boxes whose names and dates belong to other stories, to
 # the site, or to readers.
 BOX_TAGS = frozenset({"nav", "footer", "aside"})
+_CONTAINERS = frozenset({"html", "body", "main"})
 OTHER_STORIES = re.compile(
     r"related|teaser|recommend|more-stories|promo|sidebar|widget|comment|newsletter", re.IGNORECASE
 )
@@ -30,6 +31,8 @@ def in_other_box(
     """Whether an ancestor of ``element`` is navigation, a footer, a sidebar, or a box of
     related stories, comments or a newsletter."""
     for ancestor in element.iterancestors():
+        if ancestor.tag in _CONTAINERS:
+            continue  # "right-sidebar" on <body> names the layout, not a box
         if ancestor.tag in tags:
             return True
         for value in (ancestor.get("class"), ancestor.get("id")):

@@ -50,15 +50,21 @@ _MONTHS = (
     r"jun(?:e|i)?|juin|jul(?:y|i)?|juillet|aug(?:ust)?|ao[ûu]t|sep(?:t|tember|tembre)?|oct(?:ober)?|okt(?:ober)?|"
     r"octobre|nov(?:ember|embre)?|dec(?:ember)?|dez(?:ember)?|d[ée]cembre|uhr|am|pm|utc|gmt|[ap]\.m\."
 )
+_MONTH_WORD = re.compile(rf"\b(?:{_MONTHS.split('|uhr', 1)[0]})\b", re.IGNORECASE)
+_NUMERIC_DATE = re.compile(r"\b\d{1,2}[./-]\d{1,2}[./-]\d{2,4}\b|\b\d{4}-\d{2}-\d{2}\b")
 _DATE_ONLY = re.compile(rf"^(?:(?:{_MONTHS})\b|[\d\s.,:/|–-])+$", re.IGNORECASE)
 
 
 def _is_date_line(line: str) -> bool:
     if len(line) > 48 or (not any(ch.isdigit() for ch in line) and not _DATE_LABEL.fullmatch(line.strip())):
         return False
+    if line.startswith("|"):
+        return False  # a table row
     rest = _DATE_LABEL.sub("", line, count=1).strip()
     if not rest:
-        return True
+        return bool(_DATE_LABEL.fullmatch(line.strip()))
+    if not (_MONTH_WORD.search(rest) or _NUMERIC_DATE.search(rest)):
+        return False  # scores, times, ranges, phone numbers
     # a day and a year, not a lone number ("1998" heads a timeline's paragraph)
     return bool(_DATE_ONLY.match(rest) and len(re.findall(r"\d+", rest)) >= 2)
 

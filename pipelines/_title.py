@@ -104,7 +104,8 @@ def headings(tree: Any) -> list[str]:
     for element in _HEADINGS(tree):
         parts = [clean_text(child.text_content()) for child in element if isinstance(child.tag, str)]
         parts = [part for part in parts if part]
-        if len(parts) == 2 and not clean_text(element.text) and len(parts[0]) < len(parts[1]):
+        tails = [child.tail for child in element if (child.tail or "").strip()]
+        if len(parts) == 2 and not clean_text(element.text) and not tails and len(parts[0]) < len(parts[1]):
             text = f"{parts[0].rstrip(':')}: {parts[1]}"
         else:
             text = clean_text(element.text_content())
@@ -118,8 +119,9 @@ def choose_title(
 ) -> str | None:
     """The headline, from the page's ``<h1>`` elements, its declared title (JSON-LD headline,
     og:title) and its ``<title>``; None when the page names none."""
-    declared = strip_site_name(clean_text(declared), site_name, url) or None
-    tab = clean_text(html_title)
+    # an unclosed <title> swallows the page: a title is a line, not a document
+    declared = strip_site_name(clean_text(declared)[:MAX_CHARS], site_name, url) or None
+    tab = clean_text(html_title)[:MAX_CHARS]
     site_key = _key(site_name or "")
     candidates = []
     for h1 in h1s:
@@ -131,6 +133,7 @@ def choose_title(
             and similarity(h1, rest) < 0.5
             and len(rest) > 1.5 * len(h1)
             and not (declared and similarity(h1, declared) >= 0.5)
+            and not (site_key and _key(rest) == site_key)
         ):
             # the <title> is "<h1> - A Longer Headline": the <h1> is the site's name, the rest the headline
             tab = rest
