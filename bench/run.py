@@ -10,6 +10,9 @@ bench/site-N/, serves it on 127.0.0.1 from a separate process, and measures:
 
   (a) the extraction limit: extraction and dates on the stored HTML, no crawling,
       in one process and in two;
+  (t) the reference limit: bare trafilatura, trafilatura.bare_extraction(html, url=...,
+      include_comments=False, with_metadata=True), on the same stored HTML, in one
+      process and in two (a page is output when it comes back with a non-empty text);
   (b) our full pipeline: `scrapy crawl news` from the sitemap to JSONL on local
       disk, with the worker pool (default) and without it (NEWS_EXTRACT_WORKERS=0);
   (c) peers: trafilatura's own command-line downloader/extractor (--parallel 2), and
@@ -17,9 +20,9 @@ bench/site-N/, serves it on 127.0.0.1 from a separate process, and measures:
       virtual environment of its own (bench/.peers/; skipped when it does not install).
 
 For each: pages per second, CPU seconds per page and peak PSS of the whole process
-tree (medians of --runs runs), and the ratios of (b) to (a) and to (c); for (b), the
-tree's PSS at each tenth of every run, to show whether memory grows with the pages
-crawled. A benchmark,
+tree (medians of --runs runs), the ratios of (b) to (t), (a) and (c), the CPU seconds a
+page costs (b) and (a) relative to (t) in one process, and for (b) the tree's PSS at each
+tenth of every run, to show whether memory grows with the pages crawled. A benchmark,
 not a test: nothing here fails CI. The machine is shared: compare ratios measured
 in the same run, not absolute numbers across runs.
 
@@ -463,28 +466,61 @@ def _init() -> None:
     init_worker(WorkOptions(ExtractOptions(), DatesConfig()))
 
 
-def extraction_main(files_list: str, processes: int) -> None:
+def _bare_trafilatura_file(line: str) -> str | None:
+    """None for a page bare trafilatura (with metadata) gives a text for, else why not."""
+    import trafilatura  # noqa: PLC0415
+
+    path, _, url = line.partition("\t")
+    url = url or "http://127.0.0.1/" + Path(path).name
+    try:
+        document = trafilatura.bare_extraction(
+            Path(path).read_bytes(), url=url, include_comments=False, with_metadata=True
+        )
+    except Exception:
+        return "error"
+    if document is None:
+        return "no_result"
+    return None if (document.text or "").strip() else "empty_text"
+
+
+def _init_trafilatura() -> None:
+    import trafilatura  # noqa: F401, PLC0415  (loaded before the fork, as a pool's parent would)
+
+
+def _run_files(files_list: str, processes: int, work: Any, init: Any) -> None:
+    """``work`` on each line of ``files_list`` in ``processes`` processes; prints the tally."""
     files = Path(files_list).read_text().split("\n")
     if processes == 1:
-        _init()
-        reasons = Counter(_extract_file(line) for line in files)
+        init()
+        reasons = Counter(work(line) for line in files)
     else:
-        with multiprocessing.get_context("fork").Pool(processes, initializer=_init) as pool:
-            reasons = Counter(pool.imap_unordered(_extract_file, files, chunksize=8))
+        with multiprocessing.get_context("fork").Pool(processes, initializer=init) as pool:
+            reasons = Counter(pool.imap_unordered(work, files, chunksize=8))
     done = reasons.pop(None, 0)
     print(json.dumps({"done": done, "dropped": dict(sorted(reasons.items()))}))
+
+
+def extraction_main(files_list: str, processes: int) -> None:
+    _run_files(files_list, processes, _extract_file, _init)
+
+
+def trafilatura_main(files_list: str, processes: int) -> None:
+    _run_files(files_list, processes, _bare_trafilatura_file, _init_trafilatura)
 
 
 # --- the contenders ---------------------------------------------------------------
 
 
-def limit(site: Path, paths: list[str], processes: int, work: Path) -> Result:
+def limit(site: Path, paths: list[str], processes: int, work: Path, bare: bool = False) -> Result:
+    """(a) our extraction and dates on the stored pages; with ``bare``, (t) bare trafilatura."""
     files = work / "files.txt"
     # each file with the URL our crawl fetches it from (the port aside): URLs decide listings
     files.write_text("\n".join(f"{site / path.lstrip('/')}\thttp://127.0.0.1{path}" for path in paths))
-    command = [sys.executable, "-m", "bench.run", "--extract-only", str(files), str(processes)]
+    flag = "--trafilatura-only" if bare else "--extract-only"
+    command = [sys.executable, "-m", "bench.run", flag, str(files), str(processes)]
+    label = "(t) bare trafilatura + metadata" if bare else "(a) extraction limit"
     result, _ = run_measured(
-        f"(a) extraction limit, {processes} process{'es' if processes > 1 else ''}", command, len(paths)
+        f"{label}, {processes} process{'es' if processes > 1 else ''}", command, len(paths)
     )
     return result
 
@@ -604,7 +640,9 @@ def main() -> None:
     )
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument(
-        "--only", choices=["all", "limit", "pipeline", "limit+pipeline", "peers", "ratios"], default="all"
+        "--only",
+        choices=["all", "limit", "trafilatura-limit", "pipeline", "limit+pipeline", "peers", "ratios"],
+        default="all",
     )
     parser.add_argument(
         "--real", nargs="*", type=Path, metavar="DIR",
@@ -615,9 +653,13 @@ def main() -> None:
         help="a Scrapy or NEWS_ setting for our pipeline's runs (repeatable)",
     )  # fmt: skip
     parser.add_argument("--extract-only", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--trafilatura-only", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.extract_only:
         extraction_main(args.extract_only[0], int(args.extract_only[1]))
+        return
+    if args.trafilatura_only:
+        trafilatura_main(args.trafilatura_only[0], int(args.trafilatura_only[1]))
         return
     if args.real is None:
         args.pages = args.pages or 2000
@@ -648,6 +690,8 @@ def main() -> None:
     contenders = {
         "limit1": lambda work: limit(site, paths, 1, work),
         "limit2": lambda work: limit(site, paths, 2, work),
+        "bare1": lambda work: limit(site, paths, 1, work, bare=True),
+        "bare2": lambda work: limit(site, paths, 2, work, bare=True),
         "pool": lambda work: pipeline(server, paths, -1, work, args.setting),
         "single": lambda work: pipeline(server, paths, 0, work, args.setting),
         "trafilatura": lambda work: trafilatura_cli(server, paths, work),
@@ -657,10 +701,11 @@ def main() -> None:
     chosen = {
         "all": list(contenders),
         "limit": ["limit1", "limit2"],
+        "trafilatura-limit": ["bare1", "bare2"],
         "pipeline": ["pool"],
-        "limit+pipeline": ["limit1", "limit2", "pool"],
+        "limit+pipeline": ["bare1", "bare2", "limit1", "limit2", "pool"],
         "peers": ["pool", "trafilatura", "newspaper"],
-        "ratios": ["limit2", "pool", "single"],
+        "ratios": ["bare2", "limit2", "pool", "single"],
     }[args.only]
     chosen = [name for name in chosen if name in contenders]
     results: dict[str, list[Result]] = {name: [] for name in chosen}
@@ -683,10 +728,10 @@ def main() -> None:
         server.stop()
     medians = {name: median_result(values) for name, values in results.items()}
     print(f"\n{described}, medians of {args.runs} run(s), {os.cpu_count()} cores\n")
-    print(f"{'':42} {'pages/s':>9} {'CPU s/page':>11} {'peak PSS MB':>12} {'output':>7}")
+    print(f"{'':44} {'pages/s':>9} {'CPU s/page':>11} {'peak PSS MB':>12} {'output':>7}")
     for result in medians.values():
         print(
-            f"{result.name:42} {result.pages_per_second:9.1f} {result.cpu / result.pages:11.4f} "
+            f"{result.name:44} {result.pages_per_second:9.1f} {result.cpu / result.pages:11.4f} "
             f"{result.peak_rss_mb:12.0f} {result.done:7d}"
         )
     print()
@@ -694,16 +739,26 @@ def main() -> None:
         if result.dropped or result.fetched is not None:
             fetched = f"{result.fetched} responses fetched, " if result.fetched is not None else ""
             reasons = ", ".join(f"{reason} {n}" for reason, n in result.dropped.items()) or "none"
+            outputs = "texts" if result.name.startswith("(t)") else "records"
             print(
-                f"{result.name}: {result.done} records of {result.pages} pages; {fetched}not out: {reasons}"
+                f"{result.name}: {result.done} {outputs} of {result.pages} pages; {fetched}not out: {reasons}"
             )
     print()
     if "pool" in medians:
         ours = medians["pool"].pages_per_second
-        for name, label in (("limit2", "(a) 2 processes"), ("limit1", "(a) 1 process"), ("single", "(b1) one process"),
+        print("pages/s:")
+        for name, label in (("bare2", "(t) 2 processes"), ("bare1", "(t) 1 process"), ("limit2", "(a) 2 processes"),
+                            ("limit1", "(a) 1 process"), ("single", "(b1) one process"),
                             ("trafilatura", "(c) trafilatura"), ("newspaper", "(c2) newspaper4k")):  # fmt: skip
             if name in medians and medians[name].pages_per_second:
-                print(f"(b) / {label:22} {ours / medians[name].pages_per_second:6.2f}")
+                target = "   (issue 10's target: >= 0.75)" if name == "bare2" else ""
+                print(f"(b) / {label:22} {ours / medians[name].pages_per_second:6.2f}{target}")
+    if "bare1" in medians and medians["bare1"].cpu:
+        # what a page costs, in CPU seconds, relative to bare trafilatura in one process
+        print("CPU seconds per page:")
+        for name, label in (("pool", "(b)"), ("single", "(b1)"), ("limit1", "(a) 1 process")):
+            if name in medians:
+                print(f"{label:14} / (t) 1 process {medians[name].cpu / medians['bare1'].cpu:6.2f}")
 
 
 if __name__ == "__main__":
