@@ -11,6 +11,8 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
+import charset_normalizer
+from lxml import etree
 from lxml import html as lxml_html
 from lxml.etree import ParserError
 from w3lib.encoding import html_body_declared_encoding
@@ -31,7 +33,24 @@ _SINGLE_BYTE = {
 # huge_tree: without it libxml2 silently drops everything nested deeper than 255 levels.
 _PARSER = lxml_html.HTMLParser(huge_tree=True)
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
+_DETECT_BYTES = 256 * 1024
+# The most used legacy encodings on the web, in order (W3Techs), for ties in detection.
+_WEB_CODE_PAGES = ("cp1252", "cp1251", "shift_jis", "gb18030", "euc_kr", "cp1250", "big5", "euc_jp", "cp1256")
+_STRAY_BYTES = 0.01
 _CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# in a record's fields also DEL and the C1 controls, which no text means (a JSON "\u0000" included)
+_FIELD_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+
+
+def without_controls(value: Any) -> Any:
+    """``value`` with control characters removed from every string in it (lists and dicts too)."""
+    if isinstance(value, str):
+        return _FIELD_CONTROLS.sub("", value) if _FIELD_CONTROLS.search(value) else value
+    if isinstance(value, list):
+        return [without_controls(item) for item in value]
+    if isinstance(value, dict):
+        return {key: without_controls(item) for key, item in value.items()}
+    return value
 
 
 def _codec_name(encoding: str | None) -> str | None:
@@ -45,13 +64,46 @@ def _codec_name(encoding: str | None) -> str | None:
     return info.name.replace("-", "_") if getattr(info, "_is_text_encoding", True) else None
 
 
+def _detected(body: bytes) -> tuple[str, str] | None:
+    """The encoding the bytes themselves point to, when no declaration fits them.
+
+    charset-normalizer decodes with each plausible encoding and keeps the one whose text
+    is least chaotic; its answer is taken only when it decodes the whole body strictly.
+    """
+    # the non-ASCII runs carry the evidence; the markup around them is ASCII in every candidate
+    sample = body if len(body) <= _DETECT_BYTES else body[:_DETECT_BYTES]
+    matches = charset_normalizer.from_bytes(sample)
+    best = matches.best()
+    if best is None:
+        return None
+    # a short text fits several code pages equally well: the one the web uses most among them
+    tied = {
+        name
+        for match in matches
+        if match.chaos == best.chaos and match.coherence == best.coherence
+        for name in match.could_be_from_charset
+    }
+    preferred = next((name for name in _WEB_CODE_PAGES if name in tied), best.encoding)
+    codec = _codec_name(preferred)
+    if not codec:
+        return None
+    try:
+        return body.decode(codec), codec
+    except UnicodeDecodeError:
+        return None
+
+
 def decode_body(body: bytes, declared: str | None) -> tuple[str, str]:
     """Decode ``body``, correcting a declared charset that is plainly wrong.
 
     Returns the text and the encoding used. Valid UTF-8 with non-ASCII bytes
     is almost never anything but UTF-8, so it beats a declared single-byte
-    charset; a declared UTF-8 that does not decode falls back to cp1252, the
-    usual real charset of such pages.
+    charset. A declaration that does not decode the bytes is checked against the
+    page's own ``<meta charset>``, then against what the bytes themselves are
+    (charset-normalizer): a cp1251 or Shift_JIS page declared UTF-8 comes out right.
+    When nothing decodes them, the bytes are decoded as UTF-8 with U+FFFD for each
+    undecodable byte, so that the damage shows (see ``undecodable_share``) instead of
+    turning into plausible-looking mojibake.
     """
     codec = _codec_name(declared) or "utf_8"
     if codec in _SINGLE_BYTE and not body.isascii():
@@ -65,15 +117,122 @@ def decode_body(body: bytes, declared: str | None) -> tuple[str, str]:
         return body.decode(codec), codec
     except UnicodeDecodeError:
         pass
-    # The header lied: the page's own <meta charset> comes next, then cp1252.
+    # The header lied: the page's own <meta charset> comes next, then the bytes themselves.
     in_body = _codec_name(html_body_declared_encoding(body[:4096]))
     if in_body and in_body != codec:
         try:
             return body.decode(in_body), in_body
         except UnicodeDecodeError:
             pass
-    fallback = "cp1252" if codec == "utf_8" else codec
-    return body.decode(fallback, errors="replace"), fallback
+    lenient = body.decode("utf-8", errors="replace")
+    if undecodable_share(lenient) <= _STRAY_BYTES:
+        return lenient, "utf_8"  # UTF-8 with a stray byte: a pasted cp1252 quote
+    detected = _detected(body)
+    if detected is not None:
+        return detected
+    return lenient, "utf_8"
+
+
+def undecodable_share(text: str) -> float:
+    """The share of the non-ASCII characters that are U+FFFD, bytes no encoding could read."""
+    bad = text.count("\ufffd")
+    if not bad:
+        return 0.0
+    return bad / max(1, sum(1 for ch in text if ord(ch) > 127))
+
+
+@dataclass(frozen=True)
+class PageLimits:
+    """What one page may cost: every per-page bound of parsing (settings NEWS_PAGE_MAX_*)."""
+
+    max_html_chars: int = 3_000_000  # markup beyond this is cut off before parsing
+    max_json_ld_chars: int = 1_000_000  # a JSON-LD block longer than this is not read
+    max_depth: int = 250  # elements nested deeper than this are unwrapped (their text kept)
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> PageLimits:
+        limits = cls(
+            max_html_chars=settings.getint("NEWS_PAGE_MAX_HTML_CHARS"),
+            max_json_ld_chars=settings.getint("NEWS_PAGE_MAX_JSON_LD_CHARS"),
+            max_depth=settings.getint("NEWS_PAGE_MAX_DEPTH"),
+        )
+        for name, value in vars(limits).items():
+            if value < 1:
+                raise ValueError(f"NEWS_PAGE_{name.upper()}: {value} is not a positive number")
+        return limits
+
+
+# Elements that always have a closing tag: their nesting can be followed in the markup itself.
+_NESTING = frozenset(
+    [
+        "div",
+        "span",
+        "section",
+        "article",
+        "main",
+        "aside",
+        "header",
+        "footer",
+        "nav",
+        "font",
+        "b",
+        "i",
+        "em",
+        "strong",
+        "center",
+        "blockquote",
+        "ul",
+        "ol",
+        "table",
+        "form",
+        "a",
+    ]
+)
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)\b[^>]*>")
+_HUGE_SCRIPT = re.compile(r"(<script\b[^>]*>)(.*?)(</script\s*>)", re.IGNORECASE | re.DOTALL)
+
+
+def _depth_exceeds(tree: Any, max_depth: int) -> bool:
+    depth = 0
+    for event, _ in etree.iterwalk(tree, events=("start", "end")):
+        if event == "start":
+            depth += 1
+            if depth > max_depth:
+                return True
+        else:
+            depth -= 1
+    return False
+
+
+def flatten_markup(markup: str, max_depth: int) -> str:
+    """The markup without the opening and closing tags nested deeper than ``max_depth``.
+
+    A decoy of thousands of nested ``<div>``s before the article makes libxml2 stop
+    parsing at its depth limit, and the article after it is lost; the text inside the
+    removed tags stays, in place.
+    """
+    kept: list[bool] = []  # per open element: whether its tags stay
+    depth = 0
+    pieces: list[str] = []
+    last = 0
+    for match in _TAG.finditer(markup):
+        closing, name = match.group(1), match.group(2).lower()
+        if name not in _NESTING:
+            continue
+        if not closing:
+            keep = depth < max_depth
+            kept.append(keep)
+            depth += keep
+        elif kept:
+            keep = kept.pop()
+            depth -= keep
+        else:
+            continue
+        if not keep:
+            pieces.append(markup[last : match.start()])
+            last = match.end()
+    pieces.append(markup[last:])
+    return "".join(pieces)
 
 
 @dataclass
@@ -87,10 +246,20 @@ class Page:
     declared_encoding: str | None = None
     status: int = 200
     hints: dict[str, Any] = field(default_factory=dict)
+    limits: PageLimits = field(default_factory=PageLimits, repr=False)
+    # what the limits cut from this page ("html_truncated", ...), counted as news/extract/<note>
+    notes: list[str] = field(default_factory=list, repr=False)
 
     @cached_property
     def decoded(self) -> tuple[str, str]:
         return decode_body(self.body, self.declared_encoding)
+
+    def _skip_script(self, match: re.Match[str]) -> str:
+        if len(match.group(2)) <= self.limits.max_json_ld_chars:
+            return match.group(0)
+        if "ld+json" in match.group(1):
+            self.notes.append("json_ld_skipped")
+        return match.group(1) + match.group(3)
 
     @property
     def text(self) -> str:
@@ -105,14 +274,32 @@ class Page:
         """The lxml tree, parsed once; ``None`` for an empty or unparseable page."""
         # control characters are not text and not allowed in XML: one stray byte (U+0010) makes
         # lxml's serialisation, and with it trafilatura, lose the element that holds it
-        markup = _CONTROL_CHARACTERS.sub("", _XML_DECLARATION.sub("", self.text))
+        markup = self.text
+        if len(markup) > self.limits.max_html_chars:
+            # a 9 MB JSON-LD block in the <head> must not push the article past the cut
+            markup = _HUGE_SCRIPT.sub(self._skip_script, markup)
+        if len(markup) > self.limits.max_html_chars:
+            markup = markup[: self.limits.max_html_chars]
+            self.notes.append("html_truncated")
+        markup = _CONTROL_CHARACTERS.sub("", _XML_DECLARATION.sub("", markup))
         if not markup.strip():
             return None
         try:
-            return lxml_html.document_fromstring(markup, parser=_PARSER, base_url=self.url)
+            tree = lxml_html.document_fromstring(markup, parser=_PARSER, base_url=self.url)
+            if _depth_exceeds(tree, self.limits.max_depth):
+                markup = flatten_markup(markup, self.limits.max_depth)
+                tree = lxml_html.document_fromstring(markup, parser=_PARSER, base_url=self.url)
+                self.notes.append("markup_flattened")
         except (ParserError, ValueError) as exc:
             logger.debug("Unparseable HTML at %s: %s", self.url, exc)
             return None
+        for script in tree.iter("script"):
+            if script.text and len(script.text) > self.limits.max_json_ld_chars:
+                # read by us, trafilatura and htmldate alike (JSON-LD), or never text: cleared once, here
+                if "ld+json" in (script.get("type") or ""):
+                    self.notes.append("json_ld_skipped")
+                script.text = ""
+        return tree
 
     @cached_property
     def json_ld(self) -> list[dict[str, Any]]:

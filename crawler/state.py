@@ -52,6 +52,10 @@ class StateStore(Protocol):
         """An unchanged article was fetched again."""
         ...
 
+    def check(self) -> str | None:
+        """A problem with the store that the run must report (its file deleted or replaced), or None."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -84,18 +88,40 @@ class StateSchemaError(RuntimeError):
     """The state file was written by a newer version of the product."""
 
 
+class StateUnavailableError(ValueError):
+    """``NEWS_STATE`` cannot be opened or written (not a database, a folder, no permission)."""
+
+
 class SqliteStateStore:
     """The embedded store: one SQLite file, safe for one writer process at a time."""
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        # The Twisted reactor and the sink's callbacks share this connection, one thread at a time.
-        self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
         self._lock = threading.Lock()
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._migrate()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.created = not self.path.exists()
+            # The Twisted reactor and the sink's callbacks share this connection, one thread at a time.
+            self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._migrate()
+            # a write now, not at the first emitted article: a read-only file or folder shows here
+            self._db.execute("CREATE TABLE IF NOT EXISTS opened (at TEXT)")
+            self._db.execute("DELETE FROM opened")
+            self._identity = _identity(self.path)
+        except (sqlite3.Error, OSError) as exc:
+            raise StateUnavailableError(f"NEWS_STATE {self.path}: {_cause(exc)}") from exc
+
+    def check(self) -> str | None:
+        """What happened to the state file since it was opened, if anything: the run's records
+        went to a file that is gone, and the next run would fetch and emit them all again."""
+        identity = _identity(self.path)
+        if identity is None:
+            return f"the state file {self.path} was deleted during the run"
+        if identity != self._identity:
+            return f"the state file {self.path} was replaced during the run"
+        return None
 
     def _migrate(self) -> None:
         with self._lock:
@@ -195,6 +221,26 @@ class SqliteStateStore:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
+
+
+def _cause(exc: BaseException) -> str:
+    if isinstance(exc, sqlite3.DatabaseError) and "not a database" in str(exc):
+        return "not a state database (damaged, or another kind of file); move it away to start afresh"
+    if isinstance(exc, IsADirectoryError) or (
+        isinstance(exc, sqlite3.OperationalError) and "unable to open" in str(exc)
+    ):
+        return f"cannot open it ({exc}); is it a folder, or in a folder this user cannot write?"
+    if isinstance(exc, sqlite3.OperationalError) and "readonly" in str(exc):
+        return f"cannot write it ({exc}); the file or its folder is read-only"
+    return f"{type(exc).__name__}: {exc}"
 
 
 def state_path(location: str) -> Path:

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from html import unescape
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import py3langid
 from cssselect import GenericTranslator, SelectorError
@@ -24,7 +24,11 @@ from pipelines._prune import compile_selectors, pruned_copy
 from pipelines._text import clean_body, content_hash, count_words
 from pipelines._title import choose_title, clean_text, headings, strip_site_name
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 _TITLE_SEPARATORS = re.compile(r"\s+(?:[-|–—:·»/]|::)\s+")
 _LANG = re.compile(r"^([a-zA-Z]{2,3})(?:[-_]([a-zA-Z]{2}))?")
@@ -226,13 +230,15 @@ def _canonical(page: Page) -> str:
     return normalize_url(page.url)
 
 
-def _tags(page: Page, ld: list[dict[str, Any]], found: list[str]) -> list[str]:
+def _tags(page: Page, ld: list[dict[str, Any]], found: Callable[[], list[str]]) -> list[str]:
+    """The tags the markup declares; trafilatura's search of the page (tag links) only when it declares none."""
     raw: list[str] = []
     raw += page.meta("article:tag", "parsely-tags", "news_keywords", "keywords", "sailthru.tags")
     for obj in ld:
         keywords = obj.get("keywords")
         raw += keywords if isinstance(keywords, list) else [keywords] if isinstance(keywords, str) else []
-    raw += found
+    if not raw:
+        raw = found()
     tags: list[str] = []
     seen: set[str] = set()
     for entry in raw:
@@ -314,6 +320,31 @@ def _body(pruned: Any, url: str, options: ExtractOptions, ld: list[dict[str, Any
     return best if count_words(best) >= max(words * 3 // 2, words + 20) else body
 
 
+def _optional(name: str, default: T, compute: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """A field the record can do without: a page that breaks its reading loses that field only."""
+    try:
+        return compute(*args, **kwargs)
+    except Exception as exc:  # one bad field never costs the article
+        logger.warning("Field %s left empty: %r", name, exc)
+        return default
+
+
+def _image(
+    page: Page, ld: list[dict[str, Any]], by_id: dict[str, Any], fallback: MetadataFallback
+) -> str | None:
+    for candidate in (
+        _first(page.meta("og:image", "og:image:url", "twitter:image", "twitter:image:src")),
+        _first([_resolve(obj.get("image"), by_id) for obj in ld]),
+        lambda: fallback.image,
+    ):
+        if callable(candidate):
+            candidate = candidate()
+        image = absolute_http_url(candidate, page.url)
+        if image:
+            return image
+    return None
+
+
 def extract_article(page: Page, options: ExtractOptions) -> dict[str, Any]:
     """Every article field the page gives; raises ``NotAnArticle`` for anything else."""
     if _looks_binary(page.text):
@@ -357,37 +388,36 @@ def extract_article(page: Page, options: ExtractOptions) -> dict[str, Any]:
     if words < options.min_words:
         raise NotAnArticle(f"body of {words} words")
 
-    authors = _authors(page, ld=ld, by_id=by_id, site_name=site_name, tree=tree, fallback=fallback)
-    language, locale = _language(page, text)
-    image = None
-    for candidate in (
-        _first(page.meta("og:image", "og:image:url", "twitter:image", "twitter:image:src")),
-        _first([_resolve(obj.get("image"), by_id) for obj in ld]),
-        fallback.image,
-    ):
-        image = absolute_http_url(candidate, page.url)
-        if image:
-            break
-
+    authors = _optional(
+        "authors", [], _authors, page, ld=ld, by_id=by_id, site_name=site_name, tree=tree, fallback=fallback
+    )
+    language, locale = _optional("language", (None, None), _language, page, text)
+    image = _optional("image", None, _image, page, ld, by_id, fallback)
     return {
         "url": page.url,
         "canonical_url": _canonical(page),
         "source": page.source,
         "site_name": site_name,
         "title": title or "",
-        "description": _first(
+        "description": _optional(
+            "description",
+            None,
+            _first,
             [obj.get("description") for obj in ld],
             page.meta("description", "og:description", "twitter:description"),
             lambda: fallback.description,
         ),
         "authors": authors,
         "language": language,
-        "section": _first(
+        "section": _optional(
+            "section",
+            None,
+            _first,
             page.meta("article:section", "parsely-section", "section"),
             [obj.get("articleSection") for obj in ld],
             lambda: fallback.categories,
         ),
-        "tags": _tags(page, ld, fallback.tags),
+        "tags": _optional("tags", [], lambda: _tags(page, ld, lambda: fallback.tags)),
         "image": image,
         "text": text,
         "word_count": words,

@@ -52,6 +52,13 @@ def _without_counters(value: str) -> str:
     return _COUNTER.sub(" ", " · ".join(segments)).strip()
 
 
+# The longest date string worth reading: a byline with a date ("By Jane Doe and John Smith,
+# Senior Correspondents | Updated Tuesday, 5 September 2023, 07:15 AM EDT") is under 160
+# characters. dateparser's time grows with the length of what it reads (10 KB: seconds), so
+# anything longer is cut to the head, where a date value or a byline's date starts.
+MAX_DATE_CHARS = 160
+_DATE_SIGNAL = re.compile(r"\d|" + _RELATIVE_WORDS.pattern, re.IGNORECASE)
+
 _SHIFT = timedelta(days=3, minutes=7)
 _REFERENCES = (datetime(2004, 2, 11, 5, 17, 23), datetime(2017, 10, 26, 19, 41, 5))
 
@@ -214,11 +221,23 @@ def parse_rfc822(value: str) -> ParsedDate | None:
 
 
 def parse_date(
-    value: str, language: str | None, order: str | None, fetched_at: datetime, zone: tzinfo | None = None
+    value: str,
+    language: str | None,
+    order: str | None,
+    fetched_at: datetime,
+    zone: tzinfo | None = None,
+    *,
+    fast_only: bool = False,
 ) -> ParsedDate | None:
-    """Any date string; a naive time is placed in ``zone`` when one is known."""
+    """Any date string; a naive time is placed in ``zone`` when one is known.
+
+    ``fast_only``: the ISO 8601 and RFC 822 forms only, no dateparser (a page's time for dates is spent).
+    """
+    value = value[:MAX_DATE_CHARS]
     parsed = parse_iso(value) or parse_rfc822(value)
-    if parsed is None:
+    if (
+        parsed is None and not fast_only and _DATE_SIGNAL.search(value)
+    ):  # no digit and no "ago"/"today": no date
         parsed = parse_text(value, language, order, fetched_at)
     if parsed is None:
         return None

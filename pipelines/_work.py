@@ -13,17 +13,18 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from crawler.page import Page
+from crawler.page import Page, PageLimits, undecodable_share, without_controls
 from crawler.pagetype import ARTICLE_PROSE_WORDS, page_verdict, prose_words
 from crawler.urls import url_id
 from pipelines._article import ExtractOptions, NotAnArticle, extract_article
-from pipelines._text import count_words
+from pipelines._text import content_hash, count_words
 from pipelines.dates import DatesConfig, resolve_dates
 
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
 
 SCHEMA_VERSION = 1
+UNDECODABLE_SHARE = 0.05
 
 logger = logging.getLogger(__name__)
 
@@ -44,8 +45,9 @@ class PagePayload:
             page.url, page.body, page.fetched_at, page.source, page.declared_encoding, page.status, page.hints
         )
 
-    def page(self) -> Page:
+    def page(self, limits: PageLimits | None = None) -> Page:
         return Page(
+            limits=limits or PageLimits(),
             url=self.url,
             body=self.body,
             fetched_at=self.fetched_at,
@@ -61,6 +63,7 @@ class WorkOptions:
     extract: ExtractOptions
     dates: DatesConfig
     plugins: tuple[str, ...] = ()
+    limits: PageLimits = field(default_factory=PageLimits)
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> WorkOptions:
@@ -79,6 +82,7 @@ class WorkOptions:
             ),
             dates=DatesConfig.from_settings(settings),
             plugins=plugins,
+            limits=PageLimits.from_settings(settings),
         )
 
 
@@ -157,13 +161,24 @@ def _options_with(strip: tuple[str, ...]) -> ExtractOptions:
 def analyse(payload: PagePayload, *, plugins: bool = True) -> dict[str, Any]:
     """The record of a page, or ``{"_drop": (reason, detail)}``; the page is parsed once, here."""
     assert _OPTIONS is not None, "init_worker was not called"
-    page = payload.page()
+    page = payload.page(_OPTIONS.limits)
+    result = _analyse(page, _OPTIONS, plugins=plugins)
+    if page.notes:
+        result["_notes"] = sorted(set(page.notes))
+    return result
+
+
+def _analyse(page: Page, options: WorkOptions, *, plugins: bool) -> dict[str, Any]:
+    undecodable = undecodable_share(page.text)
+    if undecodable > UNDECODABLE_SHARE:
+        # no declared or detected encoding reads these bytes: a record of them would be mojibake
+        return {"_drop": ("undecodable", f"{undecodable:.0%} of its non-ASCII characters undecodable")}
     kind, firm = page_verdict(page) if page.tree is not None else ("unknown", False)
     if kind == "listing" and firm:
         return {"_drop": ("not_article", "listing page")}
-    options = _options_with(tuple(page.hints.get("strip") or ()))
+    extract_options = _options_with(tuple(page.hints.get("strip") or ()))
     try:
-        fields = extract_article(page, options)
+        fields = extract_article(page, extract_options)
     except NotAnArticle as exc:
         return {"_drop": ("not_article", str(exc))}
     if kind == "listing":
@@ -172,10 +187,15 @@ def analyse(payload: PagePayload, *, plugins: bool = True) -> dict[str, Any]:
             return {"_drop": ("not_article", "listing page")}
     fallback_date = fields.pop("_fallback_date")  # a callable on this worker's tree: never pickled
     record: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "id": url_id(fields["canonical_url"])}
-    record.update(fields)
+    record.update(without_controls(fields))
+    if record["text"] != fields["text"]:
+        record["word_count"], record["content_hash"] = (
+            count_words(record["text"]),
+            content_hash(record["text"]),
+        )
     record["fetched_at"] = page.fetched_at.strftime("%Y-%m-%dT%H:%M:%SZ")
     record["version"] = 1
-    record.update(resolve_dates(page, _OPTIONS.dates, fields["language"], fields["_locale"], fallback_date))
+    record.update(resolve_dates(page, options.dates, fields["language"], fields["_locale"], fallback_date))
     for plugin in _PLUGINS if plugins else ():
         record = plugin(page, record)
     return record

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from time import process_time
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -23,6 +24,10 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 _ORDERS = {"", "DMY", "MDY", "YMD"}
+# CPU seconds of dateparser per page, once it has read a few strings (the first call of a
+# language loads its data); the ISO 8601 and RFC 822 forms are always read
+PAGE_DATE_BUDGET = 0.04
+PAGE_DATE_MIN_READS = 3
 
 
 @dataclass(frozen=True)
@@ -119,13 +124,19 @@ def resolve_dates(
     order = date_order_for(locale or language, hints.get("date_order") or config.date_order)
     candidates = find_candidates(page)
     parsed_of: dict[Candidate, ParsedDate | None] = {}
+    # Dates in text cost milliseconds each; a page with hundreds of them (an archive, a hostile
+    # page) gets this much time for them, then only the ISO and RFC 822 forms are read.
+    deadline = process_time() + PAGE_DATE_BUDGET
+    reads = 0
 
     def resolve(chosen: list[Candidate]) -> dict[str, list[Resolved]]:
         by_kind: dict[str, list[Resolved]] = {"published": [], "modified": []}
         naive: list[tuple[Candidate, ParsedDate]] = []
         offsets: list[timezone] = []
+        nonlocal reads
         for candidate in chosen:
             if candidate not in parsed_of:
+                reads += 1
                 parsed_of[candidate] = _parse(
                     candidate,
                     language=language,
@@ -133,6 +144,7 @@ def resolve_dates(
                     fetched_at=page.fetched_at,
                     zone=zone,
                     config=config,
+                    fast_only=reads > PAGE_DATE_MIN_READS and process_time() > deadline,
                 )
             parsed = parsed_of[candidate]
             if parsed is None:
@@ -174,7 +186,7 @@ def resolve_dates(
         chosen = [candidate for candidate in candidates if candidate.source != "text" or candidate in text]
         by_kind = resolve(chosen)
     if not by_kind["published"] and fallback is not None:
-        extra = fallback_candidate(page, fallback())
+        extra = fallback_candidate(page, _guarded(fallback))
         if extra is not None:
             chosen = [*chosen, extra]
             by_kind = resolve(chosen)
@@ -202,6 +214,15 @@ def resolve_dates(
     ):
         result["modified_at"] = rfc3339(modified.parsed.moment)
     return result
+
+
+def _guarded(fallback: Callable[[], str | None]) -> str | None:
+    """htmldate's answer; an exception in it (a date it cannot represent) means no answer."""
+    try:
+        return fallback()
+    except (ValueError, OverflowError, TypeError, RecursionError) as exc:
+        logger.debug("htmldate failed: %r", exc)
+        return None
 
 
 def _publisher_day(published: Resolved, by_kind: dict[str, list[Resolved]], zone: tzinfo | None) -> date:
@@ -240,9 +261,17 @@ def _parse(
     fetched_at: datetime,
     zone: tzinfo | None,
     config: DatesConfig,
+    fast_only: bool = False,
 ) -> ParsedDate | None:
-    """A candidate's date, or None when it does not parse or cannot be right."""
-    parsed = parse_date(candidate.value, language, order, fetched_at, zone)
+    """A candidate's date, or None when it does not parse or cannot be right.
+
+    One bad value ("+99:99" as an offset, a year 0) costs that candidate, never the page.
+    """
+    try:
+        parsed = parse_date(candidate.value, language, order, fetched_at, zone, fast_only=fast_only)
+    except (ValueError, OverflowError, TypeError, RecursionError) as exc:
+        logger.debug("Unreadable %s date %r: %r", candidate.source, candidate.value[:80], exc)
+        return None
     if parsed is None or (parsed.relative and not candidate.near_headline):
         return None
     if parsed.has_time and parsed.moment.time() == time(0, 0) and candidate.source != "text":

@@ -17,6 +17,7 @@ import gc
 import logging
 import multiprocessing
 import os
+import resource
 import sys
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import TYPE_CHECKING, Any
@@ -99,10 +100,15 @@ class ExtractArticlePipeline:
         if self.pool is not None:
             self.pool.close()
             self.pool.join(timeout=60)
+            # the largest resident size any worker reached (the workers are reaped by now)
+            peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
+            self.stats.set_value("news/extract/worker_max_rss_mb", peak)
 
     async def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
         page: Page = item["_page"]
         result = await self._analyse(PagePayload.of(page))
+        for note in result.pop("_notes", ()):  # what a per-page bound cut from this page
+            count(self.stats, f"extract/{note}", page.source)
         if "_drop" in result:
             raise DropArticle(*result["_drop"])
         result["_page"] = page

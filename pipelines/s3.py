@@ -19,7 +19,14 @@ from urllib.parse import urlsplit
 import boto3
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
-from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
+from botocore.exceptions import (
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    ReadTimeoutError,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +35,13 @@ _CONTENT_TYPE = "application/x-ndjson"
 
 class S3ConfigurationError(ValueError):
     """The S3 output cannot be used: bad URL, missing bucket, wrong credentials."""
+
+
+class S3UnreachableError(OSError):
+    """S3 could not be reached (connection refused, timeouts): an outage, not a configuration error."""
+
+
+_UNREACHABLE = (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError, ConnectionClosedError)
 
 
 @dataclass(frozen=True)
@@ -55,7 +69,7 @@ def describe(exc: BaseException, location: S3Location) -> str:
         return (
             f"no AWS credentials found for {location} (set AWS_PROFILE or AWS_ACCESS_KEY_ID, or use a role)"
         )
-    if isinstance(exc, EndpointConnectionError):
+    if isinstance(exc, _UNREACHABLE):
         return f"cannot reach the S3 endpoint for {location}: {exc}"
     if isinstance(exc, ClientError):
         error = exc.response.get("Error", {})
@@ -120,7 +134,9 @@ class S3Uploader:
         )
 
     def preflight(self, run_id: str) -> None:
-        """Write and delete a marker object; raises ``S3ConfigurationError`` with the cause."""
+        """Write and delete a marker object. Raises ``S3ConfigurationError`` with the cause when
+        the output is wrong (bucket, credentials, permissions), ``S3UnreachableError`` when S3
+        cannot be reached at all (the parts can wait in the spool for it)."""
         key = self.location.key(f"_preflight/{run_id}")
         try:
             self.client.head_bucket(Bucket=self.location.bucket)
@@ -128,11 +144,15 @@ class S3Uploader:
             code = str(exc.response.get("Error", {}).get("Code", ""))
             if code not in ("403", "AccessDenied"):  # a write-only role may not list: let the write tell
                 raise S3ConfigurationError(describe(exc, self.location)) from exc
+        except _UNREACHABLE as exc:
+            raise S3UnreachableError(describe(exc, self.location)) from exc
         except Exception as exc:
             raise S3ConfigurationError(describe(exc, self.location)) from exc
         try:
             self.client.put_object(Bucket=self.location.bucket, Key=key, Body=b"", **self.extra)
             self.client.delete_object(Bucket=self.location.bucket, Key=key)
+        except _UNREACHABLE as exc:
+            raise S3UnreachableError(describe(exc, self.location)) from exc
         except Exception as exc:
             raise S3ConfigurationError(describe(exc, self.location)) from exc
 

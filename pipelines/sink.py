@@ -16,6 +16,7 @@ import asyncio
 import gzip
 import json
 import logging
+import os
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,7 +28,14 @@ from crawler.runid import run_id_for
 from crawler.state import StateStore, state_path, store_for
 from crawler.stats import count
 from pipelines.parts import PartWriter, recover_parts
-from pipelines.s3 import S3ConfigurationError, S3Location, S3Uploader, describe, pending_uploads
+from pipelines.s3 import (
+    S3ConfigurationError,
+    S3Location,
+    S3UnreachableError,
+    S3Uploader,
+    describe,
+    pending_uploads,
+)
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -38,6 +46,29 @@ logger = logging.getLogger(__name__)
 
 class UnsupportedOutputError(ValueError):
     """NEWS_OUTPUT names a storage this version cannot write to."""
+
+
+class OutputNotWritableError(ValueError):
+    """The folder parts are written to (the output, or the S3 spool) cannot be written."""
+
+
+def check_writable(root: Path, setting: str) -> None:
+    """Create ``root`` and a file in it, before any page is fetched: an output that is a file,
+    a read-only folder or a full disk stops the run at start, not after the crawl."""
+    probe = root / f".write-test-{os.getpid()}"
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        with open(probe, "wb") as handle:
+            handle.write(b"ok")
+            os.fsync(handle.fileno())
+        probe.unlink()
+    except OSError as exc:
+        reason = (
+            "it is not a folder"
+            if root.exists() and not root.is_dir()
+            else exc.strerror or type(exc).__name__
+        )
+        raise OutputNotWritableError(f"{setting} {root}: cannot write there ({reason})") from exc
 
 
 def partition_for(record: dict[str, Any]) -> str:
@@ -124,6 +155,37 @@ def recover(root: Path, store: StateStore | None) -> list[Path]:
     return recover_parts(root, remember)
 
 
+def completed_parts(root: Path) -> list[Path]:
+    """The parts under ``root``, oldest name first (hidden files are parts in progress)."""
+    return sorted(
+        path
+        for pattern in ("source=*/date=*/*.jsonl", "source=*/date=*/*.jsonl.gz")
+        for path in root.glob(pattern)
+        if not path.name.startswith(".")
+    )
+
+
+def rebuild_state(root: Path, store: StateStore) -> int:
+    """Remember every article a local output holds: the state was lost (deleted, or moved away
+    because it was damaged), and without this the next run would emit all of them again."""
+    total = 0
+    for path in completed_parts(root):
+        try:
+            records = read_part(path)
+        except (OSError, EOFError, gzip.BadGzipFile) as exc:
+            logger.warning(
+                "Could not read %(part)s to rebuild the state: %(error)s", {"part": path, "error": exc}
+            )
+            continue
+        notes = [{name: r.get(name) for name in STATE_FIELDS} for r in records]
+        notes = [
+            note for note in notes if note["canonical_url"] and note["content_hash"] and note["fetched_at"]
+        ]
+        store.record_emitted(notes)
+        total += len(notes)
+    return total
+
+
 def _taken_in_bucket(uploader: S3Uploader, relative: str) -> bool:
     """A part name already used in the bucket; when S3 cannot be asked, the spool's word goes.
 
@@ -179,27 +241,50 @@ class JsonlSinkPipeline:
         store = store_for(crawler) if settings.getbool("NEWS_STATE_ENABLED") else None
         uploader = S3Uploader.from_settings(settings) if is_s3(settings.get("NEWS_OUTPUT")) else None
         pipeline = cls(writer, crawler.stats, store, uploader)
-        if uploader is not None:
-            # the spool forgets uploaded parts: a reused run id must not overwrite an object
+        if uploader is not None and settings.get("NEWS_RUN_ID"):
+            # the spool forgets uploaded parts: a reused run id must not overwrite an object (a
+            # request to S3 per new part, in the crawl's thread: only for a run id given by hand;
+            # generated ones are unique)
             writer.taken = lambda final: _taken_in_bucket(uploader, final.relative_to(writer.root).as_posix())
         writer.on_complete = pipeline._part_completed
         writer.on_durable = pipeline._part_durable
+        pipeline.check_output()
         return pipeline
+
+    def check_output(self) -> None:
+        """Before the crawl starts (so before any page is fetched): an output that cannot be
+        written stops the run with the cause; S3 that cannot be reached only means that the
+        parts wait in the spool (the run ends with exit code 3, `scrapy flush` sends them)."""
+        check_writable(self.writer.root, "NEWS_SINK_SPOOL" if self.uploader is not None else "NEWS_OUTPUT")
+        if self.uploader is None:
+            return
+        try:
+            self.uploader.preflight(self.writer.run_id)
+        except S3UnreachableError as exc:
+            logger.warning(
+                "S3 is unreachable at start (%(error)s); the crawl goes on and its parts wait in the spool %(spool)s",
+                {"error": exc, "spool": self.writer.root},
+            )
+            self.stats.set_value("news/sink/s3_unreachable_at_start", 1)
+        except S3ConfigurationError as exc:
+            logger.error(
+                "Cannot write to %(target)s: %(error)s", {"target": self.uploader.location, "error": exc}
+            )
+            raise
 
     def open_spider(self) -> None:
         root = self.writer.root
+        fresh = self.store is not None and self.uploader is None and getattr(self.store, "created", False)
+        if fresh and self.store is not None and completed_parts(root):
+            logger.warning(
+                "The state %(state)s is new but %(output)s holds records: rebuilding it from them",
+                {"state": getattr(self.store, "path", ""), "output": root},
+            )
+            self.stats.set_value("news/state/rebuilt_articles", rebuild_state(root, self.store))
         recovered = recover(root, self.store)
         if recovered:
             self.stats.inc_value("news/sink/parts_recovered", len(recovered))
         if self.uploader is not None:
-            # Before any page is fetched: a wrong bucket or credentials stop the run here.
-            try:
-                self.uploader.preflight(self.writer.run_id)
-            except S3ConfigurationError as exc:
-                logger.error(
-                    "Cannot write to %(target)s: %(error)s", {"target": self.uploader.location, "error": exc}
-                )
-                raise
             self.stats.set_value("news/output", str(self.uploader.location))
             self.stats.set_value("news/output_local", str(root.resolve()))
             for path in pending_uploads(root):

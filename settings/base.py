@@ -126,6 +126,16 @@ NEWS_EXTRACT_MAX_PENDING = 0
 # Functions `fn(page, record) -> record` run in the worker after extraction (custom fields).
 NEWS_EXTRACT_PLUGINS: list[str] = []
 
+# --- Per-page bounds (what one hostile page may cost) -------------------------
+# Characters of markup parsed; beyond this a page is cut off (news/extract/html_truncated).
+NEWS_PAGE_MAX_HTML_CHARS = 3_000_000
+# A <script> block longer than this (JSON-LD included) is not read (news/extract/json_ld_skipped).
+NEWS_PAGE_MAX_JSON_LD_CHARS = 1_000_000
+# Elements nested deeper than this are unwrapped, their text kept (news/extract/markup_flattened).
+NEWS_PAGE_MAX_DEPTH = 250
+# Links of one listing page considered for following; the rest are counted as news/discovery/links_capped.
+NEWS_DISCOVERY_MAX_LINKS_PER_PAGE = 5000
+
 # --- Dates -------------------------------------------------------------------
 # IANA zone for times printed without an offset; empty: such times give only
 # published_date unless the page states an offset elsewhere.

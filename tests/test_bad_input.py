@@ -25,8 +25,8 @@ def test_every_troublesome_response_is_accounted_for(site: SiteServer, tmp_path)
     assert dropped.get("bad_url") == 1
     assert "pipeline_error" not in dropped
     written = read_parts(output)
-    # the binary page is not an article; the truncated article still is one
-    assert dropped.get("not_article") == 1
+    # the binary page served as HTML is no text in any encoding; the truncated article still is one
+    assert dropped.get("undecodable") == 1
     assert [record["url"] for record in written] == [f"{site.base_url}/trouble/malformed"]
     assert written[0]["language"] == "de" and written[0]["published_date"] == "2023-09-04"
     assert sum(dropped.values()) + len(written) == len(TROUBLE) + 1

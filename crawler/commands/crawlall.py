@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING, Any
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from crawler.extensions.summary import EXIT_FAILED, EXIT_LOCKED, EXIT_USAGE
+from crawler.extensions.metrics import write_metrics
+from crawler.extensions.summary import EXIT_FAILED, EXIT_LOCKED, EXIT_USAGE, start_failure
 from crawler.state import state_path
 
 if TYPE_CHECKING:
@@ -98,26 +99,49 @@ class Command(ScrapyCommand):
             )
         assert self.settings is not None and self.crawler_process is not None
         lock = RunLock(lock_path(self.settings))
-        if not lock.acquire():
+        try:
+            acquired = lock.acquire()
+        except OSError as exc:
+            where = (
+                "NEWS_LOCK_FILE"
+                if self.settings.get("NEWS_LOCK_FILE")
+                else f"NEWS_STATE {state_path(self.settings.get('NEWS_STATE'))}"
+            )
+            self._cannot_start(
+                f"{where}: cannot create the run lock {lock.path} ({exc.strerror or exc}); "
+                "its folder is missing, read-only or not writable by this user"
+            )
+            return
+        if not acquired:
             self.exitcode = EXIT_LOCKED
             return
         try:
             try:
                 crawler = self.crawler_process.create_crawler("news")
             except ValueError as exc:  # SourcesError and bad settings
-                print(f"crawlall: cannot start: {exc}", file=sys.stderr)
-                self.exitcode = EXIT_USAGE
+                self._cannot_start(exc)
                 return
             task = self.crawler_process.crawl(crawler)
             self.crawler_process.start()
             startup_error = _startup_error(task)
             summary = getattr(crawler, "news_summary", None)
-            if isinstance(startup_error, ValueError):  # the output cannot be written (S3 preflight)
-                print(f"crawlall: cannot start: {startup_error}", file=sys.stderr)
-                self.exitcode = EXIT_USAGE
+            if isinstance(startup_error, ValueError):  # state or output unusable (S3 preflight)
+                self._cannot_start(startup_error)
             elif self.crawler_process.bootstrap_failed or summary is None:
                 self.exitcode = EXIT_FAILED
             else:
                 self.exitcode = summary["exit_code"]
         finally:
             lock.release()
+
+    def _cannot_start(self, exc: BaseException | str) -> None:
+        """One line saying why, exit 2; the run summary and the metrics file still say so where they can."""
+        print(f"crawlall: cannot start: {exc}", file=sys.stderr)
+        self.exitcode = EXIT_USAGE
+        assert self.settings is not None
+        summary = start_failure(self.settings, str(exc))
+        if self.settings.get("NEWS_METRICS_FILE"):
+            try:
+                write_metrics(Path(self.settings.get("NEWS_METRICS_FILE")), summary)
+            except OSError as error:
+                logger.debug("No metrics written: %s", error)

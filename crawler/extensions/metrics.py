@@ -79,6 +79,12 @@ def build_registry(summary: dict[str, Any], previous: float | None, now: float) 
     return registry
 
 
+def write_metrics(path: Path, summary: dict[str, Any]) -> None:
+    registry = build_registry(summary, previous_success(path), time.time())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_to_textfile(str(path), registry)  # writes a temporary file and renames it
+
+
 class RunMetrics:
     def __init__(self, crawler: Crawler, path: Path):
         self.crawler = crawler
@@ -97,7 +103,5 @@ class RunMetrics:
         summary = getattr(self.crawler, "news_summary", None)
         if summary is None:
             return
-        registry = build_registry(summary, previous_success(self.path), time.time())
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        write_to_textfile(str(self.path), registry)  # writes a temporary file and renames it
+        write_metrics(self.path, summary)
         logger.info("Metrics written to %(path)s", {"path": self.path})

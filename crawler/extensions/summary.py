@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from scrapy import Request, Spider
     from scrapy.crawler import Crawler
     from scrapy.http import Response
+    from scrapy.settings import BaseSettings
 
 logger = logging.getLogger(__name__)
 
@@ -44,25 +45,37 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _group(stats: dict[str, Any], prefix: str) -> dict[str, Any]:
-    """``news/<prefix>/<name>`` keys as ``{name: value}``."""
-    return {key[len(prefix) :]: value for key, value in sorted(stats.items()) if key.startswith(prefix)}
-
-
-def _tally(stats: dict[str, Any], prefix: str) -> dict[str, Any]:
-    dropped = _group(stats, prefix + "dropped/")
-    skipped = _group(stats, prefix + "skipped/")
-    discovery_errors = _group(stats, prefix + "discovery/errors/")
+def _tally(stats: dict[str, Any]) -> dict[str, Any]:
+    """The counts of one prefix's stats, keyed by their names below that prefix."""
+    dropped = {key[8:]: value for key, value in stats.items() if key.startswith("dropped/")}
+    skipped = {key[8:]: value for key, value in stats.items() if key.startswith("skipped/")}
+    discovery_errors = {
+        key[17:]: value for key, value in stats.items() if key.startswith("discovery/errors/")
+    }
     errors = sum(dropped.get(reason, 0) for reason in _ERROR_REASONS) + sum(discovery_errors.values())
     return {
-        "pages_fetched": stats.get(prefix + "pages_fetched", 0),
-        "records_extracted": stats.get(prefix + "extracted", 0),
-        "records_written": stats.get(prefix + "written", 0),
-        "dropped": dropped,
-        "skipped": skipped,
-        "discovery_errors": discovery_errors,
+        "pages_fetched": stats.get("pages_fetched", 0),
+        "records_extracted": stats.get("extracted", 0),
+        "records_written": stats.get("written", 0),
+        "dropped": dict(sorted(dropped.items())),
+        "skipped": dict(sorted(skipped.items())),
+        "discovery_errors": dict(sorted(discovery_errors.items())),
         "errors": errors,
     }
+
+
+def _by_source(stats: dict[str, Any]) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """``news/<name>`` and ``news/sources/<source>/<name>`` stats, split in one pass over the stats:
+    a run of 20,000 sources has a million keys, and a scan per source would be quadratic."""
+    totals: dict[str, Any] = {}
+    sources: dict[str, dict[str, Any]] = {}
+    for key, value in stats.items():
+        if key.startswith(SOURCES_PREFIX):
+            source, _, name = key[len(SOURCES_PREFIX) :].partition("/")
+            sources.setdefault(source, {})[name] = value
+        elif key.startswith("news/"):
+            totals[key[5:]] = value
+    return totals, sources
 
 
 def judge(summary: dict[str, Any], sources: list[str], max_error_rate: float) -> list[str]:
@@ -91,10 +104,7 @@ def judge(summary: dict[str, Any], sources: list[str], max_error_rate: float) ->
 
 def build_summary(stats: dict[str, Any], run_id: str, spider: str, reason: str) -> dict[str, Any]:
     start, finish = stats.get("start_time"), stats.get("finish_time") or datetime.now(timezone.utc)
-    totals = _tally(stats, "news/")
-    names = sorted(
-        {key[len(SOURCES_PREFIX) :].split("/", 1)[0] for key in stats if key.startswith(SOURCES_PREFIX)}
-    )
+    totals, sources = _by_source(stats)
     return {
         "run_id": run_id,
         "spider": spider,
@@ -102,11 +112,39 @@ def build_summary(stats: dict[str, Any], run_id: str, spider: str, reason: str) 
         "started_at": _jsonable(start),
         "finished_at": _jsonable(finish),
         "duration_seconds": round((finish - start).total_seconds(), 3) if start else None,
-        **totals,
-        "sources": {name: _tally(stats, f"{SOURCES_PREFIX}{name}/") for name in names},
+        **_tally(totals),
+        "sources": {name: _tally(sources[name]) for name in sorted(sources)},
         "output": stats.get("news/output"),
         "stats": {key: _jsonable(value) for key, value in sorted(stats.items())},
     }
+
+
+def write_summary(summary: dict[str, Any], folder: Path) -> Path:
+    """``<folder>/_runs/<run_id>.json``, replaced atomically."""
+    runs = folder / "_runs"
+    runs.mkdir(parents=True, exist_ok=True)
+    target = runs / f"{summary['run_id']}.json"
+    temp = runs / f".{summary['run_id']}.json.tmp"
+    temp.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(temp, target)
+    return target
+
+
+def start_failure(settings: BaseSettings, problem: str) -> dict[str, Any]:
+    """The summary of a run that could not start, written where that is still possible: in a
+    local output folder (an S3 output gets it from the next run that can start) and the metrics file."""
+    now = datetime.now(timezone.utc)
+    summary = build_summary(
+        {"start_time": now, "finish_time": now}, run_id_for(settings), "crawlall", "not started"
+    )
+    summary.update(problems=[problem], uploads_pending=0, status="not_started", exit_code=EXIT_USAGE)
+    output = settings.get("NEWS_OUTPUT") or ""
+    if "://" not in output or output.startswith("file://"):
+        try:
+            write_summary(summary, Path(output.removeprefix("file://")).expanduser())
+        except OSError as exc:  # the output itself may be what is wrong
+            logger.debug("No run summary written: %s", exc)
+    return summary
 
 
 class RunSummary:
@@ -132,6 +170,10 @@ class RunSummary:
         summary = build_summary(stats, run_id_for(self.crawler.settings), spider.name, reason)
         expected = list(getattr(spider, "sources", {}) or [])
         summary["problems"] = judge(summary, expected, self.crawler.settings.getfloat("NEWS_MAX_ERROR_RATE"))
+        store = getattr(self.crawler, "_news_state", None)
+        lost = store.check() if store is not None else None
+        if lost:
+            summary["problems"].append(lost + "; the next run rebuilds it from the output")
         summary["uploads_pending"] = stats.get("news/sink/uploads_pending", 0)
         if summary["problems"]:
             summary["status"], summary["exit_code"] = "failed", EXIT_FAILED
@@ -143,12 +185,7 @@ class RunSummary:
         self._log(summary)
         folder = stats.get("news/output_local") or summary["output"]
         if folder:
-            runs = Path(folder) / "_runs"
-            runs.mkdir(parents=True, exist_ok=True)
-            target = runs / f"{summary['run_id']}.json"
-            temp = runs / f".{summary['run_id']}.json.tmp"
-            temp.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-            os.replace(temp, target)
+            target = write_summary(summary, Path(folder))
             if stats.get("news/output_local"):
                 self._upload(target, Path(folder))
 

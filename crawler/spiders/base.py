@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from datetime import datetime, timezone
+from functools import cached_property
 from typing import Any
 
 import scrapy
@@ -17,7 +18,7 @@ from crawler.drops import count_drop
 from crawler.middlewares.address_guard import BlockedAddress
 from crawler.middlewares.offsite import OffsiteRequest
 from crawler.middlewares.seen import SeenBefore
-from crawler.page import Page
+from crawler.page import Page, PageLimits
 from crawler.stats import count
 
 logger = logging.getLogger(__name__)
@@ -27,6 +28,11 @@ _HTML_TYPES = (b"text/html", b"application/xhtml+xml")
 
 class NewsSpider(scrapy.Spider):
     """Base class: ``parse_article`` yields one page item per HTML response."""
+
+    @cached_property
+    def page_limits(self) -> PageLimits:
+        # checked at start by the extract step, which reads the same settings
+        return PageLimits.from_settings(self.crawler.settings)
 
     def parse_article(self, response: Response) -> Iterator[dict[str, Any]]:
         page = self.make_page(response)
@@ -53,6 +59,7 @@ class NewsSpider(scrapy.Spider):
             declared_encoding=response.encoding,
             status=response.status,
             hints=dict(response.meta.get("news_hints") or {}),
+            limits=self.page_limits,
         )
 
     def on_error(self, failure: Failure) -> None:

@@ -13,6 +13,7 @@ import re
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import datetime, timedelta, timezone
+from itertools import islice
 from typing import Any
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
@@ -420,7 +421,9 @@ class NewsDiscoverySpider(NewsSpider):
             return
         next_depth = depth + 1
         base = _base_url(page)
-        for anchor in page.tree.xpath("//a[@href]"):
+        limit = self.crawler.settings.getint("NEWS_DISCOVERY_MAX_LINKS_PER_PAGE")
+        anchors = page.tree.iterfind(".//a[@href]")
+        for anchor in islice(anchors, limit):
             if "nofollow" in (anchor.get("rel") or "").lower():
                 continue
             try:
@@ -450,3 +453,6 @@ class NewsDiscoverySpider(NewsSpider):
             )
             if request is not None:
                 yield request
+        capped = sum(1 for _ in anchors)  # what is left of the iterator past the limit
+        if capped:
+            count(self.crawler.stats, "discovery/links_capped", source.name, capped)

@@ -1,0 +1,316 @@
+"""Hostile input: one bad field, page, state file or output folder never costs more than itself.
+
+Real crawls (``scrapy crawl article`` and ``scrapy crawl crawlall``) of one hostile server on
+127.0.0.1 (tests/hostile.py), whose pages are written by hand in tests/hostile_pages.py with
+the values a reader of each page would give.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from crawler.extensions.summary import build_summary, judge
+from demo.server import running_site
+from pipelines._dateparse import parse_date
+from tests import hostile_pages as pages
+from tests.crawling import (
+    REPO,
+    crawl_env,
+    read_parts,
+    run_in,
+    run_scrapy,
+    run_summary,
+    scrapy_command,
+    sources_file,
+)
+from tests.hostile import HostileServer, Reply, hostile_server
+
+HTML_UTF8 = {"Content-Type": "text/html; charset=utf-8"}
+
+ROUTES = {
+    "/news/bad-offsets.html": Reply(pages.BAD_OFFSETS.encode()),
+    "/news/long-date-1k.html": Reply(pages.long_date(1_000).encode()),
+    "/news/long-date-10k.html": Reply(pages.long_date(10_000).encode()),
+    "/news/long-date-100k.html": Reply(pages.long_date(100_000).encode()),
+    "/news/russian.html": Reply(pages.RUSSIAN.encode("cp1251"), headers=HTML_UTF8),
+    "/news/japanese.html": Reply(pages.JAPANESE.encode("shift_jis"), headers=HTML_UTF8),
+    "/news/undecodable.html": Reply(pages.UNDECODABLE.encode("latin-1"), headers=HTML_UTF8),
+    "/news/control-characters.html": Reply(pages.CONTROL_CHARACTERS.encode()),
+    "/news/deep-decoy.html": Reply(pages.DEEP_DECOY.encode()),
+}
+# (8) the memory run: 20 pages, each several MB of JSON-LD or tens of thousands of links
+for n in range(10):
+    ROUTES[f"/big/json-ld-{n}.html"] = Reply(pages.huge_json_ld(9_000_000).encode())
+    ROUTES[f"/big/links-{n}.html"] = Reply(pages.many_links(150_000).encode())
+
+
+@pytest.fixture(scope="module")
+def hostile() -> Iterator[HostileServer]:
+    with hostile_server(ROUTES) as server:
+        yield server
+
+
+def crawl_urls(server: HostileServer, tmp_path: Path, paths: list[str], *settings: str):
+    urls = tmp_path / "urls.txt"
+    urls.write_text("".join(server.url(path) + "\n" for path in paths))
+    output = tmp_path / "out"
+    args = ["crawl", "article", "-a", f"urls={urls}", "-s", f"NEWS_OUTPUT={output}"]
+    for setting in settings:
+        args += ["-s", setting]
+    process = run_scrapy(*args)
+    assert process.returncode == 0, process.stderr[-3000:]
+    assert "Traceback" not in process.stderr, process.stderr[-3000:]
+    records = {record["url"].removeprefix(server.base_url): record for record in read_parts(output)}
+    return records, run_summary(output)
+
+
+def test_hostile_pages_come_out_as_clean_records(hostile: HostileServer, tmp_path: Path) -> None:
+    paths = [path for path in ROUTES if path.startswith("/news/")]
+    # a date that takes seconds to read would be an extract_timeout here
+    records, summary = crawl_urls(hostile, tmp_path, paths, "NEWS_EXTRACT_TIMEOUT=5")
+    assert summary["dropped"] == {"undecodable": 1}
+    assert set(records) == set(paths) - {"/news/undecodable.html"}
+
+    # (2) offsets +99:99 and +25:00 are ignored; the byline's date is the next best
+    bad = records["/news/bad-offsets.html"]
+    assert bad["published_date"] == pages.BAD_OFFSETS_DAY and bad["title"] == pages.TITLE
+    assert bad["authors"] == ["Jane Doe"]
+
+    # (4) 1 KB, 10 KB and 100 KB of junk as datePublished: read only at its head, the byline wins
+    for size in ("1k", "10k", "100k"):
+        record = records[f"/news/long-date-{size}.html"]
+        assert record["published_date"] == pages.LONG_DATE_DAY, size
+        assert record["text"].startswith(pages.FIRST_SENTENCE)
+
+    # (5) a cp1251 page and a Shift_JIS page, both declared UTF-8, come out as their text
+    russian = records["/news/russian.html"]
+    assert russian["title"] == pages.RUSSIAN_TITLE and russian["language"] == "ru"
+    assert pages.RUSSIAN_WORD in russian["text"] and russian["authors"] == ["Иван Петров"]
+    japanese = records["/news/japanese.html"]
+    assert japanese["title"] == pages.JAPANESE_TITLE and japanese["language"] == "ja"
+    assert pages.JAPANESE_WORD in japanese["text"]
+
+    # NUL and BEL gone from the title, NUL from a JSON-LD author
+    controls = records["/news/control-characters.html"]
+    assert controls["title"] == pages.TITLE
+    assert controls["authors"] == ["Jane Doe"]
+
+    # 6,000 nested <div>s before the article: flattened, the article kept
+    decoy = records["/news/deep-decoy.html"]
+    assert decoy["title"] == pages.TITLE
+    assert decoy["text"].startswith(pages.FIRST_SENTENCE) and decoy["text"].endswith(pages.LAST_SENTENCE)
+    assert summary["stats"]["news/extract/markup_flattened"] == 1
+
+
+def test_a_page_of_huge_json_ld_or_links_costs_a_bounded_amount(
+    hostile: HostileServer, tmp_path: Path
+) -> None:
+    paths = [path for path in ROUTES if path.startswith("/big/")]
+    records, summary = crawl_urls(hostile, tmp_path, paths, "NEWS_EXTRACT_TIMEOUT=60")
+    assert len(records) == 20, summary["dropped"]
+    for record in records.values():  # the article is there whatever surrounds it
+        assert record["title"] == pages.TITLE and record["published_date"] == "2026-11-27"
+        assert record["text"].startswith(pages.FIRST_SENTENCE)
+    stats = summary["stats"]
+    assert stats["news/extract/json_ld_skipped"] == 10
+    assert stats["news/extract/html_truncated"] == 10  # the link pages: 8 MB of markup each
+    assert stats["news/extract/worker_max_rss_mb"] < 400
+
+
+def test_date_parsing_cost_does_not_grow_with_the_string() -> None:
+    fetched = datetime(2026, 12, 3, tzinfo=UTC)
+
+    def cost(value: str) -> float:
+        started = time.perf_counter()
+        for _ in range(3):
+            parse_date(value, "en", None, fetched)
+        return time.perf_counter() - started
+
+    short = "Lorem ipsum dolor sit amet 12, " * 3
+    cost(short)  # dateparser's first call loads its data
+    # before the length cap, 10 KB cost about 5 s and 100 KB over 30 s against milliseconds
+    assert cost(short * 1000) < 5 * cost(short) + 0.05
+    assert parse_date("2026-11-30T10:00:00+99:99", "en", None, fetched) is None
+
+
+def test_summary_time_is_linear_in_the_number_of_sources() -> None:
+    def stats_of(sources: int) -> dict[str, object]:
+        stats: dict[str, object] = {"start_time": datetime(2026, 12, 3, tzinfo=UTC)}
+        for n in range(sources):
+            for key in ("pages_fetched", "written", "extracted", "dropped/not_article", "skipped/seen"):
+                stats[f"news/sources/s{n}/{key}"] = 3
+                stats[f"news/{key}"] = 3 * sources
+        return stats
+
+    def cost(sources: int) -> float:
+        stats = stats_of(sources)
+        started = time.perf_counter()
+        summary = build_summary(stats, "run", "news", "finished")
+        judge(summary, [f"s{n}" for n in range(sources)], 0.5)
+        assert len(summary["sources"]) == sources
+        return time.perf_counter() - started
+
+    cost(100)
+    # ten times the sources: ten times the time when linear, a hundred when quadratic
+    assert cost(20_000) < 30 * cost(2_000)
+
+
+# --- state and output that cannot be used -------------------------------------
+
+
+def read_only(path: Path, command: list[str]) -> list[str]:
+    """``command`` run with ``path`` read-only: a read-only bind mount for root, whom
+    permissions do not stop; a plain ``chmod`` for anyone else."""
+    if os.geteuid() != 0:
+        path.chmod(0o555)
+        return command
+    script = 'mount --bind "$0" "$0" && mount -o remount,ro,bind "$0" "$0" && exec "$@"'
+    return ["unshare", "--mount", "sh", "-c", script, str(path), *command]
+
+
+@pytest.fixture(scope="module")
+def demo_site() -> Iterator[object]:
+    with running_site() as server:
+        yield server
+
+
+def start_failure(tmp_path: Path, site: object, state: Path, output: Path, wrap=None):
+    sources = sources_file(site.base_url, tmp_path / "sources.toml")
+    metrics = tmp_path / "metrics.prom"
+    env = crawl_env(
+        NEWS_SOURCES=str(sources),
+        NEWS_STATE=str(state),
+        NEWS_OUTPUT=str(output),
+        NEWS_METRICS_FILE=str(metrics),
+    )
+    before = len(site.requests)
+    command = scrapy_command("crawlall")
+    if wrap is not None:
+        command = wrap(command)
+    process = subprocess.run(
+        command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert process.returncode == 2, process.stderr[-3000:]
+    assert len(site.requests) == before, "a page was fetched before the start was checked"
+    assert "Traceback" not in process.stderr, process.stderr[-3000:]
+    lines = [line for line in process.stderr.splitlines() if line.startswith("crawlall: cannot start")]
+    assert len(lines) == 1, process.stderr[-3000:]
+    return lines[0], metrics
+
+
+@pytest.mark.parametrize("kind", ["random-bytes", "a-folder", "read-only-folder"])
+def test_an_unusable_state_stops_the_run_at_start_with_one_line(demo_site, tmp_path: Path, kind: str) -> None:
+    folder = tmp_path / "state"
+    folder.mkdir()
+    state = folder / "news.sqlite"
+    wrap = None
+    if kind == "random-bytes":
+        state.write_bytes(bytes((n * 97 + 13) % 256 for n in range(8192)))
+        cause = "not a state database"
+    elif kind == "a-folder":
+        state.mkdir()
+        cause = "is it a folder"
+    else:
+
+        def wrap(command: list[str]) -> list[str]:
+            return read_only(folder, command)
+
+        cause = "read-only"
+    output = tmp_path / "out"
+    line, metrics = start_failure(tmp_path, demo_site, state, output, wrap)
+    assert str(state) in line and cause in line, line
+    summary = run_summary(output)  # the summary is still written, saying why
+    assert summary["status"] == "not_started" and summary["exit_code"] == 2
+    assert str(state) in summary["problems"][0]
+    assert "news_last_run_success 0.0" in metrics.read_text()
+
+
+@pytest.mark.parametrize("kind", ["a-file", "read-only-folder"])
+def test_an_unwritable_output_stops_the_run_before_the_first_request(
+    demo_site, tmp_path: Path, kind: str
+) -> None:
+    output = tmp_path / "out"
+    wrap = None
+    if kind == "a-file":
+        output.write_text("not a folder")
+    else:
+        output.mkdir()
+
+        def wrap(command: list[str]) -> list[str]:
+            return read_only(output, command)
+
+    line, _ = start_failure(tmp_path, demo_site, tmp_path / "state" / "news.sqlite", output, wrap)
+    assert f"NEWS_OUTPUT {output}: cannot write there" in line, line
+
+
+def test_a_state_deleted_mid_run_fails_the_run_and_the_next_run_emits_nothing_again(tmp_path: Path) -> None:
+    with running_site(delay=0.05) as site:
+        sources = sources_file(site.base_url, tmp_path / "sources.toml")
+        state = tmp_path / "state" / "news.sqlite"
+        output = tmp_path / "out"
+        env = crawl_env(NEWS_SOURCES=str(sources), NEWS_STATE=str(state), NEWS_OUTPUT=str(output))
+        process = subprocess.Popen(
+            scrapy_command("crawlall"),
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 120
+        while not (state.exists() and len(site.requests) >= 5):
+            assert process.poll() is None, "the run ended before the state could be deleted"
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        shutil.rmtree(state.parent)
+        _, stderr = process.communicate(timeout=300)
+        assert process.returncode == 1, stderr[-3000:]
+        first = run_summary(output)
+        assert any(f"the state file {state} was deleted during the run" in p for p in first["problems"])
+        written = first["records_written"]
+        assert written > 0
+
+        again = run_in(env, "crawlall")
+        assert again.returncode == 0, again.stderr[-3000:]
+        second = run_summary(output)
+        assert second["run_id"] != first["run_id"]
+        assert second["records_written"] == 0
+        assert second["stats"]["news/state/rebuilt_articles"] == written
+        assert len(read_parts(output)) == written
+
+
+def test_s3_unreachable_at_start_spools_everything_and_exits_3(demo_site, tmp_path: Path) -> None:
+    sources = sources_file(demo_site.base_url, tmp_path / "sources.toml")
+    with socket.socket() as closed:  # a loopback port that nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    spool = tmp_path / "spool"
+    process = run_scrapy(
+        "crawlall",
+        "-s", "NEWS_S3_MAX_ATTEMPTS=1",
+        NEWS_SOURCES=str(sources),
+        NEWS_OUTPUT="s3://news-bucket/runs",
+        NEWS_SINK_SPOOL=str(spool),
+        AWS_ENDPOINT_URL=f"http://127.0.0.1:{port}",
+        AWS_ACCESS_KEY_ID="test-key",
+        AWS_SECRET_ACCESS_KEY="test-secret-value",
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_CONFIG_FILE="/dev/null",
+        AWS_SHARED_CREDENTIALS_FILE="/dev/null",
+    )  # fmt: skip
+    assert process.returncode == 3, process.stderr[-3000:]
+    assert "S3 is unreachable at start" in process.stderr
+    records = read_parts(spool)
+    assert len(records) == 20  # the demo sources' articles, every one waiting in the spool
+    summary = run_summary(spool / "news-bucket" / "runs")
+    assert summary["status"] == "uploads_pending"
+    assert summary["stats"]["news/sink/s3_unreachable_at_start"] == 1
