@@ -94,9 +94,16 @@ def _detected(body: bytes) -> tuple[str, str] | None:
 
 
 def decode_body(body: bytes, declared: str | None) -> tuple[str, str]:
+    """Decode ``body``: the text and the encoding used (see ``decode_lossy``)."""
+    text, encoding, _ = decode_lossy(body, declared)
+    return text, encoding
+
+
+def decode_lossy(body: bytes, declared: str | None) -> tuple[str, str, bool]:
     """Decode ``body``, correcting a declared charset that is plainly wrong.
 
-    Returns the text and the encoding used. Valid UTF-8 with non-ASCII bytes
+    Returns the text, the encoding used, and whether undecodable bytes were replaced
+    (U+FFFD that the page itself holds, a common CMS artefact, is text like any other). Valid UTF-8 with non-ASCII bytes
     is almost never anything but UTF-8, so it beats a declared single-byte
     charset. A declaration that does not decode the bytes is checked against the
     page's own ``<meta charset>``, then against what the bytes themselves are
@@ -112,25 +119,25 @@ def decode_body(body: bytes, declared: str | None) -> tuple[str, str]:
         multibyte = sum(1 for ch in lenient if ord(ch) > 127) - bad
         # UTF-8 with at most a stray byte or two (a pasted cp1252 dash) is still UTF-8.
         if multibyte and bad * 20 <= multibyte:
-            return lenient, "utf-8"
+            return lenient, "utf-8", bool(bad)
     try:
-        return body.decode(codec), codec
+        return body.decode(codec), codec, False
     except UnicodeDecodeError:
         pass
     # The header lied: the page's own <meta charset> comes next, then the bytes themselves.
     in_body = _codec_name(html_body_declared_encoding(body[:4096]))
     if in_body and in_body != codec:
         try:
-            return body.decode(in_body), in_body
+            return body.decode(in_body), in_body, False
         except UnicodeDecodeError:
             pass
     lenient = body.decode("utf-8", errors="replace")
     if undecodable_share(lenient) <= _STRAY_BYTES:
-        return lenient, "utf_8"  # UTF-8 with a stray byte: a pasted cp1252 quote
+        return lenient, "utf_8", True  # UTF-8 with a stray byte: a pasted cp1252 quote
     detected = _detected(body)
     if detected is not None:
-        return detected
-    return lenient, "utf_8"
+        return *detected, False
+    return lenient, "utf_8", True
 
 
 def undecodable_share(text: str) -> float:
@@ -249,10 +256,18 @@ class Page:
     limits: PageLimits = field(default_factory=PageLimits, repr=False)
     # what the limits cut from this page ("html_truncated", ...), counted as news/extract/<note>
     notes: list[str] = field(default_factory=list, repr=False)
+    _lossy: bool = field(default=False, init=False, repr=False, compare=False)
 
     @cached_property
     def decoded(self) -> tuple[str, str]:
-        return decode_body(self.body, self.declared_encoding)
+        text, encoding, self._lossy = decode_lossy(self.body, self.declared_encoding)
+        return text, encoding
+
+    @property
+    def undecodable(self) -> float:
+        """The share of the non-ASCII characters that no encoding could read (0 after a clean decode)."""
+        text = self.text
+        return undecodable_share(text) if self._lossy else 0.0
 
     def _skip_script(self, match: re.Match[str]) -> str:
         if len(match.group(2)) <= self.limits.max_json_ld_chars:

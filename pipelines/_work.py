@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from crawler.page import Page, PageLimits, undecodable_share, without_controls
+from crawler.page import Page, PageLimits, without_controls
 from crawler.pagetype import ARTICLE_PROSE_WORDS, page_verdict, prose_words
 from crawler.urls import url_id
 from pipelines._article import ExtractOptions, NotAnArticle, extract_article
@@ -169,7 +169,7 @@ def analyse(payload: PagePayload, *, plugins: bool = True) -> dict[str, Any]:
 
 
 def _analyse(page: Page, options: WorkOptions, *, plugins: bool) -> dict[str, Any]:
-    undecodable = undecodable_share(page.text)
+    undecodable = page.undecodable
     if undecodable > UNDECODABLE_SHARE:
         # no declared or detected encoding reads these bytes: a record of them would be mojibake
         return {"_drop": ("undecodable", f"{undecodable:.0%} of its non-ASCII characters undecodable")}

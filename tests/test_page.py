@@ -36,3 +36,13 @@ def test_json_ld_graph_is_flattened_and_bad_json_skipped() -> None:
     </head><body></body></html>"""
     page = Page("http://127.0.0.1/", html, datetime.now(timezone.utc), "s")
     assert [obj["@type"] for obj in page.json_ld] == ["WebSite", ["NewsArticle"]]
+
+
+def test_replacement_characters_the_page_holds_are_text_not_damage() -> None:
+    now = datetime.now(timezone.utc)
+    # valid UTF-8 whose CMS once lost an apostrophe: "that\ufffds" is in the page as written
+    held = Page("http://127.0.0.1/", "<p>that\ufffds what it is</p>".encode(), now, "s", "utf-8")
+    assert held.undecodable == 0.0
+    # bytes that are no UTF-8 and no other encoding either: every one of them replaced
+    broken = Page("http://127.0.0.1/", b"<p>" + bytes(range(128, 256)) * 4 + b"</p>", now, "s", "utf-8")
+    assert broken.undecodable > 0.5
