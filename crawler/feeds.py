@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from typing import Any
 
 import feedparser
 
-_ENTITY_DECLARATION = re.compile(rb"<!ENTITY", re.IGNORECASE)
+from crawler.xml_guard import declares_entities
 
 
 class FeedError(ValueError):
@@ -62,7 +61,7 @@ def parse_feed(body: bytes, content_type: str | None = None) -> Feed:
     head = body[:2048].lstrip()
     if head.startswith(b"{"):
         return _json_feed(body)
-    if _ENTITY_DECLARATION.search(body[:65536]):
+    if declares_entities(body):
         raise FeedError("declares XML entities (refused: possible entity bomb)")
     headers = {"content-type": content_type} if content_type else None
     parsed: Any = feedparser.parse(

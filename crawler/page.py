@@ -8,7 +8,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 import charset_normalizer
@@ -199,16 +199,14 @@ _TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)\b[^>]*>")
 _HUGE_SCRIPT = re.compile(r"(<script\b[^>]*>)(.*?)(</script\s*>)", re.IGNORECASE | re.DOTALL)
 
 
+@lru_cache(maxsize=8)
+def _deeper_than(max_depth: int) -> etree.XPath:
+    """Whether an element sits below ``max_depth`` levels: one step per level, evaluated in C."""
+    return etree.XPath("boolean(" + "/*" * (max_depth + 1) + ")")
+
+
 def _depth_exceeds(tree: Any, max_depth: int) -> bool:
-    depth = 0
-    for event, _ in etree.iterwalk(tree, events=("start", "end")):
-        if event == "start":
-            depth += 1
-            if depth > max_depth:
-                return True
-        else:
-            depth -= 1
-    return False
+    return bool(_deeper_than(max_depth)(tree))
 
 
 def flatten_markup(markup: str, max_depth: int) -> str:

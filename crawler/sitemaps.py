@@ -8,15 +8,15 @@ extends it to keep that block as flat ``news_*`` keys.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import lxml.etree
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap
 
+from crawler.xml_guard import declares_entities
+
 _GZIP_MAGIC = b"\x1f\x8b"
-_ENTITY_DECLARATION = re.compile(rb"<!ENTITY", re.IGNORECASE)
 _STRICT = lxml.etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 _NEWS_FIELDS = {"publication_date", "title", "keywords", "name", "language"}
 
@@ -62,7 +62,7 @@ def parse_sitemap(body: bytes) -> tuple[str, list[dict[str, Any]], str | None]:
     Raises ``SitemapError`` for what is not a sitemap at all; a damaged one (truncated,
     malformed) gives the entries that could be recovered and a description of the damage.
     """
-    if _ENTITY_DECLARATION.search(body[:65536]):
+    if declares_entities(body):
         # sitemaps have no use for entities; declaring them is how entity bombs start
         raise SitemapError("declares XML entities (refused: possible entity bomb)")
     try:

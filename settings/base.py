@@ -61,6 +61,10 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
     "crawler.middlewares.offsite.CountedOffsiteMiddleware": 51,
     "crawler.middlewares.user_agent.ContactUserAgentMiddleware": 500,
+    # robots.txt over DOWNLOAD_MAXSIZE: its first 500 KiB are read (RFC 9309), not allow-all
+    "crawler.middlewares.robots_size.RobotsTxtSizeMiddleware": 90,
+    # nearer the downloader than RetryMiddleware (550): it sees a 429/503 first
+    "crawler.middlewares.retry_after.RetryAfterMiddleware": 560,
 }
 # Checks the address every connection uses (see crawler/middlewares/address_guard.py).
 TWISTED_DNS_RESOLVER = "crawler.middlewares.address_guard.GuardedResolver"
@@ -91,6 +95,9 @@ NEWS_DISCOVERY_MAX_SITEMAPS = 50
 NEWS_SITEMAP_MAXSIZE = 50 * 1024 * 1024
 
 # --- Politeness and safety ---------------------------------------------------
+# Longest Retry-After (seconds) of a 429 or 503 that is waited for, by every request to that
+# site; a longer one ends the request as http_error.
+NEWS_RETRY_AFTER_MAX = 120.0
 # A URL where site owners can reach whoever runs the crawler; goes into the User-Agent.
 NEWS_CONTACT_URL = ""
 # Allow requests to loopback, private and link-local addresses (the demo and tests need it).

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
@@ -64,7 +64,9 @@ def _handler(server: HostileServer) -> type[BaseHTTPRequestHandler]:
                 self.send_header(name, value)
             self.send_header("Content-Length", str(len(reply.body)))
             self.end_headers()
-            self.wfile.write(reply.body)
+            # the client may stop reading (a robots.txt read up to its limit)
+            with suppress(BrokenPipeError, ConnectionResetError):
+                self.wfile.write(reply.body)
 
         def log_message(self, format: str, *args: object) -> None:
             pass

@@ -134,3 +134,35 @@ def many_links(count: int) -> str:
     """(8) an article page with ``count`` links after it (a gigantic "more stories" box)."""
     links = "".join(f"<li><a href='/more/{n}.html'>Story {n}</a></li>" for n in range(count))
     return article().replace("</main>", f"</main><aside><ul>{links}</ul></aside>")
+
+
+# A robots.txt of 11 MB (over DOWNLOAD_MAXSIZE): its rules first, then comments
+ROBOTS_TXT = (
+    b"User-agent: *\nDisallow: /private/\n" + b"# padding padding padding padding padding\n" * 270_000
+)
+
+_FEED_ITEMS = "<item><title>Ferry</title><link>/news/ferry.html</link></item>"
+_BOMB_DOCTYPE = (
+    '<!DOCTYPE rss [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
+    '<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">]>'
+)
+# (risk) entity bombs whose declaration hides past the first 64 KB, or in UTF-16
+FEED_BOMB_LATE = (
+    '<?xml version="1.0" encoding="utf-8"?><!-- '
+    + "x" * 70_000
+    + " -->"
+    + _BOMB_DOCTYPE
+    + f"<rss version='2.0'><channel><title>&d;</title>{_FEED_ITEMS}</channel></rss>"
+).encode()
+FEED_BOMB_UTF16 = (
+    '<?xml version="1.0" encoding="utf-16"?>'
+    + _BOMB_DOCTYPE
+    + f"<rss version='2.0'><channel><title>&d;</title>{_FEED_ITEMS}</channel></rss>"
+).encode("utf-16")
+SITEMAP_BOMB_LATE = (
+    '<?xml version="1.0" encoding="utf-8"?><!-- '
+    + "x" * 70_000
+    + " -->"
+    + _BOMB_DOCTYPE.replace("rss", "urlset")
+    + '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>/news/&d;.html</loc></url></urlset>'
+).encode()

@@ -47,6 +47,23 @@ ROUTES = {
     "/news/control-characters.html": Reply(pages.CONTROL_CHARACTERS.encode()),
     "/news/deep-decoy.html": Reply(pages.DEEP_DECOY.encode()),
 }
+ROUTES["/robots.txt"] = Reply(pages.ROBOTS_TXT, headers={"Content-Type": "text/plain"})
+ROUTES["/private/article.html"] = Reply(pages.article().encode())
+ROUTES["/busy/article.html"] = lambda before: (
+    Reply(b"busy", 429, {"Retry-After": "2", "Content-Type": "text/plain"})
+    if before == 0
+    else Reply(pages.article().encode())
+)
+ROUTES["/busy/closed-for-an-hour.html"] = Reply(
+    b"down", 503, {"Retry-After": "3600", "Content-Type": "text/plain"}
+)
+ROUTES["/feeds/bomb-late.xml"] = Reply(pages.FEED_BOMB_LATE, headers={"Content-Type": "application/rss+xml"})
+ROUTES["/feeds/bomb-utf16.xml"] = Reply(
+    pages.FEED_BOMB_UTF16, headers={"Content-Type": "application/rss+xml"}
+)
+ROUTES["/sitemaps/bomb-late.xml"] = Reply(
+    pages.SITEMAP_BOMB_LATE, headers={"Content-Type": "application/xml"}
+)
 # (8) the memory run: 20 pages, each several MB of JSON-LD or tens of thousands of links
 for n in range(10):
     ROUTES[f"/big/json-ld-{n}.html"] = Reply(pages.huge_json_ld(9_000_000).encode())
@@ -314,3 +331,41 @@ def test_s3_unreachable_at_start_spools_everything_and_exits_3(demo_site, tmp_pa
     summary = run_summary(spool / "news-bucket" / "runs")
     assert summary["status"] == "uploads_pending"
     assert summary["stats"]["news/sink/s3_unreachable_at_start"] == 1
+
+
+def test_retry_after_is_honoured_for_the_site_up_to_its_cap(hostile: HostileServer, tmp_path: Path) -> None:
+    paths = ["/busy/article.html", "/busy/closed-for-an-hour.html"]
+    records, summary = crawl_urls(hostile, tmp_path, paths)
+    first, second = hostile.times("/busy/article.html")[-2:]
+    assert second - first >= 1.9  # Retry-After: 2, not Scrapy's immediate retry
+    assert records["/busy/article.html"]["title"] == pages.TITLE
+    # an hour is over NEWS_RETRY_AFTER_MAX: asked once, not retried, an http_error
+    assert len(hostile.times("/busy/closed-for-an-hour.html")) == 1
+    assert summary["dropped"] == {"http_error": 1}
+    assert summary["stats"]["news/retry_after/waited"] == 1
+    assert summary["stats"]["news/retry_after/too_long"] == 1
+
+
+def test_a_robots_txt_over_the_download_limit_is_read_not_ignored(
+    hostile: HostileServer, tmp_path: Path
+) -> None:
+    assert len(pages.ROBOTS_TXT) > 10 * 1024 * 1024  # over DOWNLOAD_MAXSIZE
+    records, summary = crawl_urls(hostile, tmp_path, ["/private/article.html", "/news/bad-offsets.html"])
+    assert set(records) == {"/news/bad-offsets.html"}
+    assert summary["dropped"] == {"robots_txt": 1}
+
+
+def test_hidden_entity_bombs_are_counted_discovery_errors(hostile: HostileServer, tmp_path: Path) -> None:
+    base = hostile.base_url
+    sources = tmp_path / "sources.toml"
+    sources.write_text(
+        "[sources.bombs]\n"
+        f'feeds = ["{base}/feeds/bomb-late.xml", "{base}/feeds/bomb-utf16.xml"]\n'
+        f'sitemaps = ["{base}/sitemaps/bomb-late.xml"]\n'
+    )
+    output = tmp_path / "out"
+    process = run_scrapy("crawl", "news", "-s", f"NEWS_SOURCES={sources}", "-s", f"NEWS_OUTPUT={output}")
+    assert "Traceback" not in process.stderr, process.stderr[-3000:]
+    summary = run_summary(output)
+    assert summary["discovery_errors"] == {"feed": 2, "sitemap": 1}
+    assert summary["pages_fetched"] == 3  # the three documents; nothing they name was requested
