@@ -35,7 +35,7 @@ class _Server:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_GET(self) -> None:  # noqa: N802 - the http.server API
+            def do_GET(self) -> None:
                 server.last_request = time.monotonic()
                 body = b"User-agent: *\nAllow: /\n" if self.path == "/robots.txt" else PAGE
                 self.send_response(200)
@@ -44,7 +44,7 @@ class _Server:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: object) -> None:
                 pass
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -76,8 +76,12 @@ def run(sources: int, server: _Server) -> tuple[float, float, int]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sources", type=int, action="append", help="source counts (default 1000, 5000, 20000)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--sources", type=int, action="append", help="source counts (default 1000, 5000, 20000)"
+    )
     args = parser.parse_args(argv)
     server = _Server()
     print(f"{'sources':>8} {'run s':>8} {'closing s':>10} {'exit':>5}")
