@@ -52,6 +52,12 @@ class StateStore(Protocol):
         """An unchanged article was fetched again."""
         ...
 
+    def known_runs(self) -> set[str]:
+        """The runs whose records the store holds (``ALL_EARLIER_RUNS``: every run before it tracked them)."""
+        ...
+
+    def add_runs(self, run_ids: Iterable[str]) -> None: ...
+
     def check(self) -> str | None:
         """A problem with the store that the run must report (its file deleted or replaced), or None."""
         ...
@@ -79,7 +85,15 @@ _MIGRATIONS = [
         canonical_url TEXT NOT NULL REFERENCES articles (canonical_url)
     );
     """,
+    # The runs whose records this state holds: parts of a run it does not know (the state was
+    # deleted or replaced) are read back at start. A state from before this version knew every
+    # run in its output: the marker row says so, once, to the first run that sees it.
+    """
+    CREATE TABLE runs (run_id TEXT PRIMARY KEY);
+    INSERT INTO runs VALUES ('*every run in the output*');
+    """,
 ]
+ALL_EARLIER_RUNS = "*every run in the output*"
 SCHEMA_VERSION = len(_MIGRATIONS)
 _COLUMNS = "canonical_url, article_id, content_hash, version, first_seen, last_seen, last_fetched, published_at, published_date"
 
@@ -100,18 +114,29 @@ class SqliteStateStore:
         self._lock = threading.Lock()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.created = not self.path.exists()
+            created = not self.path.exists()
             # The Twisted reactor and the sink's callbacks share this connection, one thread at a time.
             self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._migrate()
+            if created:  # a new state knows no run; the marker is for states that existed before
+                self._db.execute("DELETE FROM runs")
             # a write now, not at the first emitted article: a read-only file or folder shows here
             self._db.execute("CREATE TABLE IF NOT EXISTS opened (at TEXT)")
             self._db.execute("DELETE FROM opened")
             self._identity = _identity(self.path)
         except (sqlite3.Error, OSError) as exc:
             raise StateUnavailableError(f"NEWS_STATE {self.path}: {_cause(exc)}") from exc
+
+    def known_runs(self) -> set[str]:
+        with self._lock:
+            return {row[0] for row in self._db.execute("SELECT run_id FROM runs")}
+
+    def add_runs(self, run_ids: Iterable[str]) -> None:
+        with self._lock:
+            self._db.executemany("INSERT OR IGNORE INTO runs VALUES (?)", [(run_id,) for run_id in run_ids])
+            self._db.execute("DELETE FROM runs WHERE run_id = ?", (ALL_EARLIER_RUNS,))
 
     def check(self) -> str | None:
         """What happened to the state file since it was opened, if anything: the run's records

@@ -25,7 +25,7 @@ from urllib.parse import quote
 from scrapy.exceptions import NotConfigured
 
 from crawler.runid import run_id_for
-from crawler.state import StateStore, state_path, store_for
+from crawler.state import ALL_EARLIER_RUNS, StateStore, state_path, store_for
 from crawler.stats import count
 from pipelines.parts import PartWriter, recover_parts
 from pipelines.s3 import (
@@ -165,11 +165,32 @@ def completed_parts(root: Path) -> list[Path]:
     )
 
 
-def rebuild_state(root: Path, store: StateStore) -> int:
-    """Remember every article a local output holds: the state was lost (deleted, or moved away
-    because it was damaged), and without this the next run would emit all of them again."""
+def run_of(part: Path) -> str:
+    """The run id in a part's name: ``<run_id>-<part:05d>.jsonl[.gz]``."""
+    return part.name.split(".", 1)[0].rsplit("-", 1)[0]
+
+
+def rebuild_state(root: Path, store: StateStore, run_id: str) -> int:
+    """Remember the articles of the parts under ``root`` whose runs the state does not know.
+
+    The state was deleted, replaced (a restored backup, a copy from elsewhere) or moved
+    away because it was damaged: without this the next run would emit all of those
+    articles again. Returns the number of articles remembered.
+    """
+    known = store.known_runs()
+    parts = completed_parts(root)
+    if ALL_EARLIER_RUNS in known:  # a state from before runs were tracked: it knew them all
+        store.add_runs({run_of(part) for part in parts} | {run_id})
+        return 0
+    unknown = [part for part in parts if run_of(part) not in known]
     total = 0
-    for path in completed_parts(root):
+    if unknown:
+        logger.warning(
+            "The state does not know %(runs)d run(s) whose %(parts)d part(s) are in %(output)s (it was "
+            "deleted or replaced): remembering their articles",
+            {"runs": len({run_of(part) for part in unknown}), "parts": len(unknown), "output": root},
+        )
+    for path in unknown:
         try:
             records = read_part(path)
         except (OSError, EOFError, gzip.BadGzipFile) as exc:
@@ -183,6 +204,7 @@ def rebuild_state(root: Path, store: StateStore) -> int:
         ]
         store.record_emitted(notes)
         total += len(notes)
+    store.add_runs({run_of(part) for part in unknown} | {run_id})
     return total
 
 
@@ -274,13 +296,10 @@ class JsonlSinkPipeline:
 
     def open_spider(self) -> None:
         root = self.writer.root
-        fresh = self.store is not None and self.uploader is None and getattr(self.store, "created", False)
-        if fresh and self.store is not None and completed_parts(root):
-            logger.warning(
-                "The state %(state)s is new but %(output)s holds records: rebuilding it from them",
-                {"state": getattr(self.store, "path", ""), "output": root},
-            )
-            self.stats.set_value("news/state/rebuilt_articles", rebuild_state(root, self.store))
+        if self.store is not None and self.uploader is None:
+            rebuilt = rebuild_state(root, self.store, self.writer.run_id)
+            if rebuilt:
+                self.stats.set_value("news/state/rebuilt_articles", rebuilt)
         recovered = recover(root, self.store)
         if recovered:
             self.stats.inc_value("news/sink/parts_recovered", len(recovered))

@@ -1,0 +1,54 @@
+"""The SQLite state store on real files: runs it knows, and a state from the previous schema."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from crawler.state import ALL_EARLIER_RUNS, SCHEMA_VERSION, SqliteStateStore
+from pipelines.sink import encode_record, rebuild_state
+
+RECORD = {
+    "canonical_url": "http://127.0.0.1/news/a.html",
+    "url": "http://127.0.0.1/news/a.html",
+    "id": "a1",
+    "content_hash": "h1",
+    "version": 1,
+    "fetched_at": "2026-12-01T10:00:00Z",
+    "published_at": None,
+    "published_date": "2026-12-01",
+    "source": "local",
+}
+
+
+def write_part(root: Path, run_id: str, records: list[dict]) -> None:
+    folder = root / "source=local" / "date=2026-12-01"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{run_id}-00001.jsonl").write_bytes(b"".join(encode_record(r) for r in records))
+
+
+def test_a_new_state_reads_back_the_runs_it_does_not_know(tmp_path: Path) -> None:
+    output = tmp_path / "out"
+    write_part(output, "20261201T100000Z-aaaaaa", [RECORD])
+    store = SqliteStateStore(tmp_path / "state.sqlite")
+    assert store.known_runs() == set()
+    assert rebuild_state(output, store, "20261203T000000Z-bbbbbb") == 1
+    assert store.get(RECORD["canonical_url"]).content_hash == "h1"
+    assert store.known_runs() == {"20261201T100000Z-aaaaaa", "20261203T000000Z-bbbbbb"}
+    # a second start reads nothing again
+    assert rebuild_state(output, store, "20261203T010000Z-cccccc") == 0
+
+
+def test_a_state_of_the_previous_schema_knew_every_run_of_its_output(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite"
+    SqliteStateStore(path).close()
+    with sqlite3.connect(path) as db:  # back to schema 1, as the previous version left it
+        db.execute("DROP TABLE runs")
+        db.execute("UPDATE schema_version SET version = 1")
+    output = tmp_path / "out"
+    write_part(output, "20261201T100000Z-aaaaaa", [RECORD])
+    store = SqliteStateStore(path)
+    assert SCHEMA_VERSION == 2 and store.known_runs() == {ALL_EARLIER_RUNS}
+    assert rebuild_state(output, store, "20261203T000000Z-bbbbbb") == 0  # nothing read back
+    assert store.get(RECORD["canonical_url"]) is None
+    assert store.known_runs() == {"20261201T100000Z-aaaaaa", "20261203T000000Z-bbbbbb"}
