@@ -32,6 +32,7 @@ _SINGLE_BYTE = {
 }
 # huge_tree: without it libxml2 silently drops everything nested deeper than 255 levels.
 _PARSER = lxml_html.HTMLParser(huge_tree=True)
+_END_OF_DOCUMENT = re.compile(r"</(?:body|html)\s*>", re.IGNORECASE)
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 _DETECT_BYTES = 256 * 1024
 # The most used legacy encodings on the web, in order (W3Techs), for ties in detection.
@@ -295,6 +296,10 @@ class Page:
             markup = markup[: self.limits.max_html_chars]
             self.notes.append("html_truncated")
         markup = _CONTROL_CHARACTERS.sub("", _XML_DECLARATION.sub("", markup))
+        # A template that closes </body></html> before the article (a header include with its own
+        # end tags) makes libxml2 drop everything after them; browsers, following HTML5, put what
+        # follows into the body. Without the end tags libxml2 does the same.
+        markup = _END_OF_DOCUMENT.sub("", markup)
         if not markup.strip():
             return None
         try:

@@ -46,3 +46,16 @@ def test_replacement_characters_the_page_holds_are_text_not_damage() -> None:
     # bytes that are no UTF-8 and no other encoding either: every one of them replaced
     broken = Page("http://127.0.0.1/", b"<p>" + bytes(range(128, 256)) * 4 + b"</p>", now, "s", "utf-8")
     assert broken.undecodable > 0.5
+
+
+def test_content_after_a_premature_end_of_document_is_kept() -> None:
+    # a header template that closes </body></html> before the article, as browsers forgive
+    markup = (
+        b"<html><head><title>T</title></head><body><nav><a href='/'>Home</a></nav></body></html>"
+        b"<div class='post'><h1>Six types of outsourcing</h1><p>When defined simply, HR is about people.</p></div>"
+    )
+    page = Page("http://127.0.0.1/blog/six-types", markup, datetime.now(timezone.utc), "s", "utf-8")
+    # libxml2 puts it beside the <html> element, out of the tree that extraction walks
+    body = page.tree.find("body")
+    assert body.xpath("string(.//h1)") == "Six types of outsourcing"
+    assert body.xpath("string(.//div[@class='post']/p)") == "When defined simply, HR is about people."
