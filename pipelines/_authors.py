@@ -8,8 +8,9 @@ from collections.abc import Iterable
 
 # Byline prefixes in the languages we see most; matched case-insensitively at the start.
 _PREFIX = re.compile(
-    r"^\s*(?:(?:written|posted|reported|story|text|words|photos?)\s+by|by|von|por|par|di|door|av|af|"
-    r"autor(?:in)?|auteur|автор|от|texto|text)\s*[:\-–]?\s+",
+    r"^\s*(?:(?:written|posted|reported|authored|reviewed|story|article|recipe|text|words|photos?)\s+by|"
+    r"insights?\s+from|by|von|por|par|di|door|av|af|"
+    r"autor(?:in)?|authors?|auteur|автор|от|texto|text)\s*[:\-–]?\s+",
     re.IGNORECASE,
 )
 # Hard separators always split; conjunctions and commas only when a full name follows
@@ -160,6 +161,53 @@ _ROLE = re.compile(
 )
 
 
+# Lowercase words inside a name: particles ("Ursula von der Leyen"), or else a phrase
+# ("Extension horticulture educators"), not a name.
+_PARTICLES = {
+    *[
+        "van",
+        "von",
+        "der",
+        "den",
+        "de",
+        "da",
+        "di",
+        "du",
+        "del",
+        "della",
+        "dei",
+        "la",
+        "le",
+        "y",
+        "e",
+        "bin",
+        "ibn",
+        "al",
+        "el",
+        "ten",
+        "ter",
+        "zu",
+        "dos",
+        "das",
+        "do",
+        "af",
+        "av",
+    ],
+}
+# "RN, BSN", "MD, FACP": a list of credentials left over from "Jane Doe, RN, BSN"
+_CREDENTIALS = re.compile(r"^[A-Z]{2,5}\.?(?:,?\s+[A-Z]{2,5}\.?)+$")
+
+
+def _is_phrase(words: list[str]) -> bool:
+    """Two or more lowercase words that are no particle: "Extension horticulture educators".
+
+    One is not enough: brands ("FOCUS online") and agencies ("Jörg Soldwisch dpa") have one."""
+    if not words[0][:1].isupper():
+        return False  # all lowercase ("bell hooks") is a choice, not a phrase
+    lowercase = [word for word in words[1:] if word[:1].islower() and word not in _PARTICLES]
+    return len(lowercase) >= 2
+
+
 def _clean_one(raw: str) -> str | None:
     name = unicodedata.normalize("NFKC", raw).strip()
     name = _PAREN.sub("", name)
@@ -176,6 +224,8 @@ def _clean_one(raw: str) -> str | None:
         return None
     words = name.split()
     if len(words) > 5 or len(name) > 60 or not any(ch.isalpha() for ch in name):
+        return None
+    if _is_phrase(words) or _CREDENTIALS.match(name):
         return None
     if len(words) == 1 and name.islower():
         # a lone lowercase token is a user handle or a CMS login, not a byline

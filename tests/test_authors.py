@@ -24,6 +24,17 @@ from pipelines._authors import clean_authors
         (["José Ortega y Gasset"], ["José Ortega y Gasset"]),
         (["Site Admin", "Guest Author", "Korrespondentin in Berlin"], []),
         (["A. Smith, B. Jones and C. Brown"], ["A. Smith", "B. Jones", "C. Brown"]),
+        # labels before the names, and the label alone in its own element
+        (["Authors: Julie Weisenhorn and Natalie Hoidal"], ["Julie Weisenhorn", "Natalie Hoidal"]),
+        (["Authored by: Ehsan Jazini"], ["Ehsan Jazini"]),
+        (["Article by", "Cara Dumaplin"], ["Cara Dumaplin"]),
+        (["Recipe by PJ Hamel"], ["PJ Hamel"]),
+        (["Insights from", "Liza Burke"], ["Liza Burke"]),
+        # a credential list and a job description are not names; particles and brands are kept
+        (["Cara Dumaplin", "RN, BSN"], ["Cara Dumaplin"]),
+        (["Natalie Hoidal", "Extension horticulture educators"], ["Natalie Hoidal"]),
+        (["Ursula von der Leyen"], ["Ursula von der Leyen"]),
+        (["FOCUS online"], ["FOCUS online"]),
     ],
 )
 def test_clean_authors(raw: list[str], expected: list[str]) -> None:
