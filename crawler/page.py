@@ -37,7 +37,10 @@ _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 _DETECT_BYTES = 256 * 1024
 # The most used legacy encodings on the web, in order (W3Techs), for ties in detection.
 _WEB_CODE_PAGES = ("cp1252", "cp1251", "shift_jis", "gb18030", "euc_kr", "cp1250", "big5", "euc_jp", "cp1256")
-_STRAY_BYTES = 0.01
+# A lossy decode is dropped as undecodable from this many U+FFFD, and this share of the
+# non-ASCII characters: a stray byte in a long page is not worth losing the article for.
+UNDECODABLE_MIN = 20
+UNDECODABLE_SHARE = 0.05
 _CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 # in a record's fields also DEL and the C1 controls, which no text means (a JSON "\u0000" included)
 _FIELD_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
@@ -133,8 +136,11 @@ def decode_lossy(body: bytes, declared: str | None) -> tuple[str, str, bool]:
         except UnicodeDecodeError:
             pass
     lenient = body.decode("utf-8", errors="replace")
-    if undecodable_share(lenient) <= _STRAY_BYTES:
-        return lenient, "utf_8", True  # UTF-8 with a stray byte: a pasted cp1252 quote
+    bad = lenient.count("\ufffd")
+    if bad <= sum(1 for ch in lenient if ord(ch) > 127) - bad:
+        # at least as many valid UTF-8 sequences as stray bytes (a pasted cp1252 quote): UTF-8;
+        # text in a single-byte code page almost never forms valid UTF-8 sequences
+        return lenient, "utf_8", True
     detected = _detected(body)
     if detected is not None:
         return *detected, False
@@ -170,34 +176,54 @@ class PageLimits:
         return limits
 
 
-# Elements that always have a closing tag: their nesting can be followed in the markup itself.
-_NESTING = frozenset(
+# Elements without an end tag, or whose end tag may be left out: they are not followed as
+# nesting in the markup (every other element is, custom ones included).
+_NOT_NESTING = frozenset(
     [
-        "div",
-        "span",
-        "section",
-        "article",
-        "main",
-        "aside",
-        "header",
-        "footer",
-        "nav",
-        "font",
-        "b",
-        "i",
-        "em",
-        "strong",
-        "center",
-        "blockquote",
-        "ul",
-        "ol",
-        "table",
-        "form",
-        "a",
+        "area",
+        "base",
+        "br",
+        "col",
+        "embed",
+        "hr",
+        "img",
+        "input",
+        "link",
+        "meta",
+        "param",
+        "source",
+        "track",
+        "wbr",
+        "p",
+        "li",
+        "dt",
+        "dd",
+        "option",
+        "optgroup",
+        "tr",
+        "td",
+        "th",
+        "thead",
+        "tbody",
+        "tfoot",
+        "colgroup",
+        "caption",
+        "rb",
+        "rt",
+        "rtc",
+        "rp",
+        "html",
+        "head",
+        "body",
     ]
 )
-_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)\b[^>]*>")
-_HUGE_SCRIPT = re.compile(r"(<script\b[^>]*>)(.*?)(</script\s*>)", re.IGNORECASE | re.DOTALL)
+# Elements kept when the tree is flattened: links (discovery needs them) and embedded media.
+_KEEP_WHEN_FLATTENED = frozenset(
+    ["a", "img", "br", "hr", "picture", "source", "video", "audio", "iframe", "script", "style"]
+)
+# libxml2 stops building the tree at this depth (2048 with huge_tree) and drops the rest of the page.
+_PARSER_DEPTH = 2000
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)\b[^<>]*>")
 
 
 @lru_cache(maxsize=8)
@@ -213,9 +239,9 @@ def _depth_exceeds(tree: Any, max_depth: int) -> bool:
 def flatten_markup(markup: str, max_depth: int) -> str:
     """The markup without the opening and closing tags nested deeper than ``max_depth``.
 
-    A decoy of thousands of nested ``<div>``s before the article makes libxml2 stop
+    A decoy of thousands of nested elements before the article makes libxml2 stop
     parsing at its depth limit, and the article after it is lost; the text inside the
-    removed tags stays, in place.
+    removed tags stays, in place. Only for such pages: a tag left open shifts the count.
     """
     kept: list[bool] = []  # per open element: whether its tags stay
     depth = 0
@@ -223,7 +249,7 @@ def flatten_markup(markup: str, max_depth: int) -> str:
     last = 0
     for match in _TAG.finditer(markup):
         closing, name = match.group(1), match.group(2).lower()
-        if name not in _NESTING:
+        if name in _NOT_NESTING:
             continue
         if not closing:
             keep = depth < max_depth
@@ -239,6 +265,24 @@ def flatten_markup(markup: str, max_depth: int) -> str:
             last = match.end()
     pieces.append(markup[last:])
     return "".join(pieces)
+
+
+def flatten_tree(tree: Any, max_depth: int) -> int:
+    """Unwrap the elements nested deeper than ``max_depth`` (their text and children move up;
+    links and media stay): extractors take seconds on such trees, or give up on them."""
+    deep: list[Any] = []
+    depth = 0
+    for event, element in etree.iterwalk(tree, events=("start", "end")):
+        if event == "start":
+            depth += 1
+            tag = element.tag
+            if depth > max_depth and isinstance(tag, str) and tag not in _KEEP_WHEN_FLATTENED:
+                deep.append(element)
+        else:
+            depth -= 1
+    for element in reversed(deep):  # innermost first
+        element.drop_tag()
+    return len(deep)
 
 
 @dataclass
@@ -263,17 +307,35 @@ class Page:
         return text, encoding
 
     @property
-    def undecodable(self) -> float:
-        """The share of the non-ASCII characters that no encoding could read (0 after a clean decode)."""
+    def undecodable(self) -> bool:
+        """Whether no encoding reads this page: many bytes, and a good share of them, were replaced."""
         text = self.text
-        return undecodable_share(text) if self._lossy else 0.0
+        if not self._lossy or text.count("\ufffd") < UNDECODABLE_MIN:
+            return False
+        return undecodable_share(text) > UNDECODABLE_SHARE
 
-    def _skip_script(self, match: re.Match[str]) -> str:
-        if len(match.group(2)) <= self.limits.max_json_ld_chars:
-            return match.group(0)
-        if "ld+json" in match.group(1):
-            self.notes.append("json_ld_skipped")
-        return match.group(1) + match.group(3)
+    def _without_huge_scripts(self, markup: str) -> str:
+        """``markup`` without the contents of ``<script>`` blocks over the JSON-LD limit (one pass)."""
+        lowered = markup.lower()  # same length: ASCII tags, positions shared
+        pieces: list[str] = []
+        last = 0
+        position = lowered.find("<script", 0)
+        while position != -1:
+            opened = lowered.find(">", position)
+            if opened == -1:
+                break
+            closing = lowered.find("</script", opened)
+            end = len(markup) if closing == -1 else closing
+            if end - opened - 1 > self.limits.max_json_ld_chars:
+                if "ld+json" in lowered[position:opened]:
+                    self.notes.append("json_ld_skipped")
+                pieces.append(markup[last : opened + 1])
+                last = end
+            if closing == -1:
+                break
+            position = lowered.find("<script", closing + 8)
+        pieces.append(markup[last:])
+        return "".join(pieces)
 
     @property
     def text(self) -> str:
@@ -291,7 +353,7 @@ class Page:
         markup = self.text
         if len(markup) > self.limits.max_html_chars:
             # a 9 MB JSON-LD block in the <head> must not push the article past the cut
-            markup = _HUGE_SCRIPT.sub(self._skip_script, markup)
+            markup = self._without_huge_scripts(markup)
         if len(markup) > self.limits.max_html_chars:
             markup = markup[: self.limits.max_html_chars]
             self.notes.append("html_truncated")
@@ -304,9 +366,11 @@ class Page:
             return None
         try:
             tree = lxml_html.document_fromstring(markup, parser=_PARSER, base_url=self.url)
-            if _depth_exceeds(tree, self.limits.max_depth):
+            if _depth_exceeds(tree, _PARSER_DEPTH):  # the parser gave up: the rest of the page is lost
                 markup = flatten_markup(markup, self.limits.max_depth)
                 tree = lxml_html.document_fromstring(markup, parser=_PARSER, base_url=self.url)
+                self.notes.append("markup_flattened")
+            if _depth_exceeds(tree, self.limits.max_depth) and flatten_tree(tree, self.limits.max_depth):
                 self.notes.append("markup_flattened")
         except (ParserError, ValueError) as exc:
             logger.debug("Unparseable HTML at %s: %s", self.url, exc)

@@ -114,13 +114,11 @@ class SqliteStateStore:
         self._lock = threading.Lock()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            created = not self.path.exists()
             # The Twisted reactor and the sink's callbacks share this connection, one thread at a time.
             self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
-            self._migrate()
-            if created:  # a new state knows no run; the marker is for states that existed before
+            if self._migrate() == 0:  # a new state knows no run; the marker is for older states
                 self._db.execute("DELETE FROM runs")
             # a write now, not at the first emitted article: a read-only file or folder shows here
             self._db.execute("CREATE TABLE IF NOT EXISTS opened (at TEXT)")
@@ -128,6 +126,8 @@ class SqliteStateStore:
             self._identity = _identity(self.path)
         except (sqlite3.Error, OSError) as exc:
             raise StateUnavailableError(f"NEWS_STATE {self.path}: {_cause(exc)}") from exc
+        except StateSchemaError as exc:
+            raise StateUnavailableError(f"NEWS_STATE {exc}") from exc
 
     def known_runs(self) -> set[str]:
         with self._lock:
@@ -148,7 +148,8 @@ class SqliteStateStore:
             return f"the state file {self.path} was replaced during the run"
         return None
 
-    def _migrate(self) -> None:
+    def _migrate(self) -> int:
+        """Bring the schema up to date; returns the version the file had (0: a new state)."""
         with self._lock:
             self._db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
             row = self._db.execute("SELECT version FROM schema_version").fetchone()
@@ -172,6 +173,7 @@ class SqliteStateStore:
                 logger.info(
                     "State %(path)s migrated to schema version %(v)d", {"path": self.path, "v": version + 1}
                 )
+        return current
 
     def _one(self, sql: str, args: tuple[Any, ...]) -> ArticleState | None:
         with self._lock:

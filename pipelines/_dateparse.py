@@ -235,9 +235,10 @@ def parse_date(
     """
     value = value[:MAX_DATE_CHARS]
     parsed = parse_iso(value) or parse_rfc822(value)
-    if (
-        parsed is None and not fast_only and _DATE_SIGNAL.search(value)
-    ):  # no digit and no "ago"/"today": no date
+    if parsed is None and _ISO.match(value):
+        return None  # ISO 8601 in form, impossible in value (month 13, "+99:99"): no guessing at it
+    # no digit and no "ago" or "today": no date for dateparser to find
+    if parsed is None and not fast_only and _DATE_SIGNAL.search(value):
         parsed = parse_text(value, language, order, fetched_at)
     if parsed is None:
         return None

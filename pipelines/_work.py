@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from crawler.page import Page, PageLimits, without_controls
+from crawler.page import Page, PageLimits, undecodable_share, without_controls
 from crawler.pagetype import ARTICLE_PROSE_WORDS, page_verdict, prose_words
 from crawler.urls import url_id
 from pipelines._article import ExtractOptions, NotAnArticle, extract_article
@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
 
 SCHEMA_VERSION = 1
-UNDECODABLE_SHARE = 0.05
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +73,7 @@ class WorkOptions:
                 load_plugin(path)
             except (ImportError, AttributeError, ValueError) as exc:
                 raise ValueError(f"NEWS_EXTRACT_PLUGINS: cannot import {path!r}: {exc}") from exc
-        return cls(
+        options = cls(
             extract=ExtractOptions(
                 min_words=settings.getint("NEWS_EXTRACT_MIN_WORDS"),
                 strip=tuple(settings.getlist("NEWS_EXTRACT_STRIP")),
@@ -84,6 +83,12 @@ class WorkOptions:
             plugins=plugins,
             limits=PageLimits.from_settings(settings),
         )
+        if settings.getint("NEWS_DISCOVERY_MAX_LINKS_PER_PAGE") < 1:
+            raise ValueError(
+                f"NEWS_DISCOVERY_MAX_LINKS_PER_PAGE: {settings.getint('NEWS_DISCOVERY_MAX_LINKS_PER_PAGE')} "
+                "is not a positive number"
+            )
+        return options
 
 
 _OPTIONS: WorkOptions | None = None
@@ -169,10 +174,10 @@ def analyse(payload: PagePayload, *, plugins: bool = True) -> dict[str, Any]:
 
 
 def _analyse(page: Page, options: WorkOptions, *, plugins: bool) -> dict[str, Any]:
-    undecodable = page.undecodable
-    if undecodable > UNDECODABLE_SHARE:
-        # no declared or detected encoding reads these bytes: a record of them would be mojibake
-        return {"_drop": ("undecodable", f"{undecodable:.0%} of its non-ASCII characters undecodable")}
+    if page.undecodable:
+        # no declared or detected encoding reads these bytes: a record of them would be garbage
+        share = undecodable_share(page.text)
+        return {"_drop": ("undecodable", f"{share:.0%} of its non-ASCII characters undecodable")}
     kind, firm = page_verdict(page) if page.tree is not None else ("unknown", False)
     if kind == "listing" and firm:
         return {"_drop": ("not_article", "listing page")}

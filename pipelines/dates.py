@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
-from time import process_time
+from time import thread_time
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -24,10 +24,12 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 _ORDERS = {"", "DMY", "MDY", "YMD"}
-# CPU seconds of dateparser per page, once it has read a few strings (the first call of a
-# language loads its data); the ISO 8601 and RFC 822 forms are always read
+# CPU seconds of date parsing per page (this thread's, htmldate not included), once dateparser
+# has read a few strings (the first call of a language loads its data); the ISO 8601 and
+# RFC 822 forms are always read
 PAGE_DATE_BUDGET = 0.04
 PAGE_DATE_MIN_READS = 3
+_SLOW_READ = 0.0005
 
 
 @dataclass(frozen=True)
@@ -126,17 +128,17 @@ def resolve_dates(
     parsed_of: dict[Candidate, ParsedDate | None] = {}
     # Dates in text cost milliseconds each; a page with hundreds of them (an archive, a hostile
     # page) gets this much time for them, then only the ISO and RFC 822 forms are read.
-    deadline = process_time() + PAGE_DATE_BUDGET
+    spent = 0.0  # CPU seconds of this thread in parsing this page's dates
     reads = 0
 
     def resolve(chosen: list[Candidate]) -> dict[str, list[Resolved]]:
         by_kind: dict[str, list[Resolved]] = {"published": [], "modified": []}
         naive: list[tuple[Candidate, ParsedDate]] = []
         offsets: list[timezone] = []
-        nonlocal reads
+        nonlocal reads, spent
         for candidate in chosen:
             if candidate not in parsed_of:
-                reads += 1
+                started = thread_time()
                 parsed_of[candidate] = _parse(
                     candidate,
                     language=language,
@@ -144,8 +146,11 @@ def resolve_dates(
                     fetched_at=page.fetched_at,
                     zone=zone,
                     config=config,
-                    fast_only=reads > PAGE_DATE_MIN_READS and process_time() > deadline,
+                    fast_only=reads >= PAGE_DATE_MIN_READS and spent > PAGE_DATE_BUDGET,
                 )
+                cost = thread_time() - started
+                spent += cost
+                reads += cost > _SLOW_READ  # the ISO and RFC 822 forms take microseconds
             parsed = parsed_of[candidate]
             if parsed is None:
                 continue

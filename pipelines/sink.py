@@ -167,7 +167,7 @@ def completed_parts(root: Path) -> list[Path]:
 
 def run_of(part: Path) -> str:
     """The run id in a part's name: ``<run_id>-<part:05d>.jsonl[.gz]``."""
-    return part.name.split(".", 1)[0].rsplit("-", 1)[0]
+    return part.name.removesuffix(".gz").removesuffix(".jsonl").rsplit("-", 1)[0]
 
 
 def rebuild_state(root: Path, store: StateStore, run_id: str) -> int:

@@ -61,8 +61,9 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
     "crawler.middlewares.offsite.CountedOffsiteMiddleware": 51,
     "crawler.middlewares.user_agent.ContactUserAgentMiddleware": 500,
-    # robots.txt over DOWNLOAD_MAXSIZE: its first 500 KiB are read (RFC 9309), not allow-all
-    "crawler.middlewares.robots_size.RobotsTxtSizeMiddleware": 90,
+    # robots.txt over DOWNLOAD_MAXSIZE: its first 500 KiB are read (RFC 9309), not allow-all;
+    # nearer the downloader than HttpCompressionMiddleware (590), which it decompresses for
+    "crawler.middlewares.robots_size.RobotsTxtSizeMiddleware": 595,
     # nearer the downloader than RetryMiddleware (550): it sees a 429/503 first
     "crawler.middlewares.retry_after.RetryAfterMiddleware": 560,
 }

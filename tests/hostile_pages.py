@@ -55,6 +55,13 @@ BAD_OFFSETS = article(
     ),
 )
 BAD_OFFSETS_DAY = "2026-11-28"
+# ... and a page whose only markup date is such an offset: htmldate, asked next, raised on it;
+# the page's address (/2026/11/26/) gives the day
+ONLY_A_BAD_OFFSET = article(
+    head="<meta property='article:published_time' content='2026-11-30T10:00:00+99:99'>",
+    byline="<p class='byline'>By Jane Doe</p>",
+)
+ONLY_A_BAD_OFFSET_DAY = "2026-11-26"
 
 
 def long_date(size: int) -> str:

@@ -42,10 +42,10 @@ def test_replacement_characters_the_page_holds_are_text_not_damage() -> None:
     now = datetime.now(timezone.utc)
     # valid UTF-8 whose CMS once lost an apostrophe: "that\ufffds" is in the page as written
     held = Page("http://127.0.0.1/", "<p>that\ufffds what it is</p>".encode(), now, "s", "utf-8")
-    assert held.undecodable == 0.0
+    assert held.undecodable is False
     # bytes that are no UTF-8 and no other encoding either: every one of them replaced
     broken = Page("http://127.0.0.1/", b"<p>" + bytes(range(128, 256)) * 4 + b"</p>", now, "s", "utf-8")
-    assert broken.undecodable > 0.5
+    assert broken.undecodable is True
 
 
 def test_content_after_a_premature_end_of_document_is_kept() -> None:
@@ -59,3 +59,14 @@ def test_content_after_a_premature_end_of_document_is_kept() -> None:
     body = page.tree.find("body")
     assert body.xpath("string(.//h1)") == "Six types of outsourcing"
     assert body.xpath("string(.//div[@class='post']/p)") == "When defined simply, HR is about people."
+
+
+def test_utf8_with_a_stray_cp1252_byte_stays_utf8() -> None:
+    # a few accented words and one pasted cp1252 apostrophe (0x92): UTF-8 with one U+FFFD,
+    # not a page in some other code page
+    body = "Le café de la rue: l".encode() + b"\x92" + " ouverture du marché".encode()
+    text, encoding = decode_body(body, "utf-8")
+    assert encoding == "utf_8"
+    assert text == "Le café de la rue: l\ufffd ouverture du marché"
+    page = Page("http://127.0.0.1/", body, datetime.now(timezone.utc), "s", "utf-8")
+    assert page.undecodable is False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import sqlite3
 from pathlib import Path
 
@@ -21,10 +22,14 @@ RECORD = {
 }
 
 
-def write_part(root: Path, run_id: str, records: list[dict]) -> None:
+def write_part(root: Path, run_id: str, records: list[dict], compress: bool = False) -> None:
     folder = root / "source=local" / "date=2026-12-01"
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{run_id}-00001.jsonl").write_bytes(b"".join(encode_record(r) for r in records))
+    data = b"".join(encode_record(r) for r in records)
+    if compress:
+        (folder / f"{run_id}-00001.jsonl.gz").write_bytes(gzip.compress(data))
+    else:
+        (folder / f"{run_id}-00001.jsonl").write_bytes(data)
 
 
 def test_a_new_state_reads_back_the_runs_it_does_not_know(tmp_path: Path) -> None:
@@ -52,3 +57,21 @@ def test_a_state_of_the_previous_schema_knew_every_run_of_its_output(tmp_path: P
     assert rebuild_state(output, store, "20261203T000000Z-bbbbbb") == 0  # nothing read back
     assert store.get(RECORD["canonical_url"]) is None
     assert store.known_runs() == {"20261201T100000Z-aaaaaa", "20261203T000000Z-bbbbbb"}
+
+
+def test_run_ids_with_dots_and_dashes_and_gzip_parts(tmp_path: Path) -> None:
+    output = tmp_path / "out"
+    write_part(output, "release.v2-nightly", [RECORD], compress=True)
+    store = SqliteStateStore(tmp_path / "state.sqlite")
+    assert rebuild_state(output, store, "next.run") == 1
+    assert store.known_runs() == {"release.v2-nightly", "next.run"}
+
+
+def test_an_empty_state_file_is_a_new_state(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite"
+    path.write_bytes(b"")  # created by hand, or left by a crash before the first write
+    output = tmp_path / "out"
+    write_part(output, "20261201T100000Z-aaaaaa", [RECORD])
+    store = SqliteStateStore(path)
+    assert store.known_runs() == set()
+    assert rebuild_state(output, store, "20261203T000000Z-bbbbbb") == 1

@@ -139,7 +139,8 @@ def start_failure(settings: BaseSettings, problem: str) -> dict[str, Any]:
     )
     summary.update(problems=[problem], uploads_pending=0, status="not_started", exit_code=EXIT_USAGE)
     output = settings.get("NEWS_OUTPUT") or ""
-    if "://" not in output or output.startswith("file://"):
+    local = output and ("://" not in output or output.startswith("file://"))
+    if local and settings.getbool("NEWS_SINK_ENABLED") and settings.getbool("NEWS_SUMMARY_ENABLED"):
         try:
             write_summary(summary, Path(output.removeprefix("file://")).expanduser())
         except OSError as exc:  # the output itself may be what is wrong

@@ -6,6 +6,11 @@ or an HTTP date) holds back every request to that slot (the site) until it has
 passed; the retry itself is still ``RetryMiddleware``'s, within ``RETRY_TIMES``. A
 pause longer than ``NEWS_RETRY_AFTER_MAX`` is not waited for: the request is not
 retried and ends as an ``http_error``, like any other refusal.
+
+A held request leaves the downloader (``PausedRequest``) and is handed back to the
+engine when the pause ends: it takes no place among ``CONCURRENT_REQUESTS`` in the
+meantime, so the other sites of the crawl go on at full speed, and the spider stays
+open while any request is held.
 """
 
 from __future__ import annotations
@@ -15,7 +20,8 @@ import time
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
 
-from twisted.internet.task import deferLater
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 
 from crawler.stats import count
 
@@ -23,11 +29,14 @@ if TYPE_CHECKING:
     from scrapy import Request, Spider
     from scrapy.crawler import Crawler
     from scrapy.http import Response
-    from twisted.internet.defer import Deferred
 
 logger = logging.getLogger(__name__)
 
 _STATUSES = {429, 503}
+
+
+class PausedRequest(IgnoreRequest):
+    """The request's site asked for a pause: it comes back when the pause is over."""
 
 
 def retry_after_seconds(value: str, now: float) -> float | None:
@@ -49,31 +58,46 @@ class RetryAfterMiddleware:
         self.crawler = crawler
         self.max_wait = max_wait
         self._not_before: dict[str, float] = {}  # slot -> monotonic time before which it waits
+        self._held = 0  # requests waiting out a pause outside the downloader
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RetryAfterMiddleware:
         max_wait = crawler.settings.getfloat("NEWS_RETRY_AFTER_MAX")
         if max_wait < 0:
             raise ValueError(f"NEWS_RETRY_AFTER_MAX: {max_wait:g} is negative")
-        return cls(crawler, max_wait)
+        middleware = cls(crawler, max_wait)
+        crawler.signals.connect(middleware.spider_idle, signal=signals.spider_idle)
+        return middleware
+
+    def spider_idle(self) -> None:
+        if self._held:
+            raise DontCloseSpider  # held requests come back to the engine when their pause ends
 
     def _slot(self, request: Request) -> str:
         assert self.crawler.engine is not None
         return str(self.crawler.engine.downloader.get_slot_key(request))
 
-    def process_request(self, request: Request, spider: Spider | None = None) -> Deferred[None] | None:
-        """Nothing, or a Deferred that fires when the request's slot may be asked again."""
+    def process_request(self, request: Request, spider: Spider | None = None) -> None:
         if not self._not_before:  # the common case: no site asked for a pause
-            return None
+            return
+        if request.meta.get("dont_obey_robotstxt"):
+            return  # robots.txt is fetched outside the scheduler; it cannot be handed back
         slot = self._slot(request)
         wait = self._not_before.get(slot, 0.0) - time.monotonic()
-        if wait > 0:
-            # imported here: importing the reactor at module level would install the wrong one
-            from twisted.internet import reactor  # noqa: PLC0415
+        if wait <= 0:
+            self._not_before.pop(slot, None)
+            return
+        # imported here: importing the reactor at module level would install the wrong one
+        from twisted.internet import reactor  # noqa: PLC0415
 
-            return deferLater(reactor, wait, lambda: None)
-        self._not_before.pop(slot, None)
-        return None
+        self._held += 1
+        reactor.callLater(wait, self._release, request.replace(dont_filter=True))
+        raise PausedRequest(f"{slot} asked for a pause; back in {wait:.0f} s")
+
+    def _release(self, request: Request) -> None:
+        self._held -= 1
+        assert self.crawler.engine is not None
+        self.crawler.engine.crawl(request)  # through the scheduler: a pause extended meanwhile holds it again
 
     def process_response(
         self, request: Request, response: Response, spider: Spider | None = None

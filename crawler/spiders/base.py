@@ -17,6 +17,7 @@ from twisted.python.failure import Failure
 from crawler.drops import count_drop
 from crawler.middlewares.address_guard import BlockedAddress
 from crawler.middlewares.offsite import OffsiteRequest
+from crawler.middlewares.retry_after import PausedRequest
 from crawler.middlewares.seen import SeenBefore
 from crawler.page import Page, PageLimits
 from crawler.stats import count
@@ -71,8 +72,8 @@ class NewsSpider(scrapy.Spider):
         kind = request.meta.get("news_kind", "article") if request is not None else "article"
         source = request.meta.get("news_source") if request is not None else None
         stats = self.crawler.stats
-        if failure.check(SeenBefore, OffsiteRequest):
-            return  # counted by the middleware that refused it
+        if failure.check(SeenBefore, OffsiteRequest, PausedRequest):
+            return  # counted by the middleware that refused it, or coming back after a pause
         if failure.check(IgnoreRequest) and "robots.txt" in str(failure.value):
             count_drop(stats, "robots_txt", url, source=source)
             return
