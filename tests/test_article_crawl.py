@@ -122,3 +122,9 @@ def test_missing_urls_is_a_clear_error(tmp_path) -> None:
     process = run_scrapy("crawl", "article", "-s", f"NEWS_OUTPUT={tmp_path}")
     assert process.returncode != 0
     assert "give article URLs" in process.stderr
+
+
+def test_components_off_by_design_log_no_warning(demo_crawl: Crawl) -> None:
+    # a one-off crawl has no state, no progress bar on a pipe, loopback allowed: all by design
+    stderr = demo_crawl.process.stderr
+    assert "Disabled " not in stderr, [line for line in stderr.splitlines() if "Disabled " in line]
