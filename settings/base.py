@@ -8,7 +8,7 @@ environment overrides ``NEWS_*`` settings in one place, at the end of this file
 from __future__ import annotations
 
 from crawler.logjson import install as _install_json_logs
-from settings.environment import overrides as _environment_overrides
+from settings.environment import checked_overrides as _environment_overrides
 
 _install_json_logs()
 
@@ -70,6 +70,7 @@ DOWNLOADER_MIDDLEWARES = {
 # Checks the address every connection uses (see crawler/middlewares/address_guard.py).
 TWISTED_DNS_RESOLVER = "crawler.middlewares.address_guard.GuardedResolver"
 EXTENSIONS = {
+    "crawler.settings_check.SettingsCheck": -10,
     "crawler.logjson.JsonLogs": 0,
     "crawler.extensions.drops.DropStats": 10,
     "crawler.extensions.progress.Progress": 800,
@@ -199,5 +200,9 @@ NEWS_SUMMARY_ENABLED = True
 NEWS_MAX_ERROR_RATE = 0.5
 # The lock that keeps two `scrapy crawlall` runs from overlapping; empty: NEWS_STATE + ".lock".
 NEWS_LOCK_FILE = ""
+# Accept NEWS_* names that are no setting (an environment shared with other NEWS_* variables);
+# off: a misspelt name (-s NEWS_OUTPT=..., env NEWS_OUPUT) stops the run at start.
+NEWS_IGNORE_UNKNOWN_SETTINGS = False
 
-globals().update(_environment_overrides(globals()))
+_overridden, SETTINGS_PROBLEMS = _environment_overrides(globals())
+globals().update(_overridden)

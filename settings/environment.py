@@ -9,6 +9,7 @@ on the command line still wins over the environment.
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 from collections.abc import Mapping
@@ -56,3 +57,31 @@ def overrides(defaults: Mapping[str, Any], environ: Mapping[str, str] | None = N
         for name, default in defaults.items()
         if name.startswith("NEWS_") and name in environ
     }
+
+
+def did_you_mean(name: str, known: list[str] | set[str]) -> str:
+    close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.75)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
+def checked_overrides(
+    defaults: Mapping[str, Any], environ: Mapping[str, str] | None = None
+) -> tuple[dict[str, Any], list[str]]:
+    """The ``NEWS_*`` overrides that convert, and one line for each variable that is wrong:
+    a value of the wrong type, or a name no setting has. The problems stop the run at start
+    (``crawler/settings_check.py``), with one message and exit code 2, instead of a traceback
+    while the settings load."""
+    environ = os.environ if environ is None else environ
+    known = {name for name in defaults if name.startswith("NEWS_")}
+    values: dict[str, Any] = {}
+    problems: list[str] = []
+    for name in sorted(known & set(environ)):
+        try:
+            values[name] = convert(name, environ[name], defaults[name])
+        except EnvironmentSettingError as exc:
+            problems.append(str(exc))
+    ignore = str(environ.get("NEWS_IGNORE_UNKNOWN_SETTINGS", "")).strip().lower() in _TRUE
+    if not ignore and not defaults.get("NEWS_IGNORE_UNKNOWN_SETTINGS"):
+        for name in sorted(name for name in environ if name.startswith("NEWS_") and name not in known):
+            problems.append(f"environment variable {name}: no such setting{did_you_mean(name, known)}")
+    return values, problems

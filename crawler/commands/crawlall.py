@@ -26,6 +26,7 @@ from scrapy.exceptions import UsageError
 
 from crawler.extensions.metrics import write_metrics
 from crawler.extensions.summary import EXIT_FAILED, EXIT_LOCKED, EXIT_USAGE, start_failure
+from crawler.settings_check import settings_problems
 from crawler.state import state_path
 
 if TYPE_CHECKING:
@@ -98,6 +99,10 @@ class Command(ScrapyCommand):
                 "crawlall takes no arguments; select sources with `scrapy crawl news -a source=...`"
             )
         assert self.settings is not None and self.crawler_process is not None
+        problems = settings_problems(self.settings)
+        if problems:
+            self._cannot_start("; ".join(problems))
+            return
         lock = RunLock(lock_path(self.settings))
         try:
             acquired = lock.acquire()
