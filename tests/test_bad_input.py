@@ -17,8 +17,12 @@ def test_every_troublesome_response_is_accounted_for(site: SiteServer, tmp_path)
         "-s", f"NEWS_OUTPUT={output}", "-s", "DOWNLOAD_MAXSIZE=1000000",
         "-s", "DOWNLOAD_TIMEOUT=1", "-s", "RETRY_TIMES=0",
     )  # fmt: skip
-    assert process.returncode == 0, process.stderr[-3000:]
+    # 3 failed fetches of 5 pages: over NEWS_MAX_ERROR_RATE, a failed run (exit 1) that still
+    # accounts for every URL
+    assert process.returncode == 1, process.stderr[-3000:]
     summary = run_summary(output)
+    assert summary["status"] == "failed"
+    assert [p for p in summary["problems"] if "NEWS_MAX_ERROR_RATE" in p], summary["problems"]
     dropped = summary["dropped"]
     assert dropped.get("http_error") == 1  # 500
     assert dropped.get("fetch_error") == 2  # over DOWNLOAD_MAXSIZE, timeout

@@ -267,7 +267,8 @@ def test_resolver_refuses_a_name_that_resolves_to_loopback(site: SiteServer, tmp
         "-s", 'DOWNLOADER_MIDDLEWARES={"crawler.middlewares.address_guard.AddressGuardMiddleware": null}',
         NEWS_ALLOW_PRIVATE_NETWORKS="false",
     )  # fmt: skip
-    assert process.returncode == 0, process.stderr[-2000:]
+    # every fetch failed: a failed run, as crawlall would say
+    assert process.returncode == 1, process.stderr[-2000:]
     assert run_summary(output)["dropped"] == {"fetch_error": 1}
     assert "non-public address" in process.stderr
     assert len(site.requests) == before

@@ -47,3 +47,14 @@ def test_unknown_names_can_be_allowed(site: SiteServer, tmp_path: Path) -> None:
     # past the settings check: the next thing wrong is the sources file
     assert process.returncode == 2
     assert "NEWS_OTHER_TOOL" not in process.stderr and "[sources.x] key 'mystery'" in process.stderr
+
+
+def test_scrapy_crawl_has_the_same_exit_codes(site: SiteServer, tmp_path: Path) -> None:
+    sources = sources_file(site.base_url, tmp_path / "sources.toml")
+    unknown = run_scrapy("crawl", "news", "-a", "source=nonexistent", NEWS_SOURCES=str(sources))
+    assert unknown.returncode == 2, unknown.stderr[-3000:]
+    assert "Traceback" not in unknown.stderr
+    lines = [text for text in unknown.stderr.splitlines() if text.startswith("crawl: cannot start")]
+    assert len(lines) == 1 and "nonexistent" in lines[0], unknown.stderr[-3000:]
+    misspelt = run_scrapy("crawl", "news", "-s", "NEWS_OUTPT=x", NEWS_SOURCES=str(sources))
+    assert misspelt.returncode == 2 and "did you mean NEWS_OUTPUT?" in misspelt.stderr

@@ -13,7 +13,6 @@ never overlap, and exits with a code that says how the run went:
 
 from __future__ import annotations
 
-import asyncio
 import fcntl
 import logging
 import os
@@ -24,8 +23,8 @@ from typing import TYPE_CHECKING, Any
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from crawler.extensions.metrics import write_metrics
-from crawler.extensions.summary import EXIT_FAILED, EXIT_LOCKED, EXIT_USAGE, start_failure
+from crawler.commands._start import cannot_start, crawl_exit_code
+from crawler.extensions.summary import EXIT_LOCKED
 from crawler.settings_check import settings_problems
 from crawler.state import state_path
 
@@ -74,13 +73,6 @@ def lock_path(settings: Any) -> Path:
     return state.with_name(state.name + ".lock")
 
 
-def _startup_error(task: Any) -> BaseException | None:
-    """The exception that stopped the crawl from starting, if any."""
-    if isinstance(task, asyncio.Future) and task.done() and not task.cancelled():
-        return task.exception()
-    return None
-
-
 class Command(ScrapyCommand):
     requires_project = True
 
@@ -101,7 +93,7 @@ class Command(ScrapyCommand):
         assert self.settings is not None and self.crawler_process is not None
         problems = settings_problems(self.settings)
         if problems:
-            self._cannot_start("; ".join(problems))
+            self.exitcode = cannot_start("crawlall", self.settings, "; ".join(problems))
             return
         lock = RunLock(lock_path(self.settings))
         try:
@@ -112,9 +104,11 @@ class Command(ScrapyCommand):
                 if self.settings.get("NEWS_LOCK_FILE")
                 else f"NEWS_STATE {state_path(self.settings.get('NEWS_STATE'))}"
             )
-            self._cannot_start(
+            self.exitcode = cannot_start(
+                "crawlall",
+                self.settings,
                 f"{where}: cannot create the run lock {lock.path} ({exc.strerror or exc}); "
-                "its folder is missing, read-only or not writable by this user"
+                "its folder is missing, read-only or not writable by this user",
             )
             return
         if not acquired:
@@ -124,29 +118,9 @@ class Command(ScrapyCommand):
             try:
                 crawler = self.crawler_process.create_crawler("news")
             except ValueError as exc:  # SourcesError and bad settings
-                self._cannot_start(exc)
+                self.exitcode = cannot_start("crawlall", self.settings, exc)
                 return
             task = self.crawler_process.crawl(crawler)
-            self.crawler_process.start()
-            startup_error = _startup_error(task)
-            summary = getattr(crawler, "news_summary", None)
-            if isinstance(startup_error, ValueError):  # state or output unusable (S3 preflight)
-                self._cannot_start(startup_error)
-            elif self.crawler_process.bootstrap_failed or summary is None:
-                self.exitcode = EXIT_FAILED
-            else:
-                self.exitcode = summary["exit_code"]
+            self.exitcode = crawl_exit_code("crawlall", self.crawler_process, crawler, task)
         finally:
             lock.release()
-
-    def _cannot_start(self, exc: BaseException | str) -> None:
-        """One line saying why, exit 2; the run summary and the metrics file still say so where they can."""
-        print(f"crawlall: cannot start: {exc}", file=sys.stderr)
-        self.exitcode = EXIT_USAGE
-        assert self.settings is not None
-        summary = start_failure(self.settings, str(exc))
-        if self.settings.get("NEWS_METRICS_FILE"):
-            try:
-                write_metrics(Path(self.settings.get("NEWS_METRICS_FILE")), summary)
-            except OSError as error:
-                logger.debug("No metrics written: %s", error)

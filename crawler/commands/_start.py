@@ -1,0 +1,49 @@
+"""What every command that crawls shares: the start checks, and one set of exit codes.
+
+0 ok, 1 failed run, 2 could not start, 3 uploads pending (see ``crawler/extensions/summary.py``);
+``crawlall`` adds 75 for a run that found the lock taken.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from crawler.extensions.metrics import write_metrics
+from crawler.extensions.summary import EXIT_FAILED, EXIT_USAGE, start_failure
+
+logger = logging.getLogger(__name__)
+
+
+def startup_error(task: Any) -> BaseException | None:
+    """The exception that stopped the crawl from starting, if any."""
+    if isinstance(task, asyncio.Future) and task.done() and not task.cancelled():
+        return task.exception()
+    return None
+
+
+def cannot_start(command: str, settings: Any, problem: BaseException | str) -> int:
+    """One line saying why, and exit code 2; the run summary and the metrics file say so where they can."""
+    print(f"{command}: cannot start: {problem}", file=sys.stderr)
+    summary = start_failure(settings, str(problem))
+    if settings.get("NEWS_METRICS_FILE"):
+        try:
+            write_metrics(Path(settings.get("NEWS_METRICS_FILE")), summary)
+        except OSError as error:
+            logger.debug("No metrics written: %s", error)
+    return EXIT_USAGE
+
+
+def crawl_exit_code(command: str, process: Any, crawler: Any, task: Any) -> int:
+    """Run the crawl started as ``task`` and say how it went."""
+    process.start()
+    error = startup_error(task)
+    if isinstance(error, ValueError):  # state, output, sources or a spider argument unusable
+        return cannot_start(command, crawler.settings, error)
+    summary = getattr(crawler, "news_summary", None)
+    if process.bootstrap_failed or summary is None:
+        return EXIT_FAILED
+    return int(summary["exit_code"])
