@@ -225,7 +225,7 @@ def start_failure(tmp_path: Path, site: object, state: Path, output: Path, wrap=
     assert process.returncode == 2, process.stderr[-3000:]
     assert len(site.requests) == before, "a page was fetched before the start was checked"
     assert "Traceback" not in process.stderr, process.stderr[-3000:]
-    lines = [line for line in process.stderr.splitlines() if line.startswith("crawlall: cannot start")]
+    lines = [line for line in process.stderr.splitlines() if "crawlall: cannot start" in line]
     assert len(lines) == 1, process.stderr[-3000:]
     return lines[0], metrics
 

@@ -199,7 +199,7 @@ def test_bad_credentials_or_bucket_stop_the_run_before_any_page(
     )
     assert process.returncode == 2
     bucket = S3Location.parse(output).bucket
-    message = [line for line in process.stderr.splitlines() if line.startswith("crawlall: cannot start")]
+    message = [line for line in process.stderr.splitlines() if "crawlall: cannot start" in line]
     assert message and bucket in message[0] and cause in message[0], process.stderr[-2000:]
     assert secret not in process.stderr and secret not in process.stdout
     assert len(site.requests) == before, "a page was fetched before the output was checked"

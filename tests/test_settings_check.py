@@ -33,7 +33,7 @@ def test_a_wrong_setting_stops_the_run_with_one_line(
     )
     assert process.returncode == 2, process.stderr[-3000:]
     assert "Traceback" not in process.stderr, process.stderr[-3000:]
-    lines = [text for text in process.stderr.splitlines() if text.startswith("crawlall: cannot start")]
+    lines = [text for text in process.stderr.splitlines() if "crawlall: cannot start" in text]
     assert len(lines) == 1 and line in lines[0], process.stderr[-3000:]
     assert len(site.requests) == before
 
@@ -54,7 +54,16 @@ def test_scrapy_crawl_has_the_same_exit_codes(site: SiteServer, tmp_path: Path) 
     unknown = run_scrapy("crawl", "news", "-a", "source=nonexistent", NEWS_SOURCES=str(sources))
     assert unknown.returncode == 2, unknown.stderr[-3000:]
     assert "Traceback" not in unknown.stderr
-    lines = [text for text in unknown.stderr.splitlines() if text.startswith("crawl: cannot start")]
+    lines = [text for text in unknown.stderr.splitlines() if "crawl: cannot start" in text]
     assert len(lines) == 1 and "nonexistent" in lines[0], unknown.stderr[-3000:]
     misspelt = run_scrapy("crawl", "news", "-s", "NEWS_OUTPT=x", NEWS_SOURCES=str(sources))
     assert misspelt.returncode == 2 and "did you mean NEWS_OUTPUT?" in misspelt.stderr
+
+
+def test_the_start_failure_is_in_the_log_file(site: SiteServer, tmp_path: Path) -> None:
+    sources = sources_file(site.base_url, tmp_path / "sources.toml")
+    log = tmp_path / "crawl.log"
+    process = run_scrapy("crawlall", "-s", "NEWS_OUTPT=x", "-s", f"LOG_FILE={log}", NEWS_SOURCES=str(sources))
+    assert process.returncode == 2
+    lines = [text for text in log.read_text().splitlines() if "crawlall: cannot start" in text]
+    assert len(lines) == 1 and "did you mean NEWS_OUTPUT?" in lines[0]

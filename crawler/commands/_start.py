@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +25,10 @@ def startup_error(task: Any) -> BaseException | None:
 
 
 def cannot_start(command: str, settings: Any, problem: BaseException | str) -> int:
-    """One line saying why, and exit code 2; the run summary and the metrics file say so where they can."""
-    print(f"{command}: cannot start: {problem}", file=sys.stderr)
+    """One line saying why, and exit code 2; the run summary and the metrics file say so where they can.
+
+    The line goes through logging, so that it is where the run's log goes (stderr, ``LOG_FILE``)."""
+    logger.error("%(command)s: cannot start: %(problem)s", {"command": command, "problem": problem})
     summary = start_failure(settings, str(problem))
     if settings.get("NEWS_METRICS_FILE"):
         try:
