@@ -15,6 +15,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import timedelta
+from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -155,7 +156,9 @@ def _source(path: Path, name: str, table: Any, defaults: dict[str, Any]) -> Sour
     check = _Checker(path, name, table)
     unknown = sorted(set(table) - _KEYS)
     if unknown:
-        raise check.fail(unknown[0], f"unknown key; the keys are {', '.join(sorted(_KEYS))}")
+        close = get_close_matches(unknown[0], sorted(_KEYS), n=1, cutoff=0.75)
+        hint = f"did you mean {close[0]!r}?" if close else f"the keys are {', '.join(sorted(_KEYS))}"
+        raise check.fail(unknown[0], f"unknown key; {hint}")
     start_urls, feeds, sitemaps = check.urls("start_urls"), check.urls("feeds"), check.urls("sitemaps")
     if not (start_urls or feeds or sitemaps):
         raise check.fail("start_urls", "a source needs at least one of start_urls, feeds, sitemaps")
