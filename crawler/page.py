@@ -366,11 +366,12 @@ class Page:
             return None
         try:
             tree = lxml_html.document_fromstring(markup, parser=_PARSER, base_url=self.url)
-            if _depth_exceeds(tree, _PARSER_DEPTH):  # the parser gave up: the rest of the page is lost
-                markup = flatten_markup(markup, self.limits.max_depth)
-                tree = lxml_html.document_fromstring(markup, parser=_PARSER, base_url=self.url)
-                self.notes.append("markup_flattened")
-            if _depth_exceeds(tree, self.limits.max_depth) and flatten_tree(tree, self.limits.max_depth):
+            # one check on an ordinary page: nothing nests that deep
+            if _depth_exceeds(tree, self.limits.max_depth):
+                if _depth_exceeds(tree, _PARSER_DEPTH):  # the parser gave up: the rest of the page is lost
+                    markup = flatten_markup(markup, self.limits.max_depth)
+                    tree = lxml_html.document_fromstring(markup, parser=_PARSER, base_url=self.url)
+                flatten_tree(tree, self.limits.max_depth)
                 self.notes.append("markup_flattened")
         except (ParserError, ValueError) as exc:
             logger.debug("Unparseable HTML at %s: %s", self.url, exc)
