@@ -5,9 +5,11 @@ BIN := $(VENV)/bin
 
 .PHONY: install install-dev demo test quality lint format lock clean
 
-$(BIN)/.runtime: requirements.lock
+$(BIN)/.runtime: requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
+	# the project itself, editable: the `news-ingest` command, usable from any directory
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
 $(BIN)/.dev: $(BIN)/.runtime requirements-dev.lock
