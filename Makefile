@@ -19,9 +19,9 @@ $(BIN)/.dev: $(BIN)/.runtime requirements-dev.lock
 install: $(BIN)/.runtime
 install-dev: $(BIN)/.dev
 
-## demo: install, serve the bundled demo site on 127.0.0.1, crawl it into ./output
+## demo: install, serve the bundled demo site on 127.0.0.1, crawl it into a fresh ./output/demo-<time>/
 demo: install
-	$(BIN)/python -m demo.run
+	$(BIN)/python -m demo.run $(if $(DEMO_OUTPUT),--into $(DEMO_OUTPUT))
 
 ## test: lint and the whole test suite
 test: install-dev lint

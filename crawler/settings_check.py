@@ -10,8 +10,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from scrapy.settings import SETTINGS_PRIORITIES
+
+from crawler.logjson import LOG_FORMATS
 from settings import base
-from settings.environment import did_you_mean
+from settings.environment import EnvironmentSettingError, convert, did_you_mean
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -19,11 +22,38 @@ if TYPE_CHECKING:
 KNOWN = {name for name in vars(base) if name.startswith("NEWS_")}
 
 
+def _command_line_values(settings: Any) -> list[str]:
+    """``-s NAME=VALUE`` arrives as a string: one that does not convert to the type of the
+    setting's default is an error now, not a traceback where the setting is first read. One
+    that does is stored converted (while the settings can change), so that ``-s`` takes the
+    values the environment takes (``yes``/``no`` for booleans, JSON lists)."""
+    problems = []
+    for name in sorted(KNOWN):
+        value, default = settings.get(name), getattr(base, name)
+        given = settings.getpriority(name) == SETTINGS_PRIORITIES["cmdline"]
+        if given and isinstance(value, str) and not isinstance(default, str):
+            try:
+                converted = convert(name, value, default, where="setting")
+            except EnvironmentSettingError as exc:
+                problems.append(str(exc))
+                continue
+            if not settings.frozen:
+                settings.set(name, converted, priority="cmdline")
+    return problems
+
+
 def settings_problems(settings: Any) -> list[str]:
     problems = list(settings.getlist("SETTINGS_PROBLEMS"))
     if not settings.getbool("NEWS_IGNORE_UNKNOWN_SETTINGS"):
         for name in sorted(name for name in settings if name.startswith("NEWS_") and name not in KNOWN):
             problems.append(f"setting {name}: no such setting{did_you_mean(name, KNOWN)}")
+    problems += _command_line_values(settings)
+    log_format = str(settings.get("NEWS_LOG_FORMAT") or "text").lower()
+    if log_format not in LOG_FORMATS:
+        problems.append(
+            f"setting NEWS_LOG_FORMAT={log_format!r}: expected one of {sorted(LOG_FORMATS)}"
+            f"{did_you_mean(log_format, LOG_FORMATS)}"
+        )
     return problems
 
 

@@ -170,8 +170,12 @@ class SqliteStateStore:
                     if self._db.in_transaction:
                         self._db.execute("ROLLBACK")
                     raise
+            if current == 0:
+                logger.info("State %(path)s created (schema version %(v)d)", {"path": self.path, "v": SCHEMA_VERSION})
+            elif current < SCHEMA_VERSION:
                 logger.info(
-                    "State %(path)s migrated to schema version %(v)d", {"path": self.path, "v": version + 1}
+                    "State %(path)s migrated from schema version %(old)d to %(v)d",
+                    {"path": self.path, "old": current, "v": SCHEMA_VERSION},
                 )
         return current
 

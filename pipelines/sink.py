@@ -29,7 +29,6 @@ from crawler.state import ALL_EARLIER_RUNS, StateStore, state_path, store_for
 from crawler.stats import count
 from pipelines.parts import PartWriter, recover_parts
 from pipelines.s3 import (
-    S3ConfigurationError,
     S3Location,
     S3UnreachableError,
     S3Uploader,
@@ -288,11 +287,6 @@ class JsonlSinkPipeline:
                 {"error": exc, "spool": self.writer.root},
             )
             self.stats.set_value("news/sink/s3_unreachable_at_start", 1)
-        except S3ConfigurationError as exc:
-            logger.error(
-                "Cannot write to %(target)s: %(error)s", {"target": self.uploader.location, "error": exc}
-            )
-            raise
 
     def open_spider(self) -> None:
         root = self.writer.root

@@ -43,6 +43,9 @@ RETRY_TIMES = 2
 COOKIES_ENABLED = False
 # No listening ports in a crawler that runs from cron and in containers.
 TELNETCONSOLE_ENABLED = False
+# The run summary logs the stats (a JSON object in JSON logs, DEBUG in text logs) and
+# writes them to _runs/<run_id>.json; Scrapy's repr dump would repeat them.
+STATS_DUMP = False
 REMOTE_CONTROL_ENABLED = False
 
 ITEM_PIPELINES = {
@@ -72,6 +75,7 @@ TWISTED_DNS_RESOLVER = "crawler.middlewares.address_guard.GuardedResolver"
 EXTENSIONS = {
     "crawler.settings_check.SettingsCheck": -10,
     "crawler.logjson.JsonLogs": 0,
+    "crawler.extensions.banner.RunBanner": 5,
     "crawler.extensions.drops.DropStats": 10,
     "crawler.extensions.progress.Progress": 800,
     "crawler.extensions.summary.RunSummary": 900,

@@ -23,8 +23,8 @@ class EnvironmentSettingError(ValueError):
     """An environment variable could not be converted to its setting's type."""
 
 
-def convert(name: str, raw: str, default: Any) -> Any:
-    """Convert ``raw`` to the type of ``default``, or raise a clear error."""
+def convert(name: str, raw: str, default: Any, where: str = "environment variable") -> Any:
+    """Convert ``raw`` to the type of ``default``, or raise a clear error naming ``where`` it came from."""
     try:
         if isinstance(default, bool):
             value = raw.strip().lower()
@@ -45,7 +45,7 @@ def convert(name: str, raw: str, default: Any) -> Any:
         if isinstance(default, dict):
             return dict(json.loads(raw))
     except ValueError as exc:
-        raise EnvironmentSettingError(f"environment variable {name}={raw!r}: {exc}") from exc
+        raise EnvironmentSettingError(f"{where} {name}={raw!r}: {exc}") from exc
     return raw
 
 

@@ -24,13 +24,27 @@ def test_json_logs_every_line_parses(site: SiteServer, tmp_path: Path) -> None:
     )  # fmt: skip
     assert process.returncode == 0, process.stderr[-2000:]
     lines = process.stderr.splitlines()
-    assert len(lines) > 20
     entries = [json.loads(line) for line in lines]  # raises on any line that is not JSON
-    assert {"time", "level", "logger", "message", "spider", "source"} <= set(entries[0])
-    assert entries[0]["message"].startswith("Scrapy")
+    assert {"time", "level", "logger", "message", "run_id", "spider", "source"} <= set(entries[0])
+    summary = json.loads(next((tmp_path / "o" / "_runs").glob("*.json")).read_text())
+    # every line names the run, the first one included (logged before the crawler existed)
+    assert {entry["run_id"] for entry in entries} == {summary["run_id"]}
+    assert (
+        entries[0]["logger"] == "crawler.extensions.banner"
+        and "run " + summary["run_id"] in entries[0]["message"]
+    )
+    # Scrapy's start-up dumps are DEBUG: no component lists, versions or overridden settings at INFO
+    assert not [
+        entry for entry in entries if entry["message"].startswith(("Enabled ", "Versions", "Overridden"))
+    ]
     assert any(entry["spider"] == "news" for entry in entries)
-    assert any(entry["source"] == "daily" for entry in entries)  # e.g. the robots.txt drop
     assert all(entry["time"].endswith("Z") for entry in entries)
+    # the per-source summary line carries its source; the stats are an object, not a repr string
+    per_source = [entry for entry in entries if entry["message"].startswith("  daily: ")]
+    assert len(per_source) == 1 and per_source[0]["source"] == "daily"
+    stats = [entry["stats"] for entry in entries if "stats" in entry]
+    assert len(stats) == 1 and stats[0]["news/written"] == summary["records_written"] > 0
+    assert len(lines) < 60, "a short log: banner, progress, drops, summary"
 
 
 def metrics(path: Path) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

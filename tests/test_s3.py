@@ -203,6 +203,11 @@ def test_bad_credentials_or_bucket_stop_the_run_before_any_page(
     assert message and bucket in message[0] and cause in message[0], process.stderr[-2000:]
     assert secret not in process.stderr and secret not in process.stdout
     assert len(site.requests) == before, "a page was fetched before the output was checked"
+    # the one reason, and nothing that reads like a second failure
+    errors = [line for line in process.stderr.splitlines() if " ERROR: " in line or "Error" in line]
+    assert errors == message, process.stderr[-3000:]
+    for noise in ("Traceback", "never awaited", "fetched nothing", "did not finish"):
+        assert noise not in process.stderr, process.stderr[-3000:]
 
 
 def test_a_reused_run_id_never_overwrites_an_object(s3: SeaweedS3, site: SiteServer, tmp_path: Path) -> None:

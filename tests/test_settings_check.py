@@ -20,8 +20,11 @@ from tests.crawling import run_scrapy, sources_file
             "environment variable NEWS_OUPUT: no such setting (did you mean NEWS_OUTPUT?)",
         ),
         ([], {"NEWS_SINK_MAX_ITEMS": "ten"}, "environment variable NEWS_SINK_MAX_ITEMS='ten'"),
+        (["-s", "NEWS_SINK_MAX_ITEMS=ten"], {}, "setting NEWS_SINK_MAX_ITEMS='ten'"),
+        (["-s", "NEWS_SINK_ENABLED=maybe"], {}, "setting NEWS_SINK_ENABLED='maybe': expected one of"),
+        ([], {"NEWS_LOG_FORMAT": "jsn"}, "NEWS_LOG_FORMAT='jsn': expected one of ['json', 'text'] (did you mean json?)"),
     ],
-    ids=["misspelt-s", "misspelt-env", "mistyped-env"],
+    ids=["misspelt-s", "misspelt-env", "mistyped-env", "mistyped-s", "mistyped-s-bool", "bad-log-format-env"],
 )
 def test_a_wrong_setting_stops_the_run_with_one_line(
     site: SiteServer, tmp_path: Path, args: list[str], env: dict[str, str], line: str

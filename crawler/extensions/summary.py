@@ -37,6 +37,9 @@ EXIT_UPLOADS_PENDING = 3  # the crawl went well, but parts wait in the S3 spool:
 EXIT_LOCKED = 75  # EX_TEMPFAIL: another run holds the lock; try again later
 
 _ERROR_REASONS = ("fetch_error", "http_error")
+# URLs the run would not or could not request: when they are all it had, it fetched nothing
+_REFUSED_DROPS = ("blocked_address", "bad_url", "robots_txt", "offsite")
+_REFUSED_SKIPS = ("bad_url", "denied", "offsite")
 
 
 def _jsonable(value: Any) -> Any:
@@ -91,7 +94,21 @@ def judge(summary: dict[str, Any], sources: list[str], max_error_rate: float) ->
         problems.append("the sink could not complete its parts (the next run recovers them)")
     if summary["dropped"].get("pipeline_error"):
         problems.append(f"{summary['dropped']['pipeline_error']} pipeline error(s)")
-    for name in sources:
+    refused = {
+        reason: summary["dropped"].get(reason, 0) * (reason in _REFUSED_DROPS)
+        + summary["skipped"].get(reason, 0) * (reason in _REFUSED_SKIPS)
+        for reason in {*_REFUSED_DROPS, *_REFUSED_SKIPS}
+    }
+    nothing_fetchable = summary["pages_fetched"] == 0 and sum(refused.values()) > 0
+    if nothing_fetchable:
+        reasons = ", ".join(f"{reason}={n}" for reason, n in sorted(refused.items()) if n)
+        hint = (
+            " (private and loopback addresses need NEWS_ALLOW_PRIVATE_NETWORKS=true)"
+            if refused["blocked_address"]
+            else ""
+        )
+        problems.append(f"nothing was fetched: every URL was refused or invalid ({reasons}){hint}")
+    for name in [] if nothing_fetchable else sources:  # one reason is enough
         if summary["sources"].get(name, {}).get("pages_fetched", 0) == 0:
             problems.append(f"source {name!r} fetched nothing")
     attempts = summary["pages_fetched"] + summary["dropped"].get("fetch_error", 0)
@@ -140,11 +157,11 @@ def start_failure(settings: BaseSettings, problem: str) -> dict[str, Any]:
     summary.update(problems=[problem], uploads_pending=0, status="not_started", exit_code=EXIT_USAGE)
     output = settings.get("NEWS_OUTPUT") or ""
     local = output and ("://" not in output or output.startswith("file://"))
-    if local and settings.getbool("NEWS_SINK_ENABLED") and settings.getbool("NEWS_SUMMARY_ENABLED"):
-        try:
+    try:
+        if local and settings.getbool("NEWS_SINK_ENABLED") and settings.getbool("NEWS_SUMMARY_ENABLED"):
             write_summary(summary, Path(output.removeprefix("file://")).expanduser())
-        except OSError as exc:  # the output itself may be what is wrong
-            logger.debug("No run summary written: %s", exc)
+    except (OSError, ValueError) as exc:  # the output, or one of these settings, may be what is wrong
+        logger.debug("No run summary written: %s", exc)
     return summary
 
 
@@ -228,6 +245,16 @@ class RunSummary:
                     "drops": reasons(tally["dropped"]),
                     "skips": reasons(tally["skipped"]),
                 },
+                extra={"source": name},
+            )
+        if (self.crawler.settings.get("NEWS_LOG_FORMAT") or "text").lower() == "json":
+            logger.info(
+                "Stats of run %(run_id)s", {"run_id": summary["run_id"]}, extra={"stats": summary["stats"]}
+            )
+        else:  # the same figures are in the run summary file; a text log shows them when debugging
+            logger.debug(
+                "Stats of run %(run_id)s: %(stats)s",
+                {"run_id": summary["run_id"], "stats": json.dumps(summary["stats"], ensure_ascii=False)},
             )
         for problem in summary["problems"]:
             logger.error(

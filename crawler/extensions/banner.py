@@ -1,0 +1,62 @@
+"""One INFO line when a crawl starts: what runs, as which run, reading and writing where.
+
+It stands in for Scrapy's start-up dumps (component lists, versions, overridden
+settings), which ``crawler.logjson`` keeps to DEBUG.
+"""
+
+from __future__ import annotations
+
+import logging
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from crawler.runid import run_id_for
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+
+def version() -> str:
+    try:
+        return metadata.version("news-ingest")
+    except metadata.PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown"
+
+
+def _where(location: str) -> str:
+    """A local path made absolute (relative paths mean the working directory); URLs as given."""
+    return location if "://" in location else str(Path(location).resolve())
+
+
+class RunBanner:
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RunBanner:
+        # the spider exists (extensions are built after it) and the engine does not yet:
+        # logged now, the banner heads the crawl's log
+        extension = cls(crawler)
+        extension.log()
+        return extension
+
+    def log(self) -> None:
+        settings, spider = self.crawler.settings, self.crawler.spider
+        sources = getattr(spider, "sources", None)
+        what = f"{len(sources)} source(s) from {settings.get('NEWS_SOURCES')}" if sources else "URLs given"
+        sink = _where(settings.get("NEWS_OUTPUT")) if settings.getbool("NEWS_SINK_ENABLED") else "(sink off)"
+        logger.info(
+            "news-ingest %(version)s, run %(run_id)s: crawl %(spider)s, %(what)s; output %(output)s; "
+            "state %(state)s",
+            {
+                "version": version(),
+                "run_id": run_id_for(settings),
+                "spider": spider.name,
+                "what": what,
+                "output": sink,
+                "state": _where(settings.get("NEWS_STATE")) if settings.getbool("NEWS_STATE_ENABLED") else "(off)",
+            },
+        )
