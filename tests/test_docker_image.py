@@ -4,7 +4,8 @@ There is no Docker engine here: Debian's podman builds the Dockerfile, on a base
 image made with debootstrap (base images cannot be pulled) with Debian's python3
 passed in through the PYTHON_IMAGE build argument. `podman run` fails on this
 machine's rlimits, so the image's filesystem is mounted and run with chroot as the
-image's user, with /data bind-mounted, as a container runtime would.
+image's user, with /data bind-mounted, as a container runtime would: its entrypoint, then its
+command (`news-ingest crawlall` by default).
 Needs root, podman and debootstrap: `.ci/run` installs them; elsewhere the test is
 skipped unless CI is set.
 """
@@ -113,15 +114,19 @@ def config(image: str) -> dict:
     return json.loads(podman("image", "inspect", image))[0]["Config"]
 
 
-def in_image(root: Path, image: str, command: str, **env: str) -> subprocess.CompletedProcess[str]:
-    """Run ``command`` in the image's filesystem as the image's user, with the image's environment."""
+def in_image(
+    root: Path, image: str, *argv: str, cwd: str | None = None, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """Run the image as a container runtime would: its entrypoint with ``argv`` (or its CMD), as
+    its user, with its environment, in its WORKDIR (or ``cwd``)."""
     settings = config(image)
     environment = dict(item.split("=", 1) for item in settings["Env"])
     environment.update(env)
-    user = settings["User"]
+    command = [*(settings.get("Entrypoint") or []), *(argv or settings["Cmd"])]
     return subprocess.run(
-        ["chroot", f"--userspec={user}", str(root), "/usr/bin/env", "-i",
-         *[f"{key}={value}" for key, value in environment.items()], "/bin/sh", "-c", f"cd /app && {command}"],
+        ["chroot", f"--userspec={settings['User']}", str(root), "/usr/bin/env", "-i",
+         *[f"{key}={value}" for key, value in environment.items()],
+         "/bin/sh", "-c", 'cd "$1" && shift && exec "$@"', "sh", cwd or settings["WorkingDir"], *command],
         capture_output=True, text=True, timeout=600, check=False,
     )  # fmt: skip
 
@@ -129,14 +134,39 @@ def in_image(root: Path, image: str, command: str, **env: str) -> subprocess.Com
 def test_final_stage_has_no_compiler_and_runs_as_non_root(image: str, tmp_path: Path) -> None:
     settings = config(image)
     assert settings["User"] == "10001:10001"
-    assert settings["Cmd"] == ["scrapy", "crawlall"]
+    assert settings["Entrypoint"] == ["/usr/local/bin/news-ingest-entrypoint"]
+    assert settings["Cmd"] == ["news-ingest", "crawlall"]
+    assert settings["WorkingDir"] == "/app"
+    assert "SCRAPY_SETTINGS_MODULE=settings.base" in settings["Env"]
     with mounted(image, tmp_path) as root:
         for folder in ("usr/bin", "usr/local/bin", "bin"):
             present = [name for name in COMPILERS if (root / folder / name).exists()]
             assert present == [], f"compilers in the final stage: {present}"
         assert not (root / "run" / "secrets" / "pipcert").exists()
-        whoami = in_image(root, image, "id -u")
+        assert sorted(path.name for path in (root / "app").iterdir()) == ["sources.example.toml"]
+        whoami = in_image(root, image, "id", "-u")
+        schema = in_image(
+            root, image, "python", "-c", "import pipelines.validate as v; print(v.SCHEMA_PATH.resolve())"
+        )
     assert whoami.stdout.strip() == "10001"
+    # installed, not copied: the schema beside the packages in site-packages
+    assert schema.returncode == 0, schema.stderr[-2000:]
+    installed = schema.stdout.strip()
+    assert installed.startswith("/opt/venv/lib/python3"), installed
+    assert installed.endswith("/site-packages/schema/record.schema.json"), installed
+
+
+def test_news_ingest_runs_from_any_directory(image: str, tmp_path: Path) -> None:
+    with mounted(image, tmp_path) as root:
+        runs = {
+            (cwd, *argv): in_image(root, image, *argv, cwd=cwd)
+            for cwd in ("/app", "/", "/tmp")
+            for argv in (("news-ingest", "list"), ("scrapy", "list"))
+        }
+        usage = in_image(root, image, "news-ingest", "crawlall", "-h", cwd="/")
+    for key, run in runs.items():
+        assert (run.returncode, run.stdout.split()) == (0, ["article", "news"]), (key, run.stderr[-2000:])
+    assert usage.returncode == 0 and "crawlall" in usage.stdout, usage.stderr[-2000:]
 
 
 def test_crawlall_in_the_image_writes_to_the_mounted_data_folder(image: str, tmp_path: Path) -> None:
@@ -146,18 +176,36 @@ def test_crawlall_in_the_image_writes_to_the_mounted_data_folder(image: str, tmp
     with running_site() as site:
         sources_file(site.base_url, data / "sources.toml")
         with mounted(image, data) as root:
-            listed = in_image(root, image, "scrapy list")
-            run = in_image(
-                root,
-                image,
-                "scrapy crawlall",
-                NEWS_SOURCES="/data/sources.toml",
-                NEWS_ALLOW_PRIVATE_NETWORKS="true",
+            run = in_image(  # the image's default command, through its entrypoint
+                root, image, NEWS_SOURCES="/data/sources.toml", NEWS_ALLOW_PRIVATE_NETWORKS="true"
             )
-    assert listed.returncode == 0 and listed.stdout.split() == ["article", "news"], listed.stderr[-2000:]
     assert run.returncode == 0, run.stderr[-4000:]
     records = read_parts(data / "output")
     assert len(records) == 20  # the demo sources: 8 Daily Lantern articles and 12 from the demo home page
     parts = [path for path in (data / "output").rglob("*.jsonl")]
     assert parts and all(path.stat().st_uid == 10001 for path in parts)
     assert (data / "state" / "news.sqlite").stat().st_uid == 10001
+
+
+def test_a_data_folder_the_image_user_cannot_write_is_one_clear_line(image: str, tmp_path: Path) -> None:
+    data = tmp_path / "data"  # what `docker run -v "$PWD/data:/data"` mounts when root made the folder
+    data.mkdir(mode=0o755)
+    os.chown(data, 0, 0)
+    with mounted(image, data) as root:
+        runs = [
+            in_image(root, image),
+            in_image(root, image, "news-ingest", "crawl", "article", "-a", "url=https://example.org/a"),
+            in_image(root, image, "scrapy", "crawlall", cwd="/"),
+        ]
+        listed = in_image(root, image, "news-ingest", "list")  # writes nothing: not checked
+    for run in runs:
+        assert run.returncode == 2, run.stderr[-2000:]
+        assert run.stdout == ""
+        lines = run.stderr.splitlines()
+        assert len(lines) == 1, run.stderr[-2000:]
+        expected = "news-ingest: cannot start: /data (NEWS_STATE) is not writable by uid 10001 gid 10001"
+        assert lines[0].startswith(expected), lines[0]
+        assert "sudo chown -R 10001:10001 <the host folder mounted on /data>" in lines[0]
+        assert '--user "$(id -u):$(id -g)"' in lines[0] and "fsGroup" in lines[0]
+    assert listed.returncode == 0, listed.stderr[-2000:]
+    assert list(data.iterdir()) == []
