@@ -3,6 +3,7 @@
     .venv/bin/python -m bench.run                 # 2,000 pages, 3 runs each, prints the table
     .venv/bin/python -m bench.run --pages 20000 --only pipeline --runs 1   # the long-crawl memory check
     .venv/bin/python -m bench.run --real --only limit+pipeline   # real pages of the development corpora
+    .venv/bin/python -m bench.run --only learning   # template learning and source health per record
 
 It generates (or reuses) a local site of N article pages (50-200 KB each, built
 from the demo site's templates of different CMSs, with a sitemap) under
@@ -63,6 +64,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from bench.learning import main as learning_main
 from crawler.pagetype import url_kind
 from demo.server import render_dates
 
@@ -641,7 +643,16 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument(
         "--only",
-        choices=["all", "limit", "trafilatura-limit", "pipeline", "limit+pipeline", "peers", "ratios"],
+        choices=[
+            "all",
+            "limit",
+            "trafilatura-limit",
+            "pipeline",
+            "limit+pipeline",
+            "peers",
+            "ratios",
+            "learning",
+        ],
         default="all",
     )
     parser.add_argument(
@@ -655,6 +666,9 @@ def main() -> None:
     parser.add_argument("--extract-only", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--trafilatura-only", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.only == "learning":  # per-record cost of template learning and source health (bench/learning.py)
+        learning_main(["--runs", str(args.runs)])
+        return
     if args.extract_only:
         extraction_main(args.extract_only[0], int(args.extract_only[1]))
         return

@@ -9,6 +9,7 @@ after a crash never counts an article twice.
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 import threading
@@ -62,6 +63,35 @@ class StateStore(Protocol):
         """A problem with the store that the run must report (its file deleted or replaced), or None."""
         ...
 
+    def load_template(self, source: str) -> tuple[int, dict[str, tuple[Any, ...]], list[tuple[str, str]]]:
+        """A source's learned lines (``crawler/boilerplate.py``): its article count, its lines by
+        fingerprint, and the articles counted recently (key, when) in the order they were counted."""
+        ...
+
+    def save_templates(self, batch: list[dict[str, Any]]) -> None:
+        """What changed in sources' learned lines, in one write: per source its ``articles``, its
+        changed ``lines`` by fingerprint, the ``deleted`` fingerprints, and the articles counted
+        (``recent_added``, key to when) or forgotten (``recent_removed``)."""
+        ...
+
+    def template_sources(self) -> dict[str, int]:
+        """Every source with learned lines, and its article count."""
+        ...
+
+    def forget_template(self, source: str) -> None: ...
+
+    def health_sources(self) -> list[str]:
+        """Every source with health figures."""
+        ...
+
+    def add_source_health(
+        self, source: str, run_id: str, finished_at: str, figures: dict[str, Any]
+    ) -> None: ...
+
+    def source_health(self, source: str, runs: int) -> list[dict[str, Any]]:
+        """The figures of the source's last ``runs`` runs, newest first."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -92,7 +122,38 @@ _MIGRATIONS = [
     CREATE TABLE runs (run_id TEXT PRIMARY KEY);
     INSERT INTO runs VALUES ('*every run in the output*');
     """,
+    # What each source's template repeats in its bodies (crawler/boilerplate.py), and each
+    # source's figures per run (crawler/extensions/health.py).
+    """
+    CREATE TABLE template_sources (source TEXT PRIMARY KEY, articles INTEGER NOT NULL);
+    CREATE TABLE template_lines (
+        source TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL,
+        learned_at TEXT,
+        sample TEXT,
+        PRIMARY KEY (source, fingerprint)
+    );
+    CREATE TABLE template_articles (
+        source TEXT NOT NULL,
+        article_key TEXT NOT NULL,
+        counted_at TEXT NOT NULL,
+        PRIMARY KEY (source, article_key)
+    );
+    CREATE TABLE source_health (
+        source TEXT NOT NULL,
+        run_id TEXT NOT NULL,
+        finished_at TEXT NOT NULL,
+        figures TEXT NOT NULL,
+        PRIMARY KEY (source, run_id)
+    );
+    """,
 ]
+# Runs of a source whose health figures are kept
+HEALTH_RUNS_KEPT = 50
 ALL_EARLIER_RUNS = "*every run in the output*"
 SCHEMA_VERSION = len(_MIGRATIONS)
 _COLUMNS = "canonical_url, article_id, content_hash, version, first_seen, last_seen, last_fetched, published_at, published_date"
@@ -171,7 +232,9 @@ class SqliteStateStore:
                         self._db.execute("ROLLBACK")
                     raise
             if current == 0:
-                logger.info("State %(path)s created (schema version %(v)d)", {"path": self.path, "v": SCHEMA_VERSION})
+                logger.info(
+                    "State %(path)s created (schema version %(v)d)", {"path": self.path, "v": SCHEMA_VERSION}
+                )
             elif current < SCHEMA_VERSION:
                 logger.info(
                     "State %(path)s migrated from schema version %(old)d to %(v)d",
@@ -248,6 +311,93 @@ class SqliteStateStore:
                 "WHERE canonical_url = ?",
                 (fetched_at, fetched_at, canonical_url),
             )
+
+    def load_template(self, source: str) -> tuple[int, dict[str, tuple[Any, ...]], list[tuple[str, str]]]:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT articles FROM template_sources WHERE source = ?", (source,)
+            ).fetchone()
+            lines = {
+                fingerprint: tuple(rest)
+                for fingerprint, *rest in self._db.execute(
+                    "SELECT fingerprint, kind, count, first_seen, last_seen, learned_at, sample "
+                    "FROM template_lines WHERE source = ?",
+                    (source,),
+                )
+            }
+            recent = self._db.execute(
+                "SELECT article_key, counted_at FROM template_articles WHERE source = ? ORDER BY counted_at, rowid",
+                (source,),
+            ).fetchall()
+        return (row[0] if row else 0), lines, [(key, at) for key, at in recent]
+
+    def save_templates(self, batch: list[dict[str, Any]]) -> None:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for changes in batch:
+                    source = changes["source"]
+                    self._db.execute(
+                        "INSERT OR REPLACE INTO template_sources (source, articles) VALUES (?, ?)",
+                        (source, changes["articles"]),
+                    )
+                    self._db.executemany(
+                        "INSERT OR REPLACE INTO template_lines VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        [(source, fingerprint, *row) for fingerprint, row in changes["lines"].items()],
+                    )
+                    self._db.executemany(
+                        "DELETE FROM template_lines WHERE source = ? AND fingerprint = ?",
+                        [(source, fingerprint) for fingerprint in changes["deleted"]],
+                    )
+                    self._db.executemany(
+                        "INSERT OR REPLACE INTO template_articles VALUES (?, ?, ?)",
+                        [(source, key, at) for key, at in changes["recent_added"].items()],
+                    )
+                    self._db.executemany(
+                        "DELETE FROM template_articles WHERE source = ? AND article_key = ?",
+                        [(source, key) for key in changes["recent_removed"]],
+                    )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def template_sources(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._db.execute("SELECT source, articles FROM template_sources ORDER BY source"))
+
+    def forget_template(self, source: str) -> None:
+        with self._lock:
+            for table in ("template_sources", "template_lines", "template_articles"):
+                self._db.execute(f"DELETE FROM {table} WHERE source = ?", (source,))
+
+    def health_sources(self) -> list[str]:
+        with self._lock:
+            return [
+                row[0]
+                for row in self._db.execute("SELECT DISTINCT source FROM source_health ORDER BY source")
+            ]
+
+    def add_source_health(self, source: str, run_id: str, finished_at: str, figures: dict[str, Any]) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO source_health VALUES (?, ?, ?, ?)",
+                (source, run_id, finished_at, json.dumps(figures, sort_keys=True)),
+            )
+            self._db.execute(
+                "DELETE FROM source_health WHERE source = ? AND run_id NOT IN "
+                "(SELECT run_id FROM source_health WHERE source = ? ORDER BY finished_at DESC LIMIT ?)",
+                (source, source, HEALTH_RUNS_KEPT),
+            )
+
+    def source_health(self, source: str, runs: int) -> list[dict[str, Any]]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT run_id, finished_at, figures FROM source_health WHERE source = ? "
+                "ORDER BY finished_at DESC LIMIT ?",
+                (source, runs),
+            ).fetchall()
+        return [{"run_id": run_id, "finished_at": at, **json.loads(figures)} for run_id, at, figures in rows]
 
     def close(self) -> None:
         with self._lock:

@@ -23,6 +23,7 @@ from scrapy.exceptions import NotConfigured
 
 from crawler.drops import DropArticle
 from crawler.state import StateStore, store_for
+from pipelines.boilerplate import HASH_BEFORE
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -90,9 +91,12 @@ class DedupeArticlePipeline:
 
     def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
         canonical, content_hash = item["canonical_url"], item["content_hash"]
+        # the body before learned template lines came out (pipelines/boilerplate.py): a line
+        # learned since the last fetch is not a change of the article
+        before_template = item.pop(HASH_BEFORE, None)
         previous = self._previous(canonical)
         if previous is not None:
-            if previous.content_hash == content_hash:
+            if previous.content_hash in (content_hash, before_template):
                 self.store.touch(canonical, item["fetched_at"])
                 raise DropArticle("unchanged", f"version {previous.version}")
             item["version"] = previous.version + 1

@@ -52,6 +52,7 @@ ITEM_PIPELINES = {
     "pipelines.extract.ExtractArticlePipeline": 100,
     "pipelines.dates.NormalizeDatesPipeline": 200,
     "pipelines.validate.ValidateRecordPipeline": 300,
+    "pipelines.boilerplate.LearnedBoilerplatePipeline": 400,
     "pipelines.dedupe.DedupeArticlePipeline": 800,
     "pipelines.sink.JsonlSinkPipeline": 900,
 }
@@ -78,6 +79,8 @@ EXTENSIONS = {
     "crawler.extensions.banner.RunBanner": 5,
     "crawler.extensions.drops.DropStats": 10,
     "crawler.extensions.progress.Progress": 800,
+    # before the summary: it reports what the health check finds
+    "crawler.extensions.health.SourceHealth": 850,
     "crawler.extensions.summary.RunSummary": 900,
     # after the summary: the metrics are the summary's figures
     "crawler.extensions.metrics.RunMetrics": 950,
@@ -138,6 +141,26 @@ NEWS_EXTRACT_TIMEOUT = 30.0
 NEWS_EXTRACT_MAX_PENDING = 0
 # Functions `fn(page, record) -> record` run in the worker after extraction (custom fields).
 NEWS_EXTRACT_PLUGINS: list[str] = []
+
+# --- Learned template lines (per source; needs NEWS_STATE_ENABLED) ------------
+# Learn what each source's template repeats inside its bodies and take it out of later records.
+NEWS_BOILERPLATE_LEARN = True
+# A paragraph is template once it was in at least this many different articles of the source...
+NEWS_BOILERPLATE_MIN_PAGES = 5
+# ...making up at least this share of the source's recent articles.
+NEWS_BOILERPLATE_MIN_SHARE = 0.3
+# "Recent": every count is halved when a source's article count reaches this.
+NEWS_BOILERPLATE_WINDOW = 400
+# Fingerprints kept per source (the rarest and oldest go first): the bound on the learning's size.
+NEWS_BOILERPLATE_MAX_LINES = 5000
+
+# --- Source health (per source and run, against its recent runs) -------------
+NEWS_HEALTH_ENABLED = True
+# Recent runs a run is compared with, and how many a source needs before it is judged.
+NEWS_HEALTH_HISTORY_RUNS = 10
+NEWS_HEALTH_MIN_RUNS = 3
+# An unhealthy source fails the run (exit 1) only when this is on; else it is a warning.
+NEWS_HEALTH_FAIL_RUN = False
 
 # --- Per-page bounds (what one hostile page may cost) -------------------------
 # Characters of markup parsed; beyond this a page is cut off (news/extract/html_truncated).

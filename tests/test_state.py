@@ -48,12 +48,13 @@ def test_a_state_of_the_previous_schema_knew_every_run_of_its_output(tmp_path: P
     path = tmp_path / "state.sqlite"
     SqliteStateStore(path).close()
     with sqlite3.connect(path) as db:  # back to schema 1, as the previous version left it
-        db.execute("DROP TABLE runs")
+        for table in ("runs", "template_sources", "template_lines", "template_articles", "source_health"):
+            db.execute(f"DROP TABLE {table}")
         db.execute("UPDATE schema_version SET version = 1")
     output = tmp_path / "out"
     write_part(output, "20261201T100000Z-aaaaaa", [RECORD])
     store = SqliteStateStore(path)
-    assert SCHEMA_VERSION == 2 and store.known_runs() == {ALL_EARLIER_RUNS}
+    assert SCHEMA_VERSION == 3 and store.known_runs() == {ALL_EARLIER_RUNS}
     assert rebuild_state(output, store, "20261203T000000Z-bbbbbb") == 0  # nothing read back
     assert store.get(RECORD["canonical_url"]) is None
     assert store.known_runs() == {"20261201T100000Z-aaaaaa", "20261203T000000Z-bbbbbb"}

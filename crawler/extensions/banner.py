@@ -57,6 +57,8 @@ class RunBanner:
                 "spider": spider.name,
                 "what": what,
                 "output": sink,
-                "state": _where(settings.get("NEWS_STATE")) if settings.getbool("NEWS_STATE_ENABLED") else "(off)",
+                "state": _where(settings.get("NEWS_STATE"))
+                if settings.getbool("NEWS_STATE_ENABLED")
+                else "(off)",
             },
         )

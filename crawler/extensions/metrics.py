@@ -63,6 +63,15 @@ def build_registry(summary: dict[str, Any], previous: float | None, now: float) 
             dropped.labels(source, reason).set(value)
         for reason, value in tally["skipped"].items():
             skipped.labels(source, reason).set(value)
+    healthy = Gauge(
+        "news_source_healthy",
+        "1 when the source's last run looked like its recent runs, 0 when a figure fell sharply",
+        labels,
+        registry=registry,
+    )
+    for source, entry in (summary.get("health") or {}).items():
+        if "healthy" in entry:  # judged: the source has enough earlier runs
+            healthy.labels(source).set(1 if entry["healthy"] else 0)
     Gauge("news_last_run_duration_seconds", "Duration of the last run", registry=registry).set(
         summary.get("duration_seconds") or 0
     )

@@ -192,15 +192,30 @@ class RunSummary:
         lost = store.check() if store is not None else None
         if lost:
             summary["problems"].append(lost + "; the next run rebuilds it from the output")
+        failing = list(summary["problems"])
+        health = getattr(self.crawler, "news_health", None)
+        if health is not None:  # crawler/extensions/health.py
+            summary["health"] = health
+            unhealthy = [
+                f"source {source!r} looks broken: {problem}"
+                for source, entry in health.items()
+                for problem in entry.get("problems", ())
+            ]
+            summary["problems"] += unhealthy
+            if self.crawler.settings.getbool("NEWS_HEALTH_FAIL_RUN"):
+                failing += unhealthy
+        learner = getattr(self.crawler, "_news_template_learner", None)
+        if learner is not None:  # crawler/boilerplate.py
+            summary["template_lines_learned"] = learner.learned_this_run
         summary["uploads_pending"] = stats.get("news/sink/uploads_pending", 0)
-        if summary["problems"]:
+        if failing:
             summary["status"], summary["exit_code"] = "failed", EXIT_FAILED
         elif summary["uploads_pending"]:
             summary["status"], summary["exit_code"] = "uploads_pending", EXIT_UPLOADS_PENDING
         else:
             summary["status"], summary["exit_code"] = "ok", EXIT_OK
         self.crawler.news_summary = summary  # read by `scrapy crawlall` for its exit code
-        self._log(summary)
+        self._log(summary, failing)
         folder = stats.get("news/output_local") or summary["output"]
         if folder:
             target = write_summary(summary, Path(folder))
@@ -217,7 +232,7 @@ class RunSummary:
                 "Run summary kept in the spool: %(error)s", {"error": describe(exc, uploader.location)}
             )
 
-    def _log(self, summary: dict[str, Any]) -> None:
+    def _log(self, summary: dict[str, Any], failing: list[str]) -> None:
         def reasons(group: dict[str, int]) -> str:
             return ", ".join(f"{name}={value}" for name, value in group.items()) or "none"
 
@@ -256,7 +271,7 @@ class RunSummary:
                 "Stats of run %(run_id)s: %(stats)s",
                 {"run_id": summary["run_id"], "stats": json.dumps(summary["stats"], ensure_ascii=False)},
             )
-        for problem in summary["problems"]:
+        for problem in failing:  # an unhealthy source that does not fail the run was a warning already
             logger.error(
                 "Run %(run_id)s failed: %(problem)s", {"run_id": summary["run_id"], "problem": problem}
             )

@@ -1,0 +1,174 @@
+"""``news-ingest sources``: what the state knows of each source, its learned template lines
+and its health.
+
+For every source of the sources file and every source the state store has seen: its
+last run's figures against the usual ones (the median of its recent runs), whether it
+looks healthy, and the lines its template repeats in its bodies, which later records
+leave out (articles counted, share of the source's recent articles, first seen).
+
+    news-ingest sources                 # every source
+    news-ingest sources herald daily    # some of them
+    news-ingest sources --json          # the same as one JSON object
+    news-ingest sources --reset herald  # forget what was learned of herald's template
+
+Exit code 0, or 2 when the state cannot be opened or a named source is unknown.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import suppress
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from scrapy.commands import ScrapyCommand
+
+from crawler.boilerplate import LearningConfig, Line
+from crawler.extensions.health import judge, usual_figures
+from crawler.extensions.summary import EXIT_OK, EXIT_USAGE
+from crawler.sources import load_sources
+from crawler.state import open_store, state_path
+
+if TYPE_CHECKING:
+    import argparse
+
+    from crawler.state import StateStore
+
+
+def describe_source(
+    store: StateStore, source: str, config: LearningConfig, runs: int, min_runs: int
+) -> dict[str, Any]:
+    articles, rows, _ = store.load_template(source)
+    template = sorted(
+        (line for line in (Line(*row) for row in rows.values()) if config.is_template(line, articles)),
+        key=lambda line: -line.count,
+    )
+    history = store.source_health(source, runs + 1)
+    entry: dict[str, Any] = {
+        "articles_counted": articles,
+        "template_lines": [
+            {
+                "kind": line.kind,
+                "text": line.sample,
+                "articles": line.count,
+                "share": round(line.count / articles, 3) if articles else None,
+                "first_seen": line.first_seen,
+            }
+            for line in template
+        ],
+        "runs_recorded": len(history),
+    }
+    if history:
+        last, earlier = history[0], history[1:]
+        entry["last_run"] = {key: value for key, value in last.items()}
+        if len(earlier) >= min_runs:
+            entry["usual"] = usual_figures(earlier)
+            entry["problems"] = judge(last, entry["usual"])
+            entry["healthy"] = not entry["problems"]
+    return entry
+
+
+def _figures(figures: dict[str, Any]) -> str:
+    def share(value: Any) -> str:
+        return "-" if value is None else f"{value:.0%}"
+
+    words = figures.get("median_words")
+    return (
+        f"{figures['pages_fetched']:g} pages, {figures['written']:g} written, "
+        f"not_article {share(figures.get('not_article_share'))}, "
+        f"median words {'-' if words is None else f'{words:g}'}, "
+        f"with date {share(figures.get('with_date'))}, with authors {share(figures.get('with_authors'))}"
+    )
+
+
+def print_report(report: dict[str, dict[str, Any]]) -> None:
+    for source, entry in report.items():
+        health = {True: "healthy", False: "UNHEALTHY"}.get(entry.get("healthy"), "not judged yet")
+        print(
+            f"{source}: {health}; {entry['runs_recorded']} run(s) recorded, {entry['articles_counted']} articles counted"
+        )
+        if "last_run" in entry:
+            print(f"  last run {entry['last_run']['run_id']}: {_figures(entry['last_run'])}")
+        if "usual" in entry:
+            print(f"  usual:  {_figures(entry['usual'])}")
+        for problem in entry.get("problems", ()):
+            print(f"  ! {problem}")
+        for line in entry["template_lines"]:
+            print(
+                f"  template {line['kind']}: in {line['articles']} articles ({line['share']:.0%}), "
+                f"first seen {line['first_seen']}: {line['text']!r}"
+            )
+
+
+class Command(ScrapyCommand):
+    requires_project = True
+    requires_crawler_process = False
+
+    def syntax(self) -> str:
+        return "[options] [SOURCE ...]"
+
+    def short_desc(self) -> str:
+        return "Show each source's health and learned template lines; --reset forgets a source's"
+
+    def long_desc(self) -> str:
+        return (__doc__ or "").strip()
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        parser.add_argument("--json", action="store_true", help="one JSON object instead of text")
+        parser.add_argument("--reset", metavar="SOURCE", help="forget the template lines learned of SOURCE")
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        assert self.settings is not None
+        settings = self.settings
+        location = settings.get("NEWS_STATE")
+        if not state_path(location).exists():
+            print(
+                f"sources: no state at {state_path(location)} yet (NEWS_STATE): no run has used it",
+                file=sys.stderr,
+            )
+            self.exitcode = EXIT_USAGE
+            return
+        try:
+            store = open_store(location)
+        except ValueError as exc:
+            print(f"sources: cannot start: {exc}", file=sys.stderr)
+            self.exitcode = EXIT_USAGE
+            return
+        try:
+            self.exitcode = self._run(store, settings, args, opts)
+        finally:
+            store.close()
+
+    def _run(self, store: StateStore, settings: Any, args: list[str], opts: argparse.Namespace) -> int:
+        known = set(store.template_sources()) | set(store.health_sources())
+        with suppress(
+            OSError, ValueError
+        ):  # no sources file here: the state's sources are still worth showing
+            known |= set(load_sources(Path(settings.get("NEWS_SOURCES"))))
+        if opts.reset:
+            if opts.reset not in known:
+                print(f"sources: no source {opts.reset!r} in the state or the sources file", file=sys.stderr)
+                return EXIT_USAGE
+            lines = len(store.load_template(opts.reset)[1])
+            store.forget_template(opts.reset)
+            print(f"Forgot what was learned of {opts.reset}'s template ({lines} fingerprints)")
+            return EXIT_OK
+        unknown = [name for name in args if name not in known]
+        if unknown:
+            print(f"sources: unknown source(s): {', '.join(unknown)}", file=sys.stderr)
+            return EXIT_USAGE
+        config = LearningConfig(
+            min_pages=settings.getint("NEWS_BOILERPLATE_MIN_PAGES"),
+            min_share=settings.getfloat("NEWS_BOILERPLATE_MIN_SHARE"),
+        )
+        runs, min_runs = settings.getint("NEWS_HEALTH_HISTORY_RUNS"), settings.getint("NEWS_HEALTH_MIN_RUNS")
+        report = {
+            name: describe_source(store, name, config, runs, min_runs) for name in sorted(args or known)
+        }
+        if opts.json:
+            print(json.dumps(report, indent=2, ensure_ascii=False))
+        else:
+            print_report(report)
+        return EXIT_OK
