@@ -66,13 +66,17 @@ def _sentence(rng: random.Random) -> str:
 
 def headline(number: int) -> str:
     rng = random.Random(number * 7919)
-    return f"Wendmouth {rng.choice(_TOPICS)} row: {rng.choice(_PEOPLE)} {rng.choice(_VERBS)} plan No. {number}"
+    return (
+        f"Wendmouth {rng.choice(_TOPICS)} row: {rng.choice(_PEOPLE)} {rng.choice(_VERBS)} plan No. {number}"
+    )
 
 
 def true_paragraphs(number: int) -> list[str]:
     """The article's own text: what a reader of the page would call its body."""
     rng = random.Random(number)
-    paragraphs = [" ".join(_sentence(rng) for _ in range(rng.randint(2, 3))) for _ in range(rng.randint(6, 8))]
+    paragraphs = [
+        " ".join(_sentence(rng) for _ in range(rng.randint(2, 3))) for _ in range(rng.randint(6, 8))
+    ]
     if number in QUOTED_BY:
         paragraphs.insert(3, QUOTE)
     return paragraphs

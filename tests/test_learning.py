@@ -28,7 +28,8 @@ def crawl(site: HostileServer, tmp_path: Path, blocks: list[int], **env: str) ->
     output, state = tmp_path / "out", tmp_path / "state.sqlite"
     sources = sources_for(site, tmp_path / "sources.toml", blocks)
     process = run_in(
-        crawl_env(NEWS_SOURCES=str(sources), NEWS_OUTPUT=str(output), NEWS_STATE=str(state), **env), "crawlall"
+        crawl_env(NEWS_SOURCES=str(sources), NEWS_OUTPUT=str(output), NEWS_STATE=str(state), **env),
+        "crawlall",
     )
     assert process.returncode == 0, process.stderr[-3000:]
     summaries = sorted((output / "_runs").glob("*.json"), key=lambda p: p.stat().st_mtime)
@@ -58,7 +59,8 @@ def test_template_lines_are_learned_and_left_out_of_later_bodies(tmp_path: Path)
     # (a lead-in no generic rule knows), nothing else
     learned = first["template_lines_learned"]
     assert sorted(line["text"] for line in learned if line["kind"] == "paragraph") == sorted(
-        block[:160] for block in site_pages.TEMPLATE_BLOCKS  # the summary shows their first 160 characters
+        block[:160]
+        for block in site_pages.TEMPLATE_BLOCKS  # the summary shows their first 160 characters
     )
     assert [line["text"] for line in learned if line["kind"] == "lead-in"] == ["more from the gazette"]
     assert {line["source"] for line in learned} == {"gazette"}
@@ -121,7 +123,9 @@ def test_a_source_whose_layout_breaks_is_flagged(tmp_path: Path) -> None:
         "articles written fell to 0 (usual 10) while 11 pages were fetched (usual 11)"
     ], health
     assert "source 'gazette' looks broken: articles written fell to 0" in broken["problems"][0]
-    warnings = [line for line in broken["log"].splitlines() if " WARNING: Source gazette looks broken" in line]
+    warnings = [
+        line for line in broken["log"].splitlines() if " WARNING: Source gazette looks broken" in line
+    ]
     assert len(warnings) == 1
     assert broken["status"] == "ok"  # a warning unless NEWS_HEALTH_FAIL_RUN is on
     assert healthy_metric(metrics) == 0

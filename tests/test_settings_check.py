@@ -22,7 +22,11 @@ from tests.crawling import run_scrapy, sources_file
         ([], {"NEWS_SINK_MAX_ITEMS": "ten"}, "environment variable NEWS_SINK_MAX_ITEMS='ten'"),
         (["-s", "NEWS_SINK_MAX_ITEMS=ten"], {}, "setting NEWS_SINK_MAX_ITEMS='ten'"),
         (["-s", "NEWS_SINK_ENABLED=maybe"], {}, "setting NEWS_SINK_ENABLED='maybe': expected one of"),
-        ([], {"NEWS_LOG_FORMAT": "jsn"}, "NEWS_LOG_FORMAT='jsn': expected one of ['json', 'text'] (did you mean json?)"),
+        (
+            [],
+            {"NEWS_LOG_FORMAT": "jsn"},
+            "NEWS_LOG_FORMAT='jsn': expected one of ['json', 'text'] (did you mean json?)",
+        ),
     ],
     ids=["misspelt-s", "misspelt-env", "mistyped-env", "mistyped-s", "mistyped-s-bool", "bad-log-format-env"],
 )
