@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install install-dev demo test quality lint format lock clean
+.PHONY: install install-dev demo test test-tools quality lint format lock clean
 
 $(BIN)/.runtime: requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,9 +23,30 @@ install-dev: $(BIN)/.dev
 demo: install
 	$(BIN)/python -m demo.run $(if $(DEMO_OUTPUT),--into $(DEMO_OUTPUT))
 
-## test: lint and the whole test suite
-test: install-dev lint
+## test: lint and the whole test suite (as root, installs the system tools the tests need first)
+test: test-tools install-dev lint
 	$(BIN)/python -m pytest
+
+# System programs some tests run: podman and debootstrap (the image build test) and the PostgreSQL
+# server (initdb, pg_ctl: the shared state store tests start a server of their own). Installed
+# with apt-get when missing and root; otherwise one line says which tests cannot run.
+PG_INITDB = { command -v initdb || ls /usr/lib/postgresql/*/bin/initdb; } >/dev/null 2>&1
+test-tools:
+	@missing=""; \
+	{ command -v podman && command -v debootstrap; } >/dev/null 2>&1 || missing="podman debootstrap"; \
+	$(PG_INITDB) || missing="$$missing postgresql"; \
+	missing=$$(echo $$missing); \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then \
+	    echo "test-tools: installing $$missing (apt-get)"; \
+	    apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	else \
+	    case " $$missing " in *" podman "*) \
+	        echo "test-tools: podman or debootstrap missing and not root: the image build test cannot run";; esac; \
+	    case " $$missing " in *" postgresql "*) \
+	        echo "test-tools: PostgreSQL server (initdb) missing and not root: the PostgreSQL state store tests (tests/test_state_stores.py) are skipped; install the package postgresql";; esac; \
+	fi
 
 ## quality: record quality on the development corpora (../shared/devcorpus), ours against trafilatura and htmldate
 quality: install

@@ -293,11 +293,15 @@ def _free_port() -> int:
 
 
 def _wait_for(port: int) -> None:
+    _wait_for_host("127.0.0.1", port)
+
+
+def _wait_for_host(host: str, port: int) -> None:
     import socket  # noqa: PLC0415
 
     for _ in range(100):
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            with socket.create_connection((host, port), timeout=0.2):
                 return
         except OSError:
             time.sleep(0.1)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy.settings import SETTINGS_PRIORITIES
 
 from crawler.logjson import LOG_FORMATS
+from crawler.shards import parse_shard
 from settings import base
 from settings.environment import EnvironmentSettingError, convert, did_you_mean
 
@@ -48,6 +49,11 @@ def settings_problems(settings: Any) -> list[str]:
         for name in sorted(name for name in settings if name.startswith("NEWS_") and name not in KNOWN):
             problems.append(f"setting {name}: no such setting{did_you_mean(name, KNOWN)}")
     problems += _command_line_values(settings)
+    if settings.get("NEWS_SHARD"):
+        try:
+            parse_shard(str(settings.get("NEWS_SHARD")))
+        except ValueError as exc:
+            problems.append(f"setting NEWS_SHARD: {exc}")
     log_format = str(settings.get("NEWS_LOG_FORMAT") or "text").lower()
     if log_format not in LOG_FORMATS:
         problems.append(

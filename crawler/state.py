@@ -1,22 +1,27 @@
 """What makes cron runs incremental: per article, what was emitted and when.
 
 One small interface, ``StateStore``; the embedded default is SQLite in WAL mode
-(``NEWS_STATE``), with a versioned schema that migrates forward on open. A
-Redis implementation for distributed crawls only has to provide the same
-methods. Writes of emitted articles are idempotent upserts, so replaying a part
-after a crash never counts an article twice.
+(``NEWS_STATE`` a path), with a versioned schema that migrates forward on open.
+N workers on different machines share one PostgreSQL database instead
+(``NEWS_STATE=postgresql://...``, ``crawler/state_pg.py``), with the same methods and
+the same semantics. Writes of emitted articles are idempotent upserts, so replaying
+a part after a crash never counts an article twice.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import re
 import sqlite3
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import unquote
 
 from crawler.urls import normalize_url
 
@@ -41,6 +46,10 @@ class StateStore(Protocol):
 
     def get_by_url(self, url: str) -> ArticleState | None:
         """The article last fetched from ``url`` (a fetched or a canonical URL)."""
+        ...
+
+    def get_many_by_url(self, urls: list[str]) -> dict[str, ArticleState]:
+        """``get_by_url`` for a batch of URLs in one call: the URLs the store knows, each with its article."""
         ...
 
     def find_by_hash(self, content_hash: str) -> ArticleState | None: ...
@@ -90,6 +99,38 @@ class StateStore(Protocol):
 
     def source_health(self, source: str, runs: int) -> list[dict[str, Any]]:
         """The figures of the source's last ``runs`` runs, newest first."""
+        ...
+
+    def try_lock_group(self, group: str) -> bool:
+        """Take the lock of a site group for this store's session (True: taken now or held already;
+        False: another worker holds it). Held until ``unlock_groups``, ``close`` or the worker's death."""
+        ...
+
+    def unlock_groups(self) -> None:
+        """Release every site group lock this store holds."""
+        ...
+
+    def claim_content(self, content_hash: str, canonical_url: str) -> str | None:
+        """Claim a body for an article, across workers: None when ``canonical_url`` holds the claim
+        (new or already its own), else the canonical URL that holds it."""
+        ...
+
+    def register_pending_part(self, key: str, run_id: str, notes: list[dict[str, Any]]) -> None:
+        """A part about to be uploaded as ``key``, with the state notes of its records (the dicts
+        ``record_emitted`` takes): pending until ``commit_part`` or ``forget_part``."""
+        ...
+
+    def commit_part(self, key: str) -> None:
+        """The part is in the bucket: record its notes as emitted and drop it from the pending parts,
+        in one transaction. An unknown or already committed key is a no-op."""
+        ...
+
+    def pending_parts(self) -> list[tuple[str, str]]:
+        """``(key, run_id)`` of every pending part, by key."""
+        ...
+
+    def forget_part(self, key: str) -> None:
+        """Drop a pending part without recording its articles."""
         ...
 
     def close(self) -> None: ...
@@ -151,12 +192,33 @@ _MIGRATIONS = [
         PRIMARY KEY (source, run_id)
     );
     """,
+    # Distributed runs: which article holds a body (claim_content), and parts registered before
+    # their upload whose articles are recorded only once the part is in the bucket (commit_part).
+    """
+    CREATE TABLE content_claims (
+        content_hash TEXT PRIMARY KEY,
+        canonical_url TEXT NOT NULL,
+        claimed_at TEXT NOT NULL
+    );
+    CREATE TABLE pending_parts (
+        part_key TEXT PRIMARY KEY,
+        run_id TEXT NOT NULL,
+        notes TEXT NOT NULL,
+        registered_at TEXT NOT NULL
+    );
+    """,
 ]
 # Runs of a source whose health figures are kept
 HEALTH_RUNS_KEPT = 50
 ALL_EARLIER_RUNS = "*every run in the output*"
 SCHEMA_VERSION = len(_MIGRATIONS)
 _COLUMNS = "canonical_url, article_id, content_hash, version, first_seen, last_seen, last_fetched, published_at, published_date"
+# URLs per query of get_many_by_url (SQLite allows 999 parameters in older builds)
+_CHUNK = 500
+
+
+def _prefixed(prefix: str) -> str:
+    return ", ".join(prefix + column for column in _COLUMNS.split(", "))
 
 
 class StateSchemaError(RuntimeError):
@@ -265,44 +327,59 @@ class SqliteStateStore:
             (content_hash,),
         )
 
+    def get_many_by_url(self, urls: list[str]) -> dict[str, ArticleState]:
+        wanted = list(dict.fromkeys(urls))
+        found: dict[str, ArticleState] = {}
+        with self._lock:
+            for start in range(0, len(wanted), _CHUNK):
+                chunk = wanted[start : start + _CHUNK]
+                marks = ", ".join("?" * len(chunk))
+                by_url = self._db.execute(
+                    f"SELECT u.url, {_prefixed('a.')} FROM urls u JOIN articles a "
+                    f"ON a.canonical_url = u.canonical_url WHERE u.url IN ({marks})",
+                    chunk,
+                ).fetchall()
+                found.update((url, ArticleState(*row)) for url, *row in by_url)
+                # a canonical URL is itself first, as in get_by_url
+                direct = self._db.execute(
+                    f"SELECT {_COLUMNS} FROM articles WHERE canonical_url IN ({marks})", chunk
+                )
+                found.update((row[0], ArticleState(*row)) for row in direct)
+        return found
+
     def record_emitted(self, records: Iterable[dict[str, Any]]) -> None:
-        rows = [
-            (
-                r["canonical_url"], r["id"], r["content_hash"], int(r["version"]), r["fetched_at"], r["fetched_at"],
-                r["fetched_at"], r.get("published_at"), r.get("published_date"), normalize_url(r["url"]),
-            )
-            for r in records
-        ]  # fmt: skip
+        rows = note_rows(records)
         if not rows:
             return
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                self._db.executemany(
-                    """
-                    INSERT INTO articles (canonical_url, article_id, content_hash, version, first_seen, last_seen,
-                                          last_fetched, published_at, published_date)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (canonical_url) DO UPDATE SET
-                        content_hash = CASE WHEN excluded.version >= articles.version
-                                            THEN excluded.content_hash ELSE articles.content_hash END,
-                        version = MAX(articles.version, excluded.version),
-                        first_seen = MIN(articles.first_seen, excluded.first_seen),
-                        last_seen = MAX(articles.last_seen, excluded.last_seen),
-                        last_fetched = MAX(articles.last_fetched, excluded.last_fetched),
-                        published_at = COALESCE(articles.published_at, excluded.published_at),
-                        published_date = COALESCE(articles.published_date, excluded.published_date)
-                    """,
-                    [row[:9] for row in rows],
-                )
-                self._db.executemany(
-                    "INSERT OR REPLACE INTO urls (url, canonical_url) VALUES (?, ?)",
-                    [(row[9], row[0]) for row in rows if row[9] != row[0]],
-                )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._lock, self._transaction():
+            self._upsert(rows)
+
+    def _transaction(self) -> _SqliteTransaction:
+        return _SqliteTransaction(self._db)
+
+    def _upsert(self, rows: list[tuple[Any, ...]]) -> None:
+        """``record_emitted`` inside the caller's transaction."""
+        self._db.executemany(
+            """
+            INSERT INTO articles (canonical_url, article_id, content_hash, version, first_seen, last_seen,
+                                  last_fetched, published_at, published_date)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (canonical_url) DO UPDATE SET
+                content_hash = CASE WHEN excluded.version >= articles.version
+                                    THEN excluded.content_hash ELSE articles.content_hash END,
+                version = MAX(articles.version, excluded.version),
+                first_seen = MIN(articles.first_seen, excluded.first_seen),
+                last_seen = MAX(articles.last_seen, excluded.last_seen),
+                last_fetched = MAX(articles.last_fetched, excluded.last_fetched),
+                published_at = COALESCE(articles.published_at, excluded.published_at),
+                published_date = COALESCE(articles.published_date, excluded.published_date)
+            """,
+            [row[:9] for row in rows],
+        )
+        self._db.executemany(
+            "INSERT OR REPLACE INTO urls (url, canonical_url) VALUES (?, ?)",
+            [(row[9], row[0]) for row in rows if row[9] != row[0]],
+        )
 
     def touch(self, canonical_url: str, fetched_at: str) -> None:
         with self._lock:
@@ -399,9 +476,97 @@ class SqliteStateStore:
             ).fetchall()
         return [{"run_id": run_id, "finished_at": at, **json.loads(figures)} for run_id, at, figures in rows]
 
+    def try_lock_group(self, group: str) -> bool:
+        return True  # one machine: the crawlall run lock already keeps runs apart
+
+    def unlock_groups(self) -> None:
+        pass
+
+    def claim_content(self, content_hash: str, canonical_url: str) -> str | None:
+        with self._lock:
+            self._db.execute(
+                "INSERT OR IGNORE INTO content_claims (content_hash, canonical_url, claimed_at) VALUES (?, ?, ?)",
+                (content_hash, canonical_url, now_utc()),
+            )
+            row = self._db.execute(
+                "SELECT canonical_url FROM content_claims WHERE content_hash = ?", (content_hash,)
+            ).fetchone()
+        return None if row is None or row[0] == canonical_url else row[0]
+
+    def register_pending_part(self, key: str, run_id: str, notes: list[dict[str, Any]]) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO pending_parts (part_key, run_id, notes, registered_at) VALUES (?, ?, ?, ?)",
+                (key, run_id, encode_notes(notes), now_utc()),
+            )
+
+    def commit_part(self, key: str) -> None:
+        with self._lock, self._transaction():
+            row = self._db.execute("SELECT notes FROM pending_parts WHERE part_key = ?", (key,)).fetchone()
+            if row is None:
+                return
+            rows = note_rows(json.loads(row[0]))
+            if rows:
+                self._upsert(rows)
+            self._db.execute("DELETE FROM pending_parts WHERE part_key = ?", (key,))
+
+    def pending_parts(self) -> list[tuple[str, str]]:
+        with self._lock:
+            rows = self._db.execute("SELECT part_key, run_id FROM pending_parts ORDER BY part_key").fetchall()
+        return [(key, run_id) for key, run_id in rows]
+
+    def forget_part(self, key: str) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM pending_parts WHERE part_key = ?", (key,))
+
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+class _SqliteTransaction:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT``, or ``ROLLBACK`` on any exception."""
+
+    def __init__(self, db: sqlite3.Connection):
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        try:
+            if kind is None:
+                self._db.execute("COMMIT")
+        finally:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+
+
+def note_rows(records: Iterable[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """What ``record_emitted`` stores of each record: the article's row, then the normalised fetched URL."""
+    return [
+        (
+            r["canonical_url"], r["id"], r["content_hash"], int(r["version"]), r["fetched_at"], r["fetched_at"],
+            r["fetched_at"], r.get("published_at"), r.get("published_date"), normalize_url(r["url"]),
+        )
+        for r in records
+    ]  # fmt: skip
+
+
+def encode_notes(notes: list[dict[str, Any]]) -> str:
+    """A pending part's state notes as stored: JSON, checked now (a bad note fails the register, not the commit)."""
+    note_rows(notes)
+    return json.dumps(notes, ensure_ascii=False, separators=(",", ":"))
+
+
+def now_utc() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def group_lock_key(group: str) -> int:
+    """The advisory lock key of a site group: a signed 64-bit integer, the same on every worker."""
+    digest = hashlib.blake2b(f"news-ingest:group:{group}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 def _identity(path: Path) -> tuple[int, int] | None:
@@ -424,15 +589,83 @@ def _cause(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def is_database_url(location: str) -> bool:
+    """A state store on a database server (``postgresql://...``), not a file on this machine."""
+    return "://" in (location or "") and not location.startswith("sqlite://")
+
+
 def state_path(location: str) -> Path:
-    """The SQLite file ``NEWS_STATE`` names, absolute (the lock and the spool are placed beside it)."""
+    """The SQLite file ``NEWS_STATE`` names, absolute (the lock and the spool are placed beside it).
+
+    A server store (``postgresql://``) has no file: ask ``local_state_dir`` or ``is_database_url`` first."""
+    if is_database_url(location):
+        raise StateUnavailableError(
+            f"NEWS_STATE {display_location(location)} is a database server, not a file: "
+            "there is no local state file (nor a folder beside it)"
+        )
     return Path(location.removeprefix("sqlite://")).expanduser().resolve()
 
 
+def local_state_dir(location: str) -> Path | None:
+    """The folder of the SQLite file ``NEWS_STATE`` names (absolute), or None for a server store,
+    which has no local folder: the run lock and the S3 spool then need a place of their own."""
+    if is_database_url(location):
+        return None
+    return state_path(location).parent
+
+
+def display_location(location: str) -> str:
+    """``NEWS_STATE`` as it may be shown in logs and messages: a URL without its password
+    (in the user part or as a ``password=`` parameter); a path as given."""
+    if "://" not in location:
+        return location
+    scheme, rest = location.split("://", 1)
+    netloc, tail = re.match(r"([^/?#]*)(.*)", rest, re.DOTALL).groups()  # type: ignore[union-attr]
+    if "@" in netloc:
+        userinfo, hosts = netloc.rsplit("@", 1)
+        netloc = userinfo.split(":", 1)[0] + "@" + hosts
+    tail = re.sub(r"([?&]password=)[^&#]*", r"\1***", tail, flags=re.IGNORECASE)
+    return f"{scheme}://{netloc}{tail}"
+
+
+def mask_secrets(text: str, location: str) -> str:
+    """``text`` (an error message) without the passwords of ``location``, as given or decoded."""
+    if "://" not in location:
+        return text
+    text = text.replace(location, display_location(location))
+    rest = location.split("://", 1)[1]
+    netloc = re.match(r"[^/?#]*", rest).group()  # type: ignore[union-attr]
+    secrets = re.findall(r"[?&]password=([^&#]*)", rest, flags=re.IGNORECASE)
+    if "@" in netloc and ":" in netloc.rsplit("@", 1)[0]:
+        secrets.append(netloc.rsplit("@", 1)[0].split(":", 1)[1])
+    # (the whole URL is replaced above; a very short password alone would mask letters of the text)
+    for secret in sorted({*secrets, *(unquote(s) for s in secrets)}, key=len, reverse=True):
+        if len(secret) >= 4:
+            text = text.replace(secret, "***")
+    return text
+
+
 def open_store(location: str) -> StateStore:
-    """The store named by ``NEWS_STATE``: a SQLite path (``redis://`` arrives with distributed crawls)."""
+    """The store named by ``NEWS_STATE``: a SQLite path, or a ``postgresql://`` URL (shared by workers)."""
     if location.startswith(("redis://", "rediss://")):
-        raise ValueError(f"NEWS_STATE={location!r}: the Redis state store is not available in this version")
+        raise ValueError(
+            f"NEWS_STATE={display_location(location)!r}: there is no Redis state store; "
+            "use a SQLite path or postgresql://"
+        )
+    if location.startswith(("postgresql://", "postgres://")):
+        try:
+            from crawler.state_pg import PostgresStateStore  # noqa: PLC0415 - psycopg only when used
+        except ImportError as exc:
+            raise StateUnavailableError(
+                f"NEWS_STATE {display_location(location)}: the PostgreSQL driver is not installed ({exc}); "
+                "install psycopg[binary] (requirements.lock)"
+            ) from exc
+        return PostgresStateStore(location)
+    if is_database_url(location):
+        raise StateUnavailableError(
+            f"NEWS_STATE {display_location(location)}: not a state store this version knows "
+            "(a SQLite file path, sqlite://path, or postgresql://...)"
+        )
     return SqliteStateStore(state_path(location))
 
 

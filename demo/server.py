@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gzip
+import ipaddress
 import mimetypes
 import re
 import threading
@@ -227,12 +228,19 @@ def running_site(root: Path = SITE, port: int = 0, delay: float = 0.0) -> Iterat
 def main() -> None:
     parser = argparse.ArgumentParser(description="Serve the demo news site on 127.0.0.1.")
     parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="a loopback address (127.0.0.0/8): sites of their own on one machine",
+    )
     parser.add_argument("--delay", type=float, default=0.0, help="seconds to wait before each response")
     parser.add_argument(
         "--root", type=Path, default=SITE, help="the folder to serve (default: the demo site)"
     )
     args = parser.parse_args()
-    server = SiteServer(root=args.root, port=args.port, delay=args.delay)
+    if not ipaddress.ip_address(args.host).is_loopback:
+        parser.error(f"--host {args.host}: only loopback addresses (127.0.0.0/8) are served")
+    server = SiteServer(root=args.root, host=args.host, port=args.port, delay=args.delay)
     print(f"Serving {server.root} at {server.base_url}/", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()

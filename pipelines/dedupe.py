@@ -22,7 +22,8 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 from crawler.drops import DropArticle
-from crawler.state import StateStore, store_for
+from crawler.state import StateStore, is_database_url, store_for
+from crawler.urls import url_id
 from pipelines.boilerplate import HASH_BEFORE
 
 if TYPE_CHECKING:
@@ -41,9 +42,12 @@ class Emitted:
 
 
 class DedupeArticlePipeline:
-    def __init__(self, store: StateStore, keep_duplicates: bool = False):
+    def __init__(self, store: StateStore, keep_duplicates: bool = False, shared: bool = False):
         self.store = store
         self.keep_duplicates = keep_duplicates
+        # a state shared by shard workers: the same text on two sites crawled by two workers at
+        # once is caught by a claim on its hash, which one of them wins
+        self.shared = shared
         # what this run has passed to the sink, by canonical URL and by content hash
         self._by_url: dict[str, Emitted] = {}
         self._by_hash: dict[str, Emitted] = {}
@@ -53,7 +57,11 @@ class DedupeArticlePipeline:
         settings = crawler.settings
         if not settings.getbool("NEWS_STATE_ENABLED"):
             raise NotConfigured  # NEWS_STATE_ENABLED is off (by choice: no warning)
-        pipeline = cls(store_for(crawler), settings.getbool("NEWS_DEDUPE_KEEP_DUPLICATES"))
+        pipeline = cls(
+            store_for(crawler),
+            settings.getbool("NEWS_DEDUPE_KEEP_DUPLICATES"),
+            shared=is_database_url(settings.get("NEWS_STATE")),
+        )
         crawler.signals.connect(pipeline.item_error, signal=signals.item_error)
         return pipeline
 
@@ -87,6 +95,10 @@ class DedupeArticlePipeline:
                 found = Emitted(
                     state.article_id, state.canonical_url, state.content_hash, state.version, None
                 )
+        if found is None and self.shared:
+            holder = self.store.claim_content(content_hash, canonical_url)
+            if holder is not None:
+                return Emitted(url_id(holder), holder, content_hash, 0, None)
         return found if found is not None and found.canonical_url != canonical_url else None
 
     def process_item(self, item: dict[str, Any]) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from urllib.parse import quote
 from scrapy.exceptions import NotConfigured
 
 from crawler.runid import run_id_for
-from crawler.state import ALL_EARLIER_RUNS, StateStore, state_path, store_for
+from crawler.state import ALL_EARLIER_RUNS, StateStore, is_database_url, state_path, store_for
 from crawler.stats import count
 from pipelines.parts import PartWriter, recover_parts
 from pipelines.s3 import (
@@ -37,6 +37,8 @@ from pipelines.s3 import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from scrapy.crawler import Crawler
     from scrapy.statscollectors import StatsCollector
 
@@ -94,9 +96,12 @@ def local_root(output: str) -> Path:
 
 
 def spool_root(settings: Any) -> Path:
-    """Where S3 parts wait for their upload: NEWS_SINK_SPOOL, or a folder beside the state."""
+    """Where S3 parts wait for their upload: NEWS_SINK_SPOOL, or a folder beside the state file
+    (``./spool`` when the state is on a database server)."""
     location = S3Location.parse(settings.get("NEWS_OUTPUT"))
-    base = settings.get("NEWS_SINK_SPOOL") or str(state_path(settings.get("NEWS_STATE")).parent / "spool")
+    state = settings.get("NEWS_STATE")
+    beside = "spool" if is_database_url(state) else str(state_path(state).parent / "spool")
+    base = settings.get("NEWS_SINK_SPOOL") or beside
     return Path(base).expanduser() / location.bucket / location.prefix
 
 
@@ -149,9 +154,39 @@ def recover(root: Path, store: StateStore | None) -> list[Path]:
     def remember(final: Path, content: bytes) -> None:
         if store is not None:
             # a dead run's salvaged records are emitted now: remember them, or they come again
-            store.record_emitted([{name: r.get(name) for name in STATE_FIELDS} for r in parse_lines(content)])
+            store.record_emitted(notes_of(parse_lines(content)))
 
     return recover_parts(root, remember)
+
+
+def notes_of(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{name: r.get(name) for name in STATE_FIELDS} for r in records]
+
+
+def register_salvaged(store: StateStore, uploader: S3Uploader, root: Path) -> Callable[[Path, bytes], None]:
+    """For ``recover_parts`` with a shared state: a part salvaged from a dead run on this disk is
+    pending until the bucket confirms it."""
+
+    def register(final: Path, content: bytes) -> None:
+        key = uploader.location.key(final.relative_to(root).as_posix())
+        store.register_pending_part(key, run_of(final), notes_of(parse_lines(content)))
+
+    return register
+
+
+def upload_confirmed(
+    store: StateStore, uploader: S3Uploader, root: Path, path: Path, registered: bool
+) -> str:
+    """Upload a part with a shared state: its articles count as emitted once the bucket has it.
+    A part found in the spool (``registered`` False) is registered first if its run did not."""
+    relative = path.relative_to(root).as_posix()
+    key = uploader.location.key(relative)
+    part = not path.name.endswith(".json")  # a run summary carries no articles
+    if part and not registered and all(pending != key for pending, _ in store.pending_parts()):
+        store.register_pending_part(key, run_of(path), notes_of(read_part(path)))
+    uploader.upload(path, relative)  # checked with a HEAD before it returns
+    store.commit_part(key)
+    return key
 
 
 def completed_parts(root: Path) -> list[Path]:
@@ -237,11 +272,15 @@ class JsonlSinkPipeline:
         stats: StatsCollector,
         store: StateStore | None = None,
         uploader: S3Uploader | None = None,
+        confirmed: bool = False,
     ):
         self.writer = writer
         self.stats = stats
         self.store = store
         self.uploader = uploader
+        # S3 output and a state shared by throwaway workers: an article counts as emitted only
+        # once the part holding it is confirmed in the bucket (a worker's disk may vanish)
+        self.confirmed = confirmed and store is not None and uploader is not None
         self._executor = (
             ThreadPoolExecutor(max_workers=2, thread_name_prefix="s3-upload") if uploader else None
         )
@@ -261,7 +300,8 @@ class JsonlSinkPipeline:
         )
         store = store_for(crawler) if settings.getbool("NEWS_STATE_ENABLED") else None
         uploader = S3Uploader.from_settings(settings) if is_s3(settings.get("NEWS_OUTPUT")) else None
-        pipeline = cls(writer, crawler.stats, store, uploader)
+        confirmed = is_database_url(settings.get("NEWS_STATE"))
+        pipeline = cls(writer, crawler.stats, store, uploader, confirmed)
         if uploader is not None and settings.get("NEWS_RUN_ID"):
             # the spool forgets uploaded parts: a reused run id must not overwrite an object (a
             # request to S3 per new part, in the crawl's thread: only for a run id given by hand;
@@ -294,7 +334,12 @@ class JsonlSinkPipeline:
             rebuilt = rebuild_state(root, self.store, self.writer.run_id)
             if rebuilt:
                 self.stats.set_value("news/state/rebuilt_articles", rebuilt)
-        recovered = recover(root, self.store)
+        if self.confirmed:
+            self._settle_pending_parts()
+            assert self.store is not None and self.uploader is not None
+            recovered = recover_parts(root, register_salvaged(self.store, self.uploader, root))
+        else:
+            recovered = recover(root, self.store)
         if recovered:
             self.stats.inc_value("news/sink/parts_recovered", len(recovered))
         if self.uploader is not None:
@@ -302,7 +347,7 @@ class JsonlSinkPipeline:
             self.stats.set_value("news/output_local", str(root.resolve()))
             for path in pending_uploads(root):
                 self.stats.inc_value("news/sink/uploads_resumed")
-                self._submit(path)
+                self._submit(path, resumed=True)
         else:
             self.stats.set_value("news/output", str(root.resolve()))
 
@@ -329,14 +374,40 @@ class JsonlSinkPipeline:
             self._submit(path)
 
     def _part_durable(self, path: Path, notes: list[Any]) -> None:
-        if self.store is not None:
+        if self.store is None:
+            return
+        if self.confirmed:  # remembered as emitted once the bucket has it (see _upload)
+            self.store.register_pending_part(self._key(path), self.writer.run_id, notes)
+        else:
             self.store.record_emitted(notes)
 
-    def _submit(self, path: Path) -> None:
-        assert self._executor is not None
-        self._uploads.append(self._executor.submit(self._upload, path))
+    def _key(self, path: Path) -> str:
+        assert self.uploader is not None
+        return self.uploader.location.key(path.relative_to(self.writer.root).as_posix())
 
-    def _upload(self, path: Path) -> None:
+    def _settle_pending_parts(self) -> None:
+        """Parts that dead workers registered and never confirmed: in the bucket, their articles
+        are emitted; not there, they are forgotten, and fetched again by the shard that owns them.
+        A part of a live run (its run lock held) or waiting in this spool is left alone."""
+        assert self.store is not None and self.uploader is not None
+        self.store.try_lock_group(f"run:{self.writer.run_id}")
+        prefix = self.uploader.location.key("")
+        for key, run_id in self.store.pending_parts():
+            relative = key[len(prefix) :] if key.startswith(prefix) else key
+            if (self.writer.root / relative).exists() or not self.store.try_lock_group(f"run:{run_id}"):
+                continue
+            if self.uploader.exists(relative):
+                self.store.commit_part(key)
+                self.stats.inc_value("news/sink/pending_committed")
+            else:
+                self.store.forget_part(key)
+                self.stats.inc_value("news/sink/pending_forgotten")
+
+    def _submit(self, path: Path, resumed: bool = False) -> None:
+        assert self._executor is not None
+        self._uploads.append(self._executor.submit(self._upload, path, resumed))
+
+    def _upload(self, path: Path, resumed: bool = False) -> None:
         """In an upload thread: a failure keeps the part in the spool for the next attempt."""
         # imported here: importing the reactor at module level would install the wrong one
         from twisted.internet import reactor  # noqa: PLC0415
@@ -344,7 +415,10 @@ class JsonlSinkPipeline:
         assert self.uploader is not None
         relative = path.relative_to(self.writer.root).as_posix()
         try:
-            self.uploader.upload(path, relative)
+            if self.confirmed and self.store is not None:
+                upload_confirmed(self.store, self.uploader, self.writer.root, path, registered=not resumed)
+            else:
+                self.uploader.upload(path, relative)
         except Exception as exc:
             logger.warning(
                 "Upload of %(part)s failed, kept in the spool for the next run or `scrapy flush`: %(error)s",

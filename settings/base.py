@@ -91,6 +91,12 @@ EXTENSIONS = {
 # sortable id (UTC time plus a random suffix) per run.
 NEWS_RUN_ID = ""
 
+# --- Shards (N `crawlall` workers over one shared state) ----------------------
+# This worker's part of the sources, "I/N" with I from 0 (as `crawlall --shard I/N`); empty: all.
+NEWS_SHARD = ""
+# With Kubernetes' JOB_COMPLETION_INDEX (an Indexed Job), the shard count N: the index comes from there.
+NEWS_SHARDS = 0
+
 # --- Sources and discovery ---------------------------------------------------
 # The sources file (TOML) read by `scrapy crawl news`.
 NEWS_SOURCES = "sources.toml"

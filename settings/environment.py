@@ -80,6 +80,10 @@ def checked_overrides(
             values[name] = convert(name, environ[name], defaults[name])
         except EnvironmentSettingError as exc:
             problems.append(str(exc))
+    # A Kubernetes Indexed Job gives each pod its index; NEWS_SHARDS says how many shards there are.
+    index, shards = environ.get("JOB_COMPLETION_INDEX", "").strip(), values.get("NEWS_SHARDS")
+    if index and shards and "NEWS_SHARD" not in values:
+        values["NEWS_SHARD"] = f"{index}/{shards}"
     ignore = str(environ.get("NEWS_IGNORE_UNKNOWN_SETTINGS", "")).strip().lower() in _TRUE
     if not ignore and not defaults.get("NEWS_IGNORE_UNKNOWN_SETTINGS"):
         for name in sorted(name for name in environ if name.startswith("NEWS_") and name not in known):

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from demo.server import SiteServer, running_site
+from tests import pgserver
 from tests.crawling import Crawl, run_scrapy, url_file
 
 
@@ -39,3 +41,23 @@ def demo_crawl(site: SiteServer, tmp_path_factory: pytest.TempPathFactory) -> Cr
 @pytest.fixture
 def workdir(tmp_path: Path) -> Path:
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[pgserver.PgServer]:
+    """A PostgreSQL server of its own for the test session (tests/pgserver.py), stopped and removed at
+    the end. Without the server programs the tests that need it fail (CI runs as root and `make test`
+    installs them), or are skipped when not root, who could not have installed them."""
+    problem = pgserver.unavailable()
+    if problem is not None:
+        if os.geteuid() != 0:
+            pytest.skip(problem)
+        pytest.fail(problem)
+    with pgserver.running_postgres() as server:
+        yield server
+
+
+@pytest.fixture
+def pg_url(pg_server: pgserver.PgServer) -> str:
+    """The URL of a new empty database on the session's server (role news, password secret)."""
+    return pg_server.new_database()

@@ -75,11 +75,12 @@ def _handler(server: HostileServer) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def hostile_server(routes: dict[str, Route]) -> Iterator[HostileServer]:
+def hostile_server(routes: dict[str, Route], host: str = "127.0.0.1") -> Iterator[HostileServer]:
+    """The server on ``host`` (any address of 127.0.0.0/8: sites of their own on one machine)."""
     server = HostileServer(routes)
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(server))
+    httpd = ThreadingHTTPServer((host, 0), _handler(server))
     httpd.daemon_threads = True
-    server.base_url = f"http://127.0.0.1:{httpd.server_address[1]}"
+    server.base_url = f"http://{host}:{httpd.server_address[1]}"
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:

@@ -25,6 +25,8 @@ DEPLOY = REPO / "deploy"
 COMPOSE = yaml.safe_load((DEPLOY / "docker-compose.yml").read_text(encoding="utf-8"))
 KUBERNETES = [doc for doc in yaml.safe_load_all((DEPLOY / "kubernetes-cronjob.yaml").read_text()) if doc]
 CRONTAB = (DEPLOY / "crontab.example").read_text(encoding="utf-8")
+SHARD_CRONTAB = (DEPLOY / "crontab-shards.example").read_text(encoding="utf-8")
+INDEXED = [doc for doc in yaml.safe_load_all((DEPLOY / "kubernetes-indexed-cronjob.yaml").read_text()) if doc]
 README = (REPO / "README.md").read_text(encoding="utf-8")
 DOCKER_SECTION = README.split("\n## Docker and Kubernetes\n", 1)[-1].split("\n## ", 1)[0]
 ENTRYPOINT = DEPLOY / "entrypoint.sh"
@@ -112,14 +114,39 @@ def from_deploy(relative: str) -> Path:
     return (DEPLOY / relative).resolve()
 
 
-def test_compose_names_only_pullable_seaweedfs_images() -> None:
+def test_compose_names_only_pullable_images() -> None:
     images = {name: service["image"] for name, service in services().items() if "image" in service}
-    assert images == {"s3": "chrislusf/seaweedfs:latest", "bucket": "chrislusf/seaweedfs:latest"}
+    assert images == {
+        "s3": "chrislusf/seaweedfs:latest",
+        "bucket": "chrislusf/seaweedfs:latest",
+        "postgres": "postgres:16-bookworm",  # the shared state of the shard workers
+    }
     for image in images.values():
         assert PULLABLE.match(image), image
     assert "minio" not in (DEPLOY / "docker-compose.yml").read_text().lower()
     built = [name for name, service in services().items() if "image" not in service]
-    assert built == ["crawler"]  # the one image compose builds rather than pulls
+    assert built == ["crawler", "worker-0", "worker-1"]  # our image, built rather than pulled
+    assert {name for name, service in services().items() if service.get("profiles")} == {
+        "postgres",
+        "worker-0",
+        "worker-1",
+    }  # `docker compose up` alone starts the one-machine setup
+
+
+def test_compose_shard_workers_share_one_postgres_state_and_split_the_sources() -> None:
+    workers = {name: services()[name] for name in ("worker-0", "worker-1")}
+    assert [w["command"] for w in workers.values()] == [
+        ["news-ingest", "crawlall", "--shard", "0/2"],
+        ["news-ingest", "crawlall", "--shard", "1/2"],
+    ]
+    pg = services()["postgres"]["environment"]
+    url = f"postgresql://{pg['POSTGRES_USER']}:{pg['POSTGRES_PASSWORD']}@postgres:5432/{pg['POSTGRES_DB']}"
+    for worker in workers.values():
+        assert worker["environment"]["NEWS_STATE"] == url
+        assert worker["depends_on"]["postgres"] == {"condition": "service_healthy"}
+        assert worker["build"]["context"] == ".."
+    spools = [next(v for v in w["volumes"] if isinstance(v, str)).split(":")[0] for w in workers.values()]
+    assert len(set(spools)) == 2, "each worker a spool of its own"
 
 
 def test_compose_builds_the_crawler_from_the_repository_root() -> None:
@@ -138,7 +165,12 @@ def bind_mounts() -> Iterator[tuple[str, dict[str, Any]]]:
 
 def test_compose_host_paths_resolve_from_deploy_and_are_never_created() -> None:
     sources = {(name, volume["source"]): volume for name, volume in bind_mounts()}
-    assert set(sources) == {("s3", "./seaweedfs-s3.json"), ("crawler", "../sources.toml")}
+    assert set(sources) == {
+        ("s3", "./seaweedfs-s3.json"),
+        ("crawler", "../sources.toml"),
+        ("worker-0", "../sources.toml"),
+        ("worker-1", "../sources.toml"),
+    }
     for (_, source), volume in sources.items():
         # a missing file must stop `docker compose`, not become an empty folder Docker creates
         assert volume["bind"]["create_host_path"] is False, source
@@ -166,7 +198,7 @@ def test_compose_short_volumes_are_named_volumes() -> None:
                 source = volume.split(":")[0]
                 assert not source.startswith((".", "/", "~")), f"a host path in short syntax: {volume}"
                 used.add(source)
-    assert used == declared == {"s3data", "crawler-data"}
+    assert used == declared == {"s3data", "crawler-data", "pgdata", "worker-0-spool", "worker-1-spool"}
 
 
 def test_compose_bucket_and_endpoint_match_the_store() -> None:
@@ -227,6 +259,8 @@ def news_ingest() -> str:
         ("kubernetes-cronjob.yaml args", lambda: container()["args"]),
         ("crontab.example", crontab_command),
         ("Dockerfile CMD", lambda: json.loads(image_instruction("CMD"))),
+        ("docker-compose.yml worker-0", lambda: services()["worker-0"]["command"]),
+        ("kubernetes-indexed-cronjob.yaml args", lambda: indexed_container()["args"]),
     ],
 )
 def test_the_deployed_command_is_a_news_ingest_command(where: str, command: Any, tmp_path: Path) -> None:
@@ -319,6 +353,10 @@ def test_every_news_variable_of_the_deploy_files_is_a_setting() -> None:
         },
         # crontab variables are in every job's environment: an unknown NEWS_* name stops the run
         "crontab.example": set(re.findall(r"\b(NEWS_[A-Z0-9_]*)=", CRONTAB)),
+        "crontab-shards.example": set(re.findall(r"\b(NEWS_[A-Z0-9_]*)=", SHARD_CRONTAB)),
+        "kubernetes-indexed-cronjob.yaml": {
+            item["name"] for item in indexed_container()["env"] if item["name"].startswith("NEWS_")
+        },
     }
     for where, found in names.items():
         assert found, where
@@ -446,3 +484,55 @@ def test_the_readme_states_the_ownership_rule_for_data() -> None:
     assert '--user "$(id -u):$(id -g)"' in DOCKER_SECTION
     assert "named volume" in DOCKER_SECTION and "fsGroup" in DOCKER_SECTION
     assert "SeaweedFS" in DOCKER_SECTION and "minio" not in DOCKER_SECTION.lower()
+
+
+# --- kubernetes-indexed-cronjob.yaml: N shard workers ------------------------------------------
+
+
+def indexed_job() -> dict[str, Any]:
+    return next(doc for doc in INDEXED if doc["kind"] == "CronJob")["spec"]["jobTemplate"]["spec"]
+
+
+def indexed_container() -> dict[str, Any]:
+    return indexed_job()["template"]["spec"]["containers"][0]
+
+
+def test_the_indexed_job_gives_each_pod_one_shard_of_n() -> None:
+    job = indexed_job()
+    env = {item["name"]: item for item in indexed_container()["env"]}
+    assert job["completionMode"] == "Indexed"
+    # NEWS_SHARDS must be the number of pods, or some shard is crawled by nobody
+    assert int(env["NEWS_SHARDS"]["value"]) == job["completions"] == job["parallelism"]
+    assert "NEWS_SHARD" not in env  # the index comes from JOB_COMPLETION_INDEX
+    assert env["NEWS_STATE"]["valueFrom"]["secretKeyRef"]["name"]  # the PostgreSQL URL, from a Secret
+    assert job["template"]["spec"]["restartPolicy"] == "Never"
+    rules = job["podFailurePolicy"]["rules"]
+    assert rules[0] == {
+        "action": "FailJob",
+        "onExitCodes": {"containerName": "crawler", "operator": "In", "values": [2]},
+    }
+    assert job["backoffLimitPerIndex"] >= 1
+    volumes = {v["name"]: v for v in job["template"]["spec"]["volumes"]}
+    mounts = {m["mountPath"]: m["name"] for m in indexed_container()["volumeMounts"]}
+    assert "emptyDir" in volumes[mounts["/data"]]  # a throwaway spool: nothing rides on it
+    assert env["NEWS_SINK_SPOOL"]["value"].startswith("/data/")
+    security = job["template"]["spec"]["securityContext"]
+    assert (security["runAsUser"], security["fsGroup"]) == (image_user()[0], image_user()[1])
+
+
+def test_job_completion_index_picks_the_shard(tmp_path: Path) -> None:
+    from settings.environment import checked_overrides  # noqa: PLC0415
+
+    values, problems = checked_overrides(
+        {"NEWS_SHARD": "", "NEWS_SHARDS": 0}, {"JOB_COMPLETION_INDEX": "2", "NEWS_SHARDS": "4"}
+    )
+    assert problems == [] and values["NEWS_SHARD"] == "2/4"
+    values, _ = checked_overrides({"NEWS_SHARD": "", "NEWS_SHARDS": 0}, {"JOB_COMPLETION_INDEX": "2"})
+    assert "NEWS_SHARD" not in values  # an Indexed Job without NEWS_SHARDS is not sharded
+
+
+def test_the_shard_crontab_passes_a_shard_and_uses_a_shared_state() -> None:
+    line = next(line for line in SHARD_CRONTAB.splitlines() if line.startswith("*/15"))
+    assert 'crawlall --shard "$SHARD/$SHARDS"' in line
+    state = re.search(r"NEWS_STATE=(\S+)", line).group(1)
+    assert state.startswith("postgresql://") and ":" not in state.split("@")[0].removeprefix("postgresql://")

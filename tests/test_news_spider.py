@@ -170,8 +170,14 @@ def test_address_guard_refuses_loopback_and_metadata_addresses(site: SiteServer,
         f"NEWS_OUTPUT={output}",
         NEWS_ALLOW_PRIVATE_NETWORKS="false",
     )
-    assert process.returncode == 0, process.stderr[-2000:]
-    assert run_summary(output)["dropped"] == {"blocked_address": 2}
+    # every URL refused: nothing could be fetched, which is a failed run (exit 1) that says why
+    assert process.returncode == 1, process.stderr[-2000:]
+    summary = run_summary(output)
+    assert summary["dropped"] == {"blocked_address": 2}
+    assert summary["problems"] == [
+        "nothing was fetched: every URL was refused or invalid (blocked_address=2) "
+        "(private and loopback addresses need NEWS_ALLOW_PRIVATE_NETWORKS=true)"
+    ]
     assert len(site.requests) == before, "a refused address was contacted"
 
 

@@ -48,13 +48,16 @@ def test_a_state_of_the_previous_schema_knew_every_run_of_its_output(tmp_path: P
     path = tmp_path / "state.sqlite"
     SqliteStateStore(path).close()
     with sqlite3.connect(path) as db:  # back to schema 1, as the previous version left it
-        for table in ("runs", "template_sources", "template_lines", "template_articles", "source_health"):
+        for table in (
+            "runs", "template_sources", "template_lines", "template_articles", "source_health",
+            "content_claims", "pending_parts",
+        ):  # fmt: skip
             db.execute(f"DROP TABLE {table}")
         db.execute("UPDATE schema_version SET version = 1")
     output = tmp_path / "out"
     write_part(output, "20261201T100000Z-aaaaaa", [RECORD])
     store = SqliteStateStore(path)
-    assert SCHEMA_VERSION == 3 and store.known_runs() == {ALL_EARLIER_RUNS}
+    assert SCHEMA_VERSION == 4 and store.known_runs() == {ALL_EARLIER_RUNS}
     assert rebuild_state(output, store, "20261203T000000Z-bbbbbb") == 0  # nothing read back
     assert store.get(RECORD["canonical_url"]) is None
     assert store.known_runs() == {"20261201T100000Z-aaaaaa", "20261203T000000Z-bbbbbb"}
@@ -76,3 +79,23 @@ def test_an_empty_state_file_is_a_new_state(tmp_path: Path) -> None:
     store = SqliteStateStore(path)
     assert store.known_runs() == set()
     assert rebuild_state(output, store, "20261203T000000Z-bbbbbb") == 1
+
+
+def test_a_state_of_schema_3_gains_the_tables_of_distributed_runs(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite"
+    store = SqliteStateStore(path)
+    store.record_emitted([RECORD])
+    store.add_runs(["20261201T100000Z-aaaaaa"])
+    store.close()
+    with sqlite3.connect(path) as db:  # back to schema 3, as the previous version left it
+        db.execute("DROP TABLE content_claims")
+        db.execute("DROP TABLE pending_parts")
+        db.execute("UPDATE schema_version SET version = 3")
+    store = SqliteStateStore(path)
+    assert store.get(RECORD["canonical_url"]).content_hash == "h1"
+    assert store.known_runs() == {"20261201T100000Z-aaaaaa"}  # no marker: it knew its runs already
+    assert store.pending_parts() == []
+    assert store.claim_content("h1", RECORD["canonical_url"]) is None
+    store.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT version FROM schema_version").fetchall() == [(4,)]

@@ -9,6 +9,12 @@ never overlap, and exits with a code that says how the run went:
 - 2: it could not start (bad sources file or settings, S3 output not writable);
 - 3: the crawl went well but parts wait in the S3 spool (S3 unreachable): ``scrapy flush``;
 - 75: another run holds the lock; nothing was done.
+
+``--shard I/N`` (or ``NEWS_SHARD``, or ``JOB_COMPLETION_INDEX`` with ``NEWS_SHARDS``)
+crawls this worker's part of the sources (``crawler/shards.py``): N workers over one
+shared state. Each site group is crawled under a lock in the state store (a PostgreSQL
+advisory lock), so a group another worker holds is skipped, and a dead worker's groups
+are free again when its connection goes.
 """
 
 from __future__ import annotations
@@ -24,9 +30,11 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from crawler.commands._start import cannot_start, crawl_exit_code
-from crawler.extensions.summary import EXIT_LOCKED
+from crawler.extensions.summary import EXIT_LOCKED, EXIT_OK
 from crawler.settings_check import settings_problems
-from crawler.state import state_path
+from crawler.shards import Shard, parse_shard, plan
+from crawler.spiders.news import sources_for
+from crawler.state import is_database_url, state_path
 
 if TYPE_CHECKING:
     import argparse
@@ -65,12 +73,20 @@ class RunLock:
             self._handle = None
 
 
-def lock_path(settings: Any) -> Path:
-    """NEWS_LOCK_FILE, or the state file's absolute path + ".lock": runs from any folder exclude each other."""
+def lock_path(settings: Any) -> Path | None:
+    """NEWS_LOCK_FILE, or the state file's absolute path + ".lock": runs from any folder exclude
+    each other. A state on a database server has no file lock: its site-group locks keep two
+    workers off the same sites."""
     if settings.get("NEWS_LOCK_FILE"):
         return Path(settings.get("NEWS_LOCK_FILE")).expanduser().resolve()
+    if is_database_url(settings.get("NEWS_STATE")):
+        return None
     state = state_path(settings.get("NEWS_STATE"))
     return state.with_name(state.name + ".lock")
+
+
+def shard_of(settings: Any) -> Shard | None:
+    return parse_shard(settings.get("NEWS_SHARD")) if settings.get("NEWS_SHARD") else None
 
 
 class Command(ScrapyCommand):
@@ -85,6 +101,18 @@ class Command(ScrapyCommand):
     def long_desc(self) -> str:
         return (__doc__ or "").strip()
 
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        parser.add_argument(
+            "--shard", metavar="I/N", help="crawl this worker's part of the sources: shard I (from 0) of N"
+        )
+
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().process_options(args, opts)
+        if opts.shard:
+            assert self.settings is not None
+            self.settings.set("NEWS_SHARD", opts.shard, priority="cmdline")
+
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if args:
             raise UsageError(
@@ -95,7 +123,11 @@ class Command(ScrapyCommand):
         if problems:
             self.exitcode = cannot_start("crawlall", self.settings, "; ".join(problems))
             return
-        lock = RunLock(lock_path(self.settings))
+        path = lock_path(self.settings)
+        if path is None:
+            self.exitcode = self._crawl()
+            return
+        lock = RunLock(path)
         try:
             acquired = lock.acquire()
         except OSError as exc:
@@ -115,12 +147,30 @@ class Command(ScrapyCommand):
             self.exitcode = EXIT_LOCKED
             return
         try:
-            try:
-                crawler = self.crawler_process.create_crawler("news")
-            except ValueError as exc:  # SourcesError and bad settings
-                self.exitcode = cannot_start("crawlall", self.settings, exc)
-                return
-            task = self.crawler_process.crawl(crawler)
-            self.exitcode = crawl_exit_code("crawlall", self.crawler_process, crawler, task)
+            self.exitcode = self._crawl()
         finally:
             lock.release()
+
+    def _crawl(self) -> int:
+        assert self.settings is not None and self.crawler_process is not None
+        shard = shard_of(self.settings)
+        spider_args: dict[str, Any] = {}
+        try:
+            if shard is not None:
+                groups = plan(sources_for(self.settings), shard.count)[shard.index]
+                names = sorted(name for members in groups.values() for name in members)
+                logger.info(
+                    "Shard %(shard)s: %(groups)d site group(s), %(sources)d source(s)",
+                    {"shard": shard, "groups": len(groups), "sources": len(names)},
+                )
+                if not names:
+                    logger.warning(
+                        "Shard %(shard)s has no sources: N is larger than the site groups", {"shard": shard}
+                    )
+                    return EXIT_OK
+                spider_args = {"source": ",".join(names), "groups": groups}
+            crawler = self.crawler_process.create_crawler("news")
+        except ValueError as exc:  # SourcesError and bad settings
+            return cannot_start("crawlall", self.settings, exc)
+        task = self.crawler_process.crawl(crawler, **spider_args)
+        return crawl_exit_code("crawlall", self.crawler_process, crawler, task)

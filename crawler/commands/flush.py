@@ -17,9 +17,10 @@ from scrapy.exceptions import UsageError
 
 from crawler.extensions.summary import EXIT_OK, EXIT_UPLOADS_PENDING, EXIT_USAGE
 from crawler.runid import new_run_id
-from crawler.state import open_store
+from crawler.state import is_database_url, open_store
+from pipelines.parts import recover_parts
 from pipelines.s3 import S3ConfigurationError, S3Uploader, describe, pending_uploads
-from pipelines.sink import is_s3, prune_empty_dirs, recover, spool_root
+from pipelines.sink import is_s3, prune_empty_dirs, recover, register_salvaged, spool_root, upload_confirmed
 
 if TYPE_CHECKING:
     import argparse
@@ -59,11 +60,21 @@ class Command(ScrapyCommand):
             self.exitcode = EXIT_USAGE
             return
         store = open_store(settings.get("NEWS_STATE")) if settings.getbool("NEWS_STATE_ENABLED") else None
-        recovered = recover(root, store)
+        # a state shared by throwaway workers: articles count as emitted once the bucket has their part
+        confirmed = store is not None and is_database_url(settings.get("NEWS_STATE"))
+        if confirmed:
+            assert store is not None
+            recovered = recover_parts(root, register_salvaged(store, uploader, root))
+        else:
+            recovered = recover(root, store)
         uploaded = failed = 0
         for path in pending_uploads(root):
             try:
-                uploader.upload(path, path.relative_to(root).as_posix())
+                if confirmed:
+                    assert store is not None
+                    upload_confirmed(store, uploader, root, path, registered=False)
+                else:
+                    uploader.upload(path, path.relative_to(root).as_posix())
                 prune_empty_dirs(path.parent, root)
                 uploaded += 1
             except Exception as exc:

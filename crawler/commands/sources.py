@@ -28,7 +28,7 @@ from crawler.boilerplate import LearningConfig, Line
 from crawler.extensions.health import judge, usual_figures
 from crawler.extensions.summary import EXIT_OK, EXIT_USAGE
 from crawler.sources import load_sources
-from crawler.state import open_store, state_path
+from crawler.state import is_database_url, open_store, state_path
 
 if TYPE_CHECKING:
     import argparse
@@ -123,7 +123,7 @@ class Command(ScrapyCommand):
         assert self.settings is not None
         settings = self.settings
         location = settings.get("NEWS_STATE")
-        if not state_path(location).exists():
+        if not is_database_url(location) and not state_path(location).exists():
             print(
                 f"sources: no state at {state_path(location)} yet (NEWS_STATE): no run has used it",
                 file=sys.stderr,

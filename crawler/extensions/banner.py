@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from crawler.runid import run_id_for
+from crawler.state import display_location
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -27,8 +28,9 @@ def version() -> str:
 
 
 def _where(location: str) -> str:
-    """A local path made absolute (relative paths mean the working directory); URLs as given."""
-    return location if "://" in location else str(Path(location).resolve())
+    """A local path made absolute (relative paths mean the working directory); URLs as given,
+    without a password."""
+    return display_location(location) if "://" in location else str(Path(location).resolve())
 
 
 class RunBanner:

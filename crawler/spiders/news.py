@@ -29,7 +29,7 @@ from crawler.pagetype import page_verdict, url_kind
 from crawler.sitemaps import SitemapError, parse_sitemap, sitemap_body
 from crawler.sources import Source, SourcesError, load_sources
 from crawler.spiders.base import NewsSpider
-from crawler.state import StateStore
+from crawler.state import StateStore, store_for
 from crawler.stats import count
 from crawler.urls import normalize_url
 from pipelines._dateparse import parse_date
@@ -75,9 +75,11 @@ class NewsDiscoverySpider(NewsSpider):
 
     name = "news"
 
-    def __init__(self, source: str = "", **kwargs: Any):
+    def __init__(self, source: str = "", groups: dict[str, list[str]] | None = None, **kwargs: Any):
         super().__init__(**kwargs)
         self.wanted = [name.strip() for name in source.split(",") if name.strip()]
+        # `crawlall --shard`: this worker's site groups, each crawled only under its lock
+        self.groups = groups or {}
         self.sources: dict[str, Source] = {}
         self._seen: set[str] = set()
         self._pages: dict[str, int] = defaultdict(int)
@@ -123,7 +125,25 @@ class NewsDiscoverySpider(NewsSpider):
             )
         return {name: sources[name] for name in (self.wanted or sources)}
 
+    def _claim_groups(self) -> None:
+        """Keep the sources of the site groups this worker could lock; another worker (the same
+        shard started twice, or an overlapping run) holds the rest, and crawls them."""
+        if not self.groups or not self.crawler.settings.getbool("NEWS_STATE_ENABLED"):
+            return
+        store = store_for(self.crawler)
+        for group, names in self.groups.items():
+            if store.try_lock_group(group):
+                continue
+            count(self.crawler.stats, "shard/groups_held_elsewhere")
+            logger.info(
+                "Site group %(group)s is being crawled by another worker; skipping %(sources)s",
+                {"group": group, "sources": ", ".join(names)},
+            )
+            for name in names:
+                self.sources.pop(name, None)
+
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        self._claim_groups()
         for source in self.sources.values():
             for url in source.feeds:
                 yield self._request(source, url, self.parse_feed, "feed")
