@@ -34,6 +34,11 @@ _LEAD_IN_MAX_WORDS = 4
 # A lead-in that opens this many paragraphs of one article is the article's structure
 # (an interview's "Q:" and "A:"), not a template's insert: it is not counted.
 _LEAD_IN_STRUCTURE = 3
+# Only a short paragraph, not the body's first, is a "Read more: <headline>" insert: a first
+# paragraph opens with a dateline ("NEW DELHI: ..."), a long one is reporting.
+_LEAD_IN_MAX_PARAGRAPH_WORDS = 20
+# "He said: ...", "A spokesperson told: ...": a quote, whoever says it and however often.
+_SPEECH = re.compile(r"\b(?:said|says|say|told|tells|added|adds|asked|asks|wrote|writes|explained|noted)$")
 _SAMPLE_CHARS = 160
 # Paragraphs of one article that are counted: a bound on an article's cost.
 _MAX_PARAGRAPHS = 300
@@ -66,10 +71,11 @@ def paragraph_fingerprint(paragraph: str) -> str | None:
 def lead_in_of(paragraph: str) -> str | None:
     """The fixed opening of a "Read more: <headline>" paragraph, or None."""
     match = _LEAD_IN.match(paragraph)
-    if match is None:
+    if match is None or len(paragraph.split()) > _LEAD_IN_MAX_PARAGRAPH_WORDS:
         return None
     lead = _normal(match.group(1))
-    if not lead or len(lead.split()) > _LEAD_IN_MAX_WORDS:
+    # "Q:" and "A:" (an interview, however few its questions) are shorter than any insert's lead-in
+    if len(lead) < 3 or len(lead.split()) > _LEAD_IN_MAX_WORDS or _SPEECH.search(lead):
         return None
     return lead
 
@@ -150,7 +156,7 @@ class TemplateLearner:
     def clean(self, source: str, article_key: str, paragraphs: list[str], now: str) -> Cleaned:
         """Count this article's lines (once per article) and return its body without template lines."""
         known = self.lines_of(source)
-        keys = [self._keys(paragraph) for paragraph in paragraphs]
+        keys = [self._keys(paragraph, first=index == 0) for index, paragraph in enumerate(paragraphs)]
         learned = (
             [] if article_key in known.recent else self._count(known, article_key, paragraphs, keys, now)
         )
@@ -164,8 +170,8 @@ class TemplateLearner:
         return Cleaned(kept, removed, learned)
 
     @staticmethod
-    def _keys(paragraph: str) -> tuple[str | None, str | None]:
-        lead = lead_in_of(paragraph)
+    def _keys(paragraph: str, first: bool = False) -> tuple[str | None, str | None]:
+        lead = None if first else lead_in_of(paragraph)
         return paragraph_fingerprint(paragraph), (_hash(LEAD_IN, lead) if lead else None)
 
     def _count(

@@ -130,7 +130,8 @@ class StateStore(Protocol):
         ...
 
     def forget_part(self, key: str) -> None:
-        """Drop a pending part without recording its articles."""
+        """Drop a pending part without recording its articles, and the content claims its articles
+        made (they will be fetched again)."""
         ...
 
     def close(self) -> None: ...
@@ -516,8 +517,16 @@ class SqliteStateStore:
         return [(key, run_id) for key, run_id in rows]
 
     def forget_part(self, key: str) -> None:
-        with self._lock:
+        with self._lock, self._transaction():
+            row = self._db.execute("SELECT notes FROM pending_parts WHERE part_key = ?", (key,)).fetchone()
+            if row is None:
+                return
             self._db.execute("DELETE FROM pending_parts WHERE part_key = ?", (key,))
+            # its articles will be fetched again: their texts' claims go too
+            claims = sorted({(n["content_hash"], n["canonical_url"]) for n in json.loads(row[0])})
+            self._db.executemany(
+                "DELETE FROM content_claims WHERE content_hash = ? AND canonical_url = ?", claims
+            )
 
     def close(self) -> None:
         with self._lock:

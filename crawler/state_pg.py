@@ -588,7 +588,23 @@ class PostgresStateStore:
         return [(key, run_id) for key, run_id in rows]
 
     def forget_part(self, key: str) -> None:
-        self._run(lambda conn: conn.execute("DELETE FROM news_pending_parts WHERE part_key = %s", (key,)))
+        def work(conn: psycopg.Connection[Any]) -> None:
+            with conn.transaction():
+                row = conn.execute(
+                    "DELETE FROM news_pending_parts WHERE part_key = %s RETURNING notes", (key,)
+                ).fetchone()
+                if row is None:
+                    return
+                # its articles will be fetched again: their texts' claims go too, or a copy on
+                # another site would be dropped as a duplicate of a record that does not exist
+                claims = sorted({(n["content_hash"], n["canonical_url"]) for n in json.loads(row[0])})
+                if claims:
+                    conn.cursor().executemany(
+                        "DELETE FROM news_content_claims WHERE content_hash = %s AND canonical_url = %s",
+                        claims,
+                    )
+
+        self._run(work)
 
 
 def _upsert(conn: psycopg.Connection[Any], rows: list[tuple[Any, ...]]) -> None:

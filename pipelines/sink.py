@@ -24,8 +24,16 @@ from urllib.parse import quote
 
 from scrapy.exceptions import NotConfigured
 
+from crawler.extensions.summary import DeferredRun
 from crawler.runid import run_id_for
-from crawler.state import ALL_EARLIER_RUNS, StateStore, is_database_url, state_path, store_for
+from crawler.state import (
+    ALL_EARLIER_RUNS,
+    StateStore,
+    display_location,
+    is_database_url,
+    state_path,
+    store_for,
+)
 from crawler.stats import count
 from pipelines.parts import PartWriter, recover_parts
 from pipelines.s3 import (
@@ -169,6 +177,8 @@ def register_salvaged(store: StateStore, uploader: S3Uploader, root: Path) -> Ca
 
     def register(final: Path, content: bytes) -> None:
         key = uploader.location.key(final.relative_to(root).as_posix())
+        # the dead run's lock, so that no other worker settles (forgets) the part meanwhile
+        store.try_lock_group(f"run:{run_of(final)}")
         store.register_pending_part(key, run_of(final), notes_of(parse_lines(content)))
 
     return register
@@ -182,8 +192,10 @@ def upload_confirmed(
     relative = path.relative_to(root).as_posix()
     key = uploader.location.key(relative)
     part = not path.name.endswith(".json")  # a run summary carries no articles
-    if part and not registered and all(pending != key for pending, _ in store.pending_parts()):
-        store.register_pending_part(key, run_of(path), notes_of(read_part(path)))
+    if part and not registered:
+        store.try_lock_group(f"run:{run_of(path)}")  # no other worker settles it while it uploads
+        if all(pending != key for pending, _ in store.pending_parts()):
+            store.register_pending_part(key, run_of(path), notes_of(read_part(path)))
     uploader.upload(path, relative)  # checked with a HEAD before it returns
     store.commit_part(key)
     return key
@@ -281,6 +293,7 @@ class JsonlSinkPipeline:
         # S3 output and a state shared by throwaway workers: an article counts as emitted only
         # once the part holding it is confirmed in the bucket (a worker's disk may vanish)
         self.confirmed = confirmed and store is not None and uploader is not None
+        self.state_location = ""
         self._executor = (
             ThreadPoolExecutor(max_workers=2, thread_name_prefix="s3-upload") if uploader else None
         )
@@ -302,6 +315,7 @@ class JsonlSinkPipeline:
         uploader = S3Uploader.from_settings(settings) if is_s3(settings.get("NEWS_OUTPUT")) else None
         confirmed = is_database_url(settings.get("NEWS_STATE"))
         pipeline = cls(writer, crawler.stats, store, uploader, confirmed)
+        pipeline.state_location = settings.get("NEWS_STATE")
         if uploader is not None and settings.get("NEWS_RUN_ID"):
             # the spool forgets uploaded parts: a reused run id must not overwrite an object (a
             # request to S3 per new part, in the crawl's thread: only for a run id given by hand;
@@ -322,6 +336,12 @@ class JsonlSinkPipeline:
         try:
             self.uploader.preflight(self.writer.run_id)
         except S3UnreachableError as exc:
+            if self.confirmed:
+                raise DeferredRun(
+                    f"S3 is unreachable ({exc}); with a shared state ({display_location(self.state_location)}) "
+                    "an article counts only once its part is in the bucket, so crawling now would fetch "
+                    "the same articles again next time"
+                ) from exc
             logger.warning(
                 "S3 is unreachable at start (%(error)s); the crawl goes on and its parts wait in the spool %(spool)s",
                 {"error": exc, "spool": self.writer.root},
@@ -347,7 +367,12 @@ class JsonlSinkPipeline:
             self.stats.set_value("news/output_local", str(root.resolve()))
             for path in pending_uploads(root):
                 self.stats.inc_value("news/sink/uploads_resumed")
-                self._submit(path, resumed=True)
+                if self.confirmed:
+                    # before the crawl starts: until its part is committed an article is not
+                    # "seen", and would be fetched and written again by this very run
+                    self._upload(path, resumed=True)
+                else:
+                    self._submit(path, resumed=True)
         else:
             self.stats.set_value("news/output", str(root.resolve()))
 
@@ -396,7 +421,15 @@ class JsonlSinkPipeline:
             relative = key[len(prefix) :] if key.startswith(prefix) else key
             if (self.writer.root / relative).exists() or not self.store.try_lock_group(f"run:{run_id}"):
                 continue
-            if self.uploader.exists(relative):
+            try:
+                present = self.uploader.exists(relative)
+            except Exception as exc:  # left pending: the next start settles it
+                logger.warning(
+                    "Could not check %(key)s in the bucket: %(error)s",
+                    {"key": key, "error": describe(exc, self.uploader.location)},
+                )
+                continue
+            if present:
                 self.store.commit_part(key)
                 self.stats.inc_value("news/sink/pending_committed")
             else:

@@ -84,6 +84,11 @@ def checked_overrides(
     index, shards = environ.get("JOB_COMPLETION_INDEX", "").strip(), values.get("NEWS_SHARDS")
     if index and shards and "NEWS_SHARD" not in values:
         values["NEWS_SHARD"] = f"{index}/{shards}"
+    elif index and not shards and "NEWS_SHARD" not in values:
+        problems.append(
+            f"environment variable JOB_COMPLETION_INDEX={index!r} (a Kubernetes Indexed Job) without "
+            "NEWS_SHARDS: every pod would crawl every source; set NEWS_SHARDS to the Job's completions"
+        )
     ignore = str(environ.get("NEWS_IGNORE_UNKNOWN_SETTINGS", "")).strip().lower() in _TRUE
     if not ignore and not defaults.get("NEWS_IGNORE_UNKNOWN_SETTINGS"):
         for name in sorted(name for name in environ if name.startswith("NEWS_") and name not in known):

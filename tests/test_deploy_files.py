@@ -527,8 +527,9 @@ def test_job_completion_index_picks_the_shard(tmp_path: Path) -> None:
         {"NEWS_SHARD": "", "NEWS_SHARDS": 0}, {"JOB_COMPLETION_INDEX": "2", "NEWS_SHARDS": "4"}
     )
     assert problems == [] and values["NEWS_SHARD"] == "2/4"
-    values, _ = checked_overrides({"NEWS_SHARD": "", "NEWS_SHARDS": 0}, {"JOB_COMPLETION_INDEX": "2"})
-    assert "NEWS_SHARD" not in values  # an Indexed Job without NEWS_SHARDS is not sharded
+    values, problems = checked_overrides({"NEWS_SHARD": "", "NEWS_SHARDS": 0}, {"JOB_COMPLETION_INDEX": "2"})
+    # an Indexed Job without NEWS_SHARDS: every pod would crawl everything; the run does not start
+    assert "NEWS_SHARD" not in values and len(problems) == 1 and "without NEWS_SHARDS" in problems[0]
 
 
 def test_the_shard_crontab_passes_a_shard_and_uses_a_shared_state() -> None:

@@ -12,6 +12,8 @@ from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from crawler.boilerplate import LearningConfig, TemplateLearner
+from crawler.state import SqliteStateStore
 from tests import template_site as site_pages
 from tests.crawling import crawl_env, read_parts, run_in
 from tests.hostile import HostileServer, hostile_server
@@ -131,3 +133,37 @@ def test_a_source_whose_layout_breaks_is_flagged(tmp_path: Path) -> None:
     assert healthy_metric(metrics) == 0
     shown = sources_command(tmp_path, text=True)
     assert "gazette: UNHEALTHY" in shown and "! articles written fell to 0" in shown, shown
+
+
+def test_datelines_quotes_and_interviews_are_not_learned_as_template(tmp_path: Path) -> None:
+    """What real news sites repeat at the start of paragraphs, written as a reader sees it: a
+    dateline opens the body, quotes open with "He said:", interviews with "Q:". None of it is
+    template; a short "Also on the Gazette: <headline>" insert is."""
+    store = SqliteStateStore(tmp_path / "state.sqlite")
+    learner = TemplateLearner(store, LearningConfig(min_pages=5, min_share=0.3))
+    places = ["New Delhi", "Karachi"]
+    # every article about something else: its own words, not only its own numbers
+    topics = ["bridge", "library", "harbour", "school", "tram", "market", "park", "hospital", "museum",
+              "stadium", "airport", "canal", "bakery", "theatre", "zoo", "ferry", "tower", "garden",
+              "station", "clinic"]  # fmt: skip
+    kept_by_the_last: list[str] = []
+    for n, topic in enumerate(topics):
+        body = [
+            f"{places[n % 2].upper()}: The city council met to discuss the {topic} and its budget.",
+            f'He said: "We will decide on the {topic} next week, after the hearing."',
+            f"Q: What does the {topic} change for residents?",
+            f"A: The {topic} will open earlier and close later from May.",
+            f"Q: And what does the {topic} cost?",
+            f"A: The {topic} is paid from the transport fund over four years.",
+            f"Q: When does work on the {topic} start?",
+            f"Also on the Gazette: {topic.title()} festival draws record crowds",
+            f"The rest of the {topic} article is its own reporting, sentence after sentence.",
+        ]
+        cleaned = learner.clean("gazette", f"article-{topic}", body, f"2026-12-03T10:{n:02d}:00Z")
+        kept_by_the_last = cleaned.paragraphs
+    learned = [(line["kind"], line["text"]) for line in learner.learned_this_run]
+    assert learned == [("lead-in", "also on the gazette")]
+    assert len(kept_by_the_last) == 8 and not any(
+        p.startswith("Also on the Gazette") for p in kept_by_the_last
+    )
+    store.close()

@@ -220,3 +220,19 @@ def test_the_same_text_on_two_sites_in_different_shards_is_written_once(
     assert len(records) == 10 and len({r["content_hash"] for r in records}) == 10
     dropped = sum(s["dropped"].get("duplicate_content", 0) for s in summaries)
     assert dropped == 10
+
+
+def test_with_a_shared_state_a_worker_does_not_crawl_while_s3_is_unreachable(
+    s3: SeaweedS3, sites: list[HostileServer], pg_server, tmp_path: Path
+) -> None:
+    # an article counts only once its part is in the bucket: a crawl now would fetch the same
+    # articles again next time, so the worker waits for the next run (exit 3, as for uploads pending)
+    sources = write_sources(sites, tmp_path / "sources.toml")
+    cluster = Cluster(s3, pg_server.new_database(), sources, tmp_path, "unreachable")
+    worker = cluster.start(0, 2, AWS_ENDPOINT_URL="http://127.0.0.1:1")
+    _, err = worker.communicate(timeout=300)
+    assert worker.returncode == 3, err[-3000:]
+    assert "Traceback" not in err
+    lines = [line for line in err.splitlines() if "crawlall: not crawling now: S3 is unreachable" in line]
+    assert len(lines) == 1 and "secret" not in lines[0], err[-3000:]
+    assert not any(site.requests for site in sites)

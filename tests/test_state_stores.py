@@ -359,6 +359,17 @@ def test_pending_parts_are_recorded_once_committed(store: StateStore, second: St
     assert store.get("https://news.example/story-3") is None
 
 
+def test_a_forgotten_part_gives_up_the_claims_of_its_texts(store: StateStore, second: StateStore) -> None:
+    # story-3's text was claimed and its part never reached the bucket: when the part is
+    # forgotten, a copy of the text on another site must not be dropped as its duplicate
+    story = record(3)
+    assert store.claim_content(story["content_hash"], story["canonical_url"]) is None
+    store.register_pending_part("prefix/lost.jsonl", "run-dead", [story])
+    assert second.claim_content(story["content_hash"], "https://copy.example/3") == story["canonical_url"]
+    store.forget_part("prefix/lost.jsonl")
+    assert second.claim_content(story["content_hash"], "https://copy.example/3") is None
+
+
 def test_the_sqlite_store_is_one_worker_and_takes_every_group(tmp_path: Path) -> None:
     store, other = SqliteStateStore(tmp_path / "s.sqlite"), SqliteStateStore(tmp_path / "s.sqlite")
     assert store.try_lock_group("bbc.co.uk") and other.try_lock_group("bbc.co.uk")

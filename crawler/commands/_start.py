@@ -8,11 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
 from crawler.extensions.metrics import write_metrics
-from crawler.extensions.summary import EXIT_FAILED, EXIT_USAGE, start_failure
+from crawler.extensions.summary import (
+    EXIT_FAILED,
+    EXIT_UPLOADS_PENDING,
+    EXIT_USAGE,
+    DeferredRun,
+    start_failure,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +51,13 @@ def crawl_exit_code(command: str, process: Any, crawler: Any, task: Any) -> int:
     error = startup_error(task)
     if isinstance(error, ValueError):  # state, output, sources or a spider argument unusable
         return cannot_start(command, crawler.settings, error)
+    if isinstance(error, DeferredRun):  # nothing wrong with the settings: the next run tries again
+        logger.warning("%(command)s: not crawling now: %(reason)s", {"command": command, "reason": error})
+        summary = start_failure(crawler.settings, str(error), "deferred", EXIT_UPLOADS_PENDING)
+        if crawler.settings.get("NEWS_METRICS_FILE"):
+            with suppress(OSError):
+                write_metrics(Path(crawler.settings.get("NEWS_METRICS_FILE")), summary)
+        return EXIT_UPLOADS_PENDING
     summary = getattr(crawler, "news_summary", None)
     if process.bootstrap_failed or summary is None:
         return EXIT_FAILED

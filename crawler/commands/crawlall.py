@@ -169,6 +169,9 @@ class Command(ScrapyCommand):
                     )
                     return EXIT_OK
                 spider_args = {"source": ",".join(names), "groups": groups}
+            elif is_database_url(self.settings.get("NEWS_STATE")):
+                # a shared state takes no lock file: site-group locks keep two overlapping runs apart
+                spider_args = {"groups": plan(sources_for(self.settings), 1)[0]}
             crawler = self.crawler_process.create_crawler("news")
         except ValueError as exc:  # SourcesError and bad settings
             return cannot_start("crawlall", self.settings, exc)

@@ -36,6 +36,13 @@ EXIT_USAGE = 2
 EXIT_UPLOADS_PENDING = 3  # the crawl went well, but parts wait in the S3 spool: run `scrapy flush`
 EXIT_LOCKED = 75  # EX_TEMPFAIL: another run holds the lock; try again later
 
+
+class DeferredRun(RuntimeError):
+    """The run must not crawl now, and nothing is wrong with its configuration: S3 cannot be
+    reached while the state is shared (an article would only count once its part is in the
+    bucket, so a crawl now would fetch the same articles again next time). Exit code 3."""
+
+
 _ERROR_REASONS = ("fetch_error", "http_error")
 # URLs the run would not or could not request: when they are all it had, it fetched nothing
 _REFUSED_DROPS = ("blocked_address", "bad_url", "robots_txt", "offsite")
@@ -147,14 +154,16 @@ def write_summary(summary: dict[str, Any], folder: Path) -> Path:
     return target
 
 
-def start_failure(settings: BaseSettings, problem: str) -> dict[str, Any]:
+def start_failure(
+    settings: BaseSettings, problem: str, status: str = "not_started", exit_code: int = EXIT_USAGE
+) -> dict[str, Any]:
     """The summary of a run that could not start, written where that is still possible: in a
     local output folder (an S3 output gets it from the next run that can start) and the metrics file."""
     now = datetime.now(timezone.utc)
     summary = build_summary(
         {"start_time": now, "finish_time": now}, run_id_for(settings), "crawlall", "not started"
     )
-    summary.update(problems=[problem], uploads_pending=0, status="not_started", exit_code=EXIT_USAGE)
+    summary.update(problems=[problem], uploads_pending=0, status=status, exit_code=exit_code)
     output = settings.get("NEWS_OUTPUT") or ""
     local = output and ("://" not in output or output.startswith("file://"))
     try:
