@@ -9,9 +9,9 @@ from time import thread_time
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from crawler.dateparse import ParsedDate, date_order_for, parse_date
 from crawler.drops import DropArticle
 from pipelines._datefind import SOURCE_RANK, Candidate, fallback_candidate, find_candidates, header_candidates
-from pipelines._dateparse import ParsedDate, date_order_for, parse_date
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -6,8 +6,8 @@ from datetime import datetime, timezone
 
 import pytest
 
+from crawler.dateparse import date_order_for, parse_date, parse_iso
 from crawler.page import Page
-from pipelines._dateparse import date_order_for, parse_date, parse_iso
 from pipelines.dates import DatesConfig, resolve_dates
 
 FETCHED = datetime(2023, 9, 4, 15, 0, tzinfo=timezone.utc)

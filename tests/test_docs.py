@@ -20,8 +20,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from crawler.parts import temp_path_for
 from demo.server import SiteServer
-from pipelines.parts import temp_path_for
 from settings import base
 from settings.environment import EnvironmentSettingError, overrides
 from tests.crawling import REPO, Crawl, run_scrapy, url_file

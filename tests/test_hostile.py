@@ -19,12 +19,12 @@ from pathlib import Path
 
 import pytest
 
-import pipelines._dateparse as dateparse
+from crawler import dateparse
+from crawler.dateparse import parse_date
 from crawler.extensions.summary import build_summary, judge
 from crawler.middlewares.robots_size import ROBOTS_TXT_BYTES, _decompressed_head
 from crawler.state import SqliteStateStore
 from demo.server import running_site
-from pipelines._dateparse import parse_date
 from tests import hostile_pages as pages
 from tests.crawling import (
     REPO,

@@ -12,10 +12,10 @@ from datetime import datetime, timedelta, timezone
 import lxml.html
 import pytest
 
-import pipelines._dateparse as dateparse
+from crawler import dateparse
+from crawler.dateparse import parse_text
 from crawler.page import Page
 from pipelines._article import ExtractOptions, extract_article
-from pipelines._dateparse import parse_text
 from pipelines._prune import pruned_copy
 from pipelines._work import _WARM_UP_PAGE, PagePayload, WorkOptions, analyse, init_worker
 from pipelines.dates import DatesConfig, resolve_dates

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from crawler.s3 import S3Location, pending_uploads
 from demo.server import SiteServer, running_site
-from pipelines.s3 import S3Location, pending_uploads
 from tests.crawling import (
     REPO,
     crawl_env,

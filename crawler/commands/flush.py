@@ -16,11 +16,11 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from crawler.extensions.summary import EXIT_OK, EXIT_UPLOADS_PENDING, EXIT_USAGE
+from crawler.output import is_s3, prune_empty_dirs, recover, register_salvaged, spool_root, upload_confirmed
+from crawler.parts import recover_parts
 from crawler.runid import new_run_id
+from crawler.s3 import S3ConfigurationError, S3Uploader, describe, pending_uploads
 from crawler.state import is_database_url, open_store
-from pipelines.parts import recover_parts
-from pipelines.s3 import S3ConfigurationError, S3Uploader, describe, pending_uploads
-from pipelines.sink import is_s3, prune_empty_dirs, recover, register_salvaged, spool_root, upload_confirmed
 
 if TYPE_CHECKING:
     import argparse

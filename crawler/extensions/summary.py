@@ -19,8 +19,8 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 from crawler.runid import run_id_for
+from crawler.s3 import S3Uploader, describe
 from crawler.stats import SOURCES_PREFIX, count
-from pipelines.s3 import S3Uploader, describe
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider

@@ -22,6 +22,7 @@ from scrapy.http import Response
 from scrapy.linkextractors import IGNORED_EXTENSIONS
 from scrapy.utils.sitemap import sitemap_urls_from_robots
 
+from crawler.dateparse import parse_date
 from crawler.feeds import FeedError, parse_feed
 from crawler.middlewares.seen import needs_refresh
 from crawler.page import Page
@@ -32,7 +33,6 @@ from crawler.spiders.base import NewsSpider
 from crawler.state import StateStore, store_for
 from crawler.stats import count
 from crawler.urls import normalize_url
-from pipelines._dateparse import parse_date
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,8 @@
-"""Date strings to instants: an ISO 8601 fast path, dateparser for the rest."""
+"""Date strings to instants: an ISO 8601 fast path, dateparser for the rest.
+
+Used by the spider (feed and sitemap dates, for the freshness filter) and by the dates
+step (``pipelines/dates.py``) for the dates a page states.
+"""
 
 from __future__ import annotations
 
