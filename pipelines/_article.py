@@ -21,6 +21,7 @@ from pipelines._authors import clean_authors
 from pipelines._bylines import visible_bylines
 from pipelines._fallback import MetadataFallback
 from pipelines._prune import compile_selectors, pruned_copy
+from pipelines._standfirst import standfirst
 from pipelines._text import clean_body, content_hash, count_words
 from pipelines._title import choose_title, clean_text, headings, strip_site_name
 
@@ -384,6 +385,9 @@ def extract_article(page: Page, options: ExtractOptions) -> dict[str, Any]:
     if not title:
         raise NotAnArticle("no headline")
     text = clean_body(body, title or h1)
+    lead = _optional("standfirst", None, standfirst, tree, text)
+    if lead:  # the lead under the headline that the body's markup leaves out
+        text = f"{lead}\n\n{text}"
     words = count_words(text)
     if words < options.min_words:
         raise NotAnArticle(f"body of {words} words")

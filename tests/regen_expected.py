@@ -1,8 +1,9 @@
-"""Regenerate tests/expected/*.json from a crawl of the demo site.
+"""Regenerate tests/expected/*.json from a crawl of the demo site: CHANGE DETECTION.
 
-Run ``python -m tests.regen_expected``, then read the diff (``git diff tests/expected``)
-line by line before committing: the expected files are reviewed by a person, never
-accepted blindly.
+These files are what the code printed, not truth: they catch any change in any field of
+the demo records (word counts, hashes, field order), which is then read in the diff
+(``git diff tests/expected``) before it is committed. What the records must say is written
+by a person, from the pages, in tests/truth/demo_pages.toml (tests/test_truth.py).
 """
 
 from __future__ import annotations

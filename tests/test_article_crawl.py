@@ -19,7 +19,9 @@ def test_every_expected_page_was_written(demo_crawl: Crawl) -> None:
 
 
 @pytest.mark.parametrize("expected_file", EXPECTED_FILES, ids=lambda path: path.stem)
-def test_record_matches_reviewed_expected_output(demo_crawl: Crawl, expected_file) -> None:
+def test_record_matches_the_change_detection_golden_file(demo_crawl: Crawl, expected_file) -> None:
+    """Change detection: tests/expected/ is what the code printed (tests/regen_expected.py); the
+    truth, written by a person from the pages, is checked by tests/test_truth.py."""
     record = demo_crawl.by_slug()[expected_file.stem]
     expected = json.loads(expected_file.read_text(encoding="utf-8"))
     actual = comparable(record, demo_crawl.base_url)

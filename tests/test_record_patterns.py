@@ -263,3 +263,18 @@ def test_a_copyright_year_is_not_a_date() -> None:
     result = analyse(PagePayload.of(page))
     assert "_drop" not in result, f"dropped: {result.get('_drop')}"
     assert (*dates(result), result["date_source"]) == (None, None, None)
+
+
+def test_the_standfirst_under_the_headline_opens_the_body() -> None:
+    result = kept(html("standfirst.html"), "https://estuarypost.example/business/ferry-electric-boats.html")
+    paragraphs = result["text"].split("\n\n")
+    # read from the page: the standfirst, then the body's four paragraphs; nothing else
+    assert paragraphs[0] == (
+        "The company that runs the estuary crossing will replace its two diesel ferries by 2027, "
+        "cutting the route's fuel bill and most of its noise."
+    )
+    assert paragraphs[1].startswith("Estuary Crossings said on Tuesday")
+    assert paragraphs[-1].startswith("The order is worth about eleven million pounds")
+    assert len(paragraphs) == 5
+    for elsewhere in ("The Marsh Queen", "Harbour board approves shore power"):
+        assert elsewhere not in result["text"]

@@ -1,0 +1,76 @@
+"""The standfirst: the lead a page shows between its headline and its body.
+
+Many templates print it outside the body's markup (``<p class="standfirst">`` under the
+``<h1>``, a ``dek``, a ``chapo``), and body extractors, trafilatura included, leave it
+out; a reader counts it as the article's opening. It is taken when it sits after the
+headline and before the body's first paragraph, is marked as a lead by its class, reads
+as a sentence or two, and is not already in the body.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pipelines._text import count_words
+
+# Class and id words of leads, in the languages templates are written in.
+_LEAD_WORDS = {
+    "standfirst", "dek", "deck", "lede", "lead", "intro", "summary", "subtitle", "subheadline", "subhead",
+    "teaser", "excerpt", "abstract", "strapline", "sapo", "chapo", "chapeau", "vorspann", "entradilla",
+    "sumario", "entradeta", "occhiello", "catenaccio", "lid", "anons",
+}  # fmt: skip
+# ... unless another word says it is something else: a lead image, a teaser list, a label.
+_OTHER_WORDS = {
+    "media", "img", "image", "photo", "figure", "caption", "video", "audio", "author", "byline", "date",
+    "time", "meta", "link", "links", "list", "nav", "menu", "label", "title", "heading", "headline", "item",
+    "card", "related", "more", "share", "tag", "tags", "button", "icon", "wrapper", "container",
+}  # fmt: skip
+_TAGS = {"p", "h2", "h3", "div"}
+_BLOCK_CHILDREN = {"p", "div", "ul", "ol", "li", "table", "figure", "section", "article"}
+_OUTSIDE = {"nav", "aside", "footer", "figure", "figcaption", "form"}
+_WORDS = re.compile(r"[a-z]+")
+_MIN_WORDS, _MAX_WORDS = 8, 90
+# How far after the headline a lead may sit, in elements, when the body's start is not found.
+_NEAR = 40
+
+
+def _is_lead(element: Any) -> bool:
+    words = set(_WORDS.findall(f"{element.get('class', '')} {element.get('id', '')}".lower()))
+    return bool(words & _LEAD_WORDS) and not words & _OTHER_WORDS
+
+
+def _key(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def standfirst(tree: Any, body: str) -> str | None:
+    """The lead paragraph the page shows under its headline and ``body`` lacks, or None."""
+    headline = next(iter(tree.iter("h1")), None)
+    if headline is None or not body:
+        return None
+    first = _key(body.split("\n\n", 1)[0])[:60]
+    body_key = _key(body)
+    after = False
+    for distance, element in enumerate(tree.iter()):
+        if element is headline:
+            after, start = True, distance
+            continue
+        if not after or not isinstance(element.tag, str):
+            continue
+        if distance - start > _NEAR * 10:
+            return None
+        text = " ".join(element.text_content().split())
+        if first and text and _key(text).startswith(first):
+            return None  # the body begins: no lead before it
+        if element.tag not in _TAGS or not _is_lead(element):
+            continue
+        if any(
+            child.tag in _BLOCK_CHILDREN for child in element.iterdescendants() if isinstance(child.tag, str)
+        ):
+            continue
+        if any(ancestor.tag in _OUTSIDE for ancestor in element.iterancestors()):
+            continue
+        if _MIN_WORDS <= count_words(text) <= _MAX_WORDS and _key(text)[:60] not in body_key:
+            return text
+    return None
