@@ -678,6 +678,40 @@ def open_store(location: str) -> StateStore:
     return SqliteStateStore(state_path(location))
 
 
+class PrefetchedStates:
+    """States read for a batch of URLs in one query (a feed's or a sitemap's entries) for the
+    seen-URL check of their requests: one round trip to a shared state instead of one a URL.
+    Each prefetched state is used once; a URL not prefetched is asked of the store."""
+
+    MAX = 100_000  # a bound: entries that never became requests (skipped for another reason)
+
+    def __init__(self, store: StateStore):
+        self.store = store
+        self._known: dict[str, ArticleState | None] = {}
+
+    def prefetch(self, urls: Iterable[str]) -> None:
+        wanted = [url for url in dict.fromkeys(urls) if url not in self._known]
+        if not wanted:
+            return
+        if len(self._known) + len(wanted) > self.MAX:
+            self._known.clear()
+        found = self.store.get_many_by_url(wanted)
+        self._known.update((url, found.get(url)) for url in wanted)
+
+    def get_by_url(self, url: str) -> ArticleState | None:
+        if url in self._known:
+            return self._known.pop(url)
+        return self.store.get_by_url(url)
+
+
+def prefetched_for(crawler: Any) -> PrefetchedStates:
+    """The crawl's prefetch of states, shared by the spider (which fills it) and the seen-URL check."""
+    prefetched = getattr(crawler, "_news_prefetched", None)
+    if prefetched is None:
+        prefetched = crawler._news_prefetched = PrefetchedStates(store_for(crawler))
+    return prefetched
+
+
 def store_for(crawler: Any) -> StateStore:
     """One store per crawl, shared by the middleware, the dedupe step and the sink."""
     store = getattr(crawler, "_news_state", None)

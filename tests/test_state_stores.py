@@ -24,6 +24,7 @@ import pytest
 from crawler.state import (
     ALL_EARLIER_RUNS,
     HEALTH_RUNS_KEPT,
+    PrefetchedStates,
     SqliteStateStore,
     StateStore,
     StateUnavailableError,
@@ -681,3 +682,19 @@ def test_a_user_that_may_only_read_cannot_start(pg_server: pgserver.PgServer, pg
         with pg_server.admin() as admin:
             admin.execute("REVOKE pg_read_all_data FROM reader")
             admin.execute("DROP ROLE reader")
+
+
+def test_prefetched_states_answer_a_feed_in_one_query_and_each_once(store: StateStore) -> None:
+    store.record_emitted([record(1), record(2, url="https://m.news.example/2")])
+    prefetched = PrefetchedStates(store)
+    # normalised URLs, as the spider hands them over
+    urls = ["https://news.example/story-1", "https://m.news.example/2", "https://news.example/new"]
+    prefetched.prefetch(urls)
+    assert prefetched.get_by_url(urls[0]).article_id == "id-1"
+    assert prefetched.get_by_url(urls[1]).article_id == "id-2"  # a fetched URL of story 2
+    assert prefetched.get_by_url(urls[2]) is None
+    # used once: a later check asks the store, which has learned of a new article meanwhile
+    store.record_emitted(
+        [record("new", canonical_url="https://news.example/new", url="https://news.example/new")]
+    )
+    assert prefetched.get_by_url(urls[2]).article_id == "id-new"

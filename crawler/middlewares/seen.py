@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 
-from crawler.state import ArticleState, StateStore, store_for
+from crawler.state import ArticleState, PrefetchedStates, StateStore, prefetched_for
 from crawler.stats import count
 from crawler.urls import normalize_url
 
@@ -49,8 +49,14 @@ def needs_refresh(state: ArticleState, now: datetime, window: timedelta, interva
 
 
 class SeenUrlMiddleware:
-    def __init__(self, store: StateStore, stats: StatsCollector, window: timedelta, interval: timedelta):
-        self.store = store
+    def __init__(
+        self,
+        states: PrefetchedStates | StateStore,
+        stats: StatsCollector,
+        window: timedelta,
+        interval: timedelta,
+    ):
+        self.states = states
         self.stats = stats
         self.window = window
         self.interval = interval
@@ -61,7 +67,7 @@ class SeenUrlMiddleware:
         if not settings.getbool("NEWS_STATE_ENABLED"):
             raise NotConfigured  # NEWS_STATE_ENABLED is off (by choice: no warning)
         return cls(
-            store_for(crawler),
+            prefetched_for(crawler),
             crawler.stats,
             timedelta(seconds=settings.getfloat("NEWS_REFRESH_WINDOW")),
             timedelta(seconds=settings.getfloat("NEWS_REFRESH_INTERVAL")),
@@ -70,7 +76,7 @@ class SeenUrlMiddleware:
     def process_request(self, request: Request) -> None:
         if request.meta.get("news_kind", "article") not in _CHECKED_KINDS or request.meta.get("news_refresh"):
             return
-        state = self.store.get_by_url(normalize_url(request.url))
+        state = self.states.get_by_url(normalize_url(request.url))
         if state is None:
             return
         source = request.meta.get("news_source")

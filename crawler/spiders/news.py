@@ -12,6 +12,7 @@ import logging
 import re
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import suppress
 from datetime import datetime, timedelta, timezone
 from itertools import islice
 from typing import Any
@@ -30,7 +31,7 @@ from crawler.pagetype import page_verdict, url_kind
 from crawler.sitemaps import SitemapError, parse_sitemap, sitemap_body
 from crawler.sources import Source, SourcesError, load_sources
 from crawler.spiders.base import NewsSpider
-from crawler.state import StateStore, store_for
+from crawler.state import StateStore, prefetched_for, store_for
 from crawler.stats import count
 from crawler.urls import normalize_url
 
@@ -241,6 +242,17 @@ class NewsDiscoverySpider(NewsSpider):
             count(stats, "skipped/bad_url", source.name)
             return None
 
+    def _prefetch(self, base: str, links: list[str]) -> None:
+        """The states of a feed's or sitemap's entries, read in one query before their requests
+        are checked one by one (a shared state on a database server: one round trip, not one a URL)."""
+        if not self.crawler.settings.getbool("NEWS_STATE_ENABLED") or not links:
+            return
+        urls = []
+        for link in links:
+            with suppress(ValueError):
+                urls.append(normalize_url(urljoin(base, link)))
+        prefetched_for(self.crawler).prefetch(urls)
+
     def _seen_before(self, url: str) -> bool:
         """Emitted by an earlier run and not due for a refresh (the seen-URL middleware's rule)."""
         if self._store is None:
@@ -297,6 +309,7 @@ class NewsDiscoverySpider(NewsSpider):
             logger.warning(
                 "Damaged feed %(url)s: %(problem)s", {"url": response.url, "problem": feed.problem}
             )
+        self._prefetch(response.url, [entry.url for entry in feed.entries])
         for entry in feed.entries:
             count(stats, "discovery/feed_entries", source.name)
             if self._too_old(source, entry.published):
@@ -347,6 +360,8 @@ class NewsDiscoverySpider(NewsSpider):
         entries.sort(
             key=lambda entry: entry.get("news_publication_date") or entry.get("lastmod") or "", reverse=True
         )
+        if kind != "sitemapindex":
+            self._prefetch(response.url, [entry["loc"] for entry in entries])
         for entry in entries:
             try:
                 url = urljoin(response.url, entry["loc"])
