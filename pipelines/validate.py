@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
 
 from crawler.drops import DropArticle
 
@@ -60,7 +61,14 @@ class ValidateRecordPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ValidateRecordPipeline:
-        return cls(load_validator(crawler.settings.get("NEWS_VALIDATE_SCHEMA") or SCHEMA_PATH))
+        path = crawler.settings.get("NEWS_VALIDATE_SCHEMA") or SCHEMA_PATH
+        try:
+            return cls(load_validator(path))
+        except (OSError, ValueError, SchemaError) as exc:  # a start failure: exit 2, one line
+            cause = (
+                exc.strerror if isinstance(exc, OSError) and exc.strerror else getattr(exc, "message", exc)
+            )
+            raise ValueError(f"NEWS_VALIDATE_SCHEMA {path}: not a usable JSON Schema file ({cause})") from exc
 
     def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
         record = to_record(item)
