@@ -68,6 +68,7 @@ STATE_FIELDS = (
     "fetched_at",
     "published_at",
     "published_date",
+    "modified_at",
     "url",
 )
 

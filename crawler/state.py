@@ -39,6 +39,7 @@ class ArticleState:
     last_fetched: str
     published_at: str | None
     published_date: str | None
+    modified_at: str | None = None  # the update time of the version last emitted
 
 
 class StateStore(Protocol):
@@ -208,12 +209,20 @@ _MIGRATIONS = [
         registered_at TEXT NOT NULL
     );
     """,
+    # The update time of the version last emitted: a changed text whose page still states it
+    # gets the time the change was fetched as its modified_at.
+    """
+    ALTER TABLE articles ADD COLUMN modified_at TEXT;
+    """,
 ]
 # Runs of a source whose health figures are kept
 HEALTH_RUNS_KEPT = 50
 ALL_EARLIER_RUNS = "*every run in the output*"
 SCHEMA_VERSION = len(_MIGRATIONS)
-_COLUMNS = "canonical_url, article_id, content_hash, version, first_seen, last_seen, last_fetched, published_at, published_date"
+_COLUMNS = (
+    "canonical_url, article_id, content_hash, version, first_seen, last_seen, last_fetched, published_at, "
+    "published_date, modified_at"
+)
 # URLs per query of get_many_by_url (SQLite allows 999 parameters in older builds)
 _CHUNK = 500
 
@@ -363,8 +372,8 @@ class SqliteStateStore:
         self._db.executemany(
             """
             INSERT INTO articles (canonical_url, article_id, content_hash, version, first_seen, last_seen,
-                                  last_fetched, published_at, published_date)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                  last_fetched, published_at, published_date, modified_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (canonical_url) DO UPDATE SET
                 content_hash = CASE WHEN excluded.version >= articles.version
                                     THEN excluded.content_hash ELSE articles.content_hash END,
@@ -373,13 +382,16 @@ class SqliteStateStore:
                 last_seen = MAX(articles.last_seen, excluded.last_seen),
                 last_fetched = MAX(articles.last_fetched, excluded.last_fetched),
                 published_at = COALESCE(articles.published_at, excluded.published_at),
-                published_date = COALESCE(articles.published_date, excluded.published_date)
+                published_date = COALESCE(articles.published_date, excluded.published_date),
+                modified_at = CASE WHEN excluded.version >= articles.version
+                                   THEN COALESCE(excluded.modified_at, articles.modified_at)
+                                   ELSE articles.modified_at END
             """,
-            [row[:9] for row in rows],
+            [row[:10] for row in rows],
         )
         self._db.executemany(
             "INSERT OR REPLACE INTO urls (url, canonical_url) VALUES (?, ?)",
-            [(row[9], row[0]) for row in rows if row[9] != row[0]],
+            [(row[10], row[0]) for row in rows if row[10] != row[0]],
         )
 
     def touch(self, canonical_url: str, fetched_at: str) -> None:
@@ -556,7 +568,8 @@ def note_rows(records: Iterable[dict[str, Any]]) -> list[tuple[Any, ...]]:
     return [
         (
             r["canonical_url"], r["id"], r["content_hash"], int(r["version"]), r["fetched_at"], r["fetched_at"],
-            r["fetched_at"], r.get("published_at"), r.get("published_date"), normalize_url(r["url"]),
+            r["fetched_at"], r.get("published_at"), r.get("published_date"), r.get("modified_at"),
+            normalize_url(r["url"]),
         )
         for r in records
     ]  # fmt: skip

@@ -107,6 +107,10 @@ _MIGRATIONS = [
         registered_at TEXT {_C} NOT NULL
     );
     """,
+    # the update time of the version last emitted (see crawler/state.py)
+    f"""
+    ALTER TABLE news_articles ADD COLUMN modified_at TEXT {_C};
+    """,
 ]
 SCHEMA_VERSION = len(_MIGRATIONS)
 TABLES = (
@@ -159,8 +163,8 @@ _BY_URL = f"""
 """
 _UPSERT = """
     INSERT INTO news_articles AS a (canonical_url, article_id, content_hash, version, first_seen, last_seen,
-                                    last_fetched, published_at, published_date)
-    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
+                                    last_fetched, published_at, published_date, modified_at)
+    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
     ON CONFLICT (canonical_url) DO UPDATE SET
         content_hash = CASE WHEN excluded.version >= a.version THEN excluded.content_hash ELSE a.content_hash END,
         version = GREATEST(a.version, excluded.version),
@@ -168,7 +172,9 @@ _UPSERT = """
         last_seen = GREATEST(a.last_seen, excluded.last_seen),
         last_fetched = GREATEST(a.last_fetched, excluded.last_fetched),
         published_at = COALESCE(a.published_at, excluded.published_at),
-        published_date = COALESCE(a.published_date, excluded.published_date)
+        published_date = COALESCE(a.published_date, excluded.published_date),
+        modified_at = CASE WHEN excluded.version >= a.version
+                           THEN COALESCE(excluded.modified_at, a.modified_at) ELSE a.modified_at END
 """
 
 
@@ -610,8 +616,8 @@ class PostgresStateStore:
 def _upsert(conn: psycopg.Connection[Any], rows: list[tuple[Any, ...]]) -> None:
     """``record_emitted`` inside the caller's transaction. Rows in key order (stable: the later
     of two notes of one article still comes last), so two workers never wait on each other in a circle."""
-    articles = sorted((row[:9] for row in rows), key=lambda row: row[0])
-    urls = sorted(((row[9], row[0]) for row in rows if row[9] != row[0]), key=lambda row: row[0])
+    articles = sorted((row[:10] for row in rows), key=lambda row: row[0])
+    urls = sorted(((row[10], row[0]) for row in rows if row[10] != row[0]), key=lambda row: row[0])
     with conn.cursor() as cursor:
         cursor.executemany(_UPSERT, articles)
         if urls:

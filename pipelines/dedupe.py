@@ -85,10 +85,8 @@ class DedupeArticlePipeline:
         state = self.store.get(canonical_url)
         if state is None:
             return None
-        # the state keeps when the article was last fetched, not its stated update time: an update
-        # time the page still states from before that fetch cannot describe a change seen now
         return Emitted(
-            state.article_id, state.canonical_url, state.content_hash, state.version, state.last_fetched
+            state.article_id, state.canonical_url, state.content_hash, state.version, state.modified_at
         )
 
     def _same_content(self, content_hash: str, canonical_url: str) -> Emitted | None:

@@ -698,3 +698,13 @@ def test_prefetched_states_answer_a_feed_in_one_query_and_each_once(store: State
         [record("new", canonical_url="https://news.example/new", url="https://news.example/new")]
     )
     assert prefetched.get_by_url(urls[2]).article_id == "id-new"
+
+
+def test_the_update_time_of_the_last_emitted_version_is_kept(store: StateStore) -> None:
+    store.record_emitted([record(1, modified_at="2026-12-01T12:00:00Z")])
+    assert store.get("https://news.example/story-1").modified_at == "2026-12-01T12:00:00Z"
+    store.record_emitted([record(1, version=2, content_hash="hash-1b", modified_at="2026-12-02T08:00:00Z")])
+    # a replay of version 1 (a recovered part) does not take it back
+    store.record_emitted([record(1, modified_at="2026-12-01T12:00:00Z")])
+    state = store.get("https://news.example/story-1")
+    assert (state.version, state.modified_at) == (2, "2026-12-02T08:00:00Z")
