@@ -201,10 +201,13 @@ def _source(path: Path, name: str, table: Any, defaults: dict[str, Any]) -> Sour
             raise check.fail(
                 "settings", f"{key!r} cannot be set per source; use one of {', '.join(SOURCE_SETTINGS)}"
             )
-        if not isinstance(value, SOURCE_SETTINGS[key]) or (
-            isinstance(value, bool) and bool not in SOURCE_SETTINGS[key]
-        ):
-            raise check.fail("settings", f"{key}={value!r} has the wrong type")
+        types, minimum = SOURCE_SETTINGS[key]
+        # a bool is an int to isinstance: it counts only where a bool is meant
+        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+            expected = " or ".join(t.__name__ for t in types)
+            raise check.fail("settings", f"{key}={value!r} has the wrong type (expected {expected})")
+        if minimum is not None and not isinstance(value, bool) and value < minimum:
+            raise check.fail("settings", f"{key}={value!r} is below {minimum:g}")
     return Source(
         name=name,
         start_urls=start_urls,

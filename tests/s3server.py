@@ -20,21 +20,44 @@ ACCESS_KEY = "AKIANEWSTESTKEY00001"
 SECRET_KEY = "s3cr3t-Test-Value-Never-Logged-42"
 
 
-def _free_port_pair() -> int:
-    """A port p with p and p + 10000 free (SeaweedFS puts its gRPC port there)."""
+PORT_NAMES = ("s3", "master", "volume", "filer", "admin")
+GRPC_OFFSET = 10000  # SeaweedFS puts each server's gRPC port this far above its port
+# What `weed mini` says when a port it was given is taken (it checks them all before it starts)
+_PORT_TAKEN = ("Port allocation failed", "address already in use")
+
+
+class PortTakenError(RuntimeError):
+    """A port picked for SeaweedFS was taken by someone else before weed could bind it."""
+
+
+def _free_port_pair(taken: set[int]) -> int:
+    """A port p with p and p + GRPC_OFFSET free, neither of them in ``taken``."""
     for _ in range(200):
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
-        if port >= 55000:
+        if port + GRPC_OFFSET > 65535 or {port, port + GRPC_OFFSET} & taken:
             continue
         try:
             with socket.socket() as grpc:
-                grpc.bind(("127.0.0.1", port + 10000))
+                grpc.bind(("127.0.0.1", port + GRPC_OFFSET))
         except OSError:
             continue
         return port
     raise RuntimeError("no free port pair for SeaweedFS")
+
+
+def free_ports() -> dict[str, int]:
+    """A port for each server of one SeaweedFS, all distinct: no port twice, and no server's gRPC
+    port (+GRPC_OFFSET) another's port. (Each probe releases its port, so the OS may hand the same
+    one out again: it is checked against those already picked.)"""
+    ports: dict[str, int] = {}
+    taken: set[int] = set()
+    for name in PORT_NAMES:
+        port = _free_port_pair(taken)
+        ports[name] = port
+        taken |= {port, port + GRPC_OFFSET}
+    return ports
 
 
 def weed_binary() -> str:
@@ -65,18 +88,40 @@ class SeaweedS3:
                 }
             )
         )
-        self.ports = {name: _free_port_pair() for name in ("s3", "master", "volume", "filer", "admin")}
+        self.ports = free_ports()
         self.process: subprocess.Popen[bytes] | None = None
+        self._started = False  # once started, clients know the endpoint: its ports stay
 
     @property
     def endpoint(self) -> str:
         return f"http://127.0.0.1:{self.ports['s3']}"
 
-    def start(self, timeout: float = 60) -> None:
-        log = open(self.workdir / "weed.log", "ab")  # noqa: SIM115 - owned by the process
+    def start(self, timeout: float = 60, attempts: int = 5) -> None:
+        """Start the server. Ports are picked free and released before weed binds them, so another
+        process can take one meanwhile: weed then exits saying so, and it is started again, on new
+        ports the first time, on the same ones (after a pause) for a restart, whose endpoint the
+        clients already have."""
+        for attempt in range(1, attempts + 1):
+            try:
+                self._start_once(timeout)
+            except PortTakenError:
+                if attempt == attempts:
+                    raise
+                if self._started:
+                    time.sleep(1)
+                else:
+                    self.ports = free_ports()
+                continue
+            self._started = True
+            return
+
+    def _start_once(self, timeout: float) -> None:
+        log_path = self.workdir / "weed.log"
+        log = open(log_path, "ab")  # noqa: SIM115 - owned by the process
+        log_start = log.tell()
         ports = self.ports
         command = [weed_binary(), "mini", f"-dir={self.data}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1"]
-        command += [f"-{name}.port={ports[name]}" for name in ("s3", "master", "volume", "filer", "admin")]
+        command += [f"-{name}.port={ports[name]}" for name in PORT_NAMES]
         command += ["-admin.ui=false", "-webdav=false", "-s3.port.iceberg=0", "-s3.port.lance=0"]
         command += ["-s3.autoCreateBucket=false", f"-s3.config={self.identities}"]
         self.process = subprocess.Popen(
@@ -85,16 +130,24 @@ class SeaweedS3:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+        log.close()  # the process holds its own copy
         deadline = time.monotonic() + timeout
-        client = self.client(max_attempts=1)
+        # a short read timeout: a port taken by a server that never answers must not hang the probe
+        client = self.client(max_attempts=1, read_timeout=2)
         while True:
             if self.process.poll() is not None:
-                raise RuntimeError(f"weed exited: {(self.workdir / 'weed.log').read_text()[-2000:]}")
+                with open(log_path, "rb") as handle:
+                    handle.seek(log_start)
+                    said = handle.read().decode("utf-8", "replace")
+                if any(sign in said for sign in _PORT_TAKEN):
+                    raise PortTakenError(f"weed could not bind its ports {ports}: {said[-2000:]}")
+                raise RuntimeError(f"weed exited: {said[-2000:]}")
             try:
                 client.list_buckets()
                 return
             except Exception:
                 if time.monotonic() > deadline:
+                    self.stop(hard=True)
                     raise
                 time.sleep(0.3)
 
@@ -111,14 +164,18 @@ class SeaweedS3:
             pass
         self.process.wait(timeout=30)
 
-    def client(self, max_attempts: int = 3) -> Any:
+    def client(self, max_attempts: int = 3, read_timeout: float = 60) -> Any:
         return boto3.client(
             "s3",
             endpoint_url=self.endpoint,
             aws_access_key_id=ACCESS_KEY,
             aws_secret_access_key=SECRET_KEY,
             region_name="us-east-1",
-            config=Config(retries={"mode": "standard", "max_attempts": max_attempts}, connect_timeout=2),
+            config=Config(
+                retries={"mode": "standard", "max_attempts": max_attempts},
+                connect_timeout=2,
+                read_timeout=read_timeout,
+            ),
         )
 
     def env(self, secret: str = SECRET_KEY) -> dict[str, str]:

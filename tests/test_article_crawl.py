@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import datetime, timedelta
 
 import pytest
 
-from crawler.urls import url_id
 from pipelines.validate import load_validator
 from tests.crawling import EXPECTED, RELATIVE_DATE_PAGES, Crawl, comparable, run_scrapy
 
@@ -33,7 +33,11 @@ def test_record_matches_the_change_detection_golden_file(demo_crawl: Crawl, expe
 def test_every_record_validates_against_the_schema_file(demo_crawl: Crawl) -> None:
     validator = load_validator()
     for record in demo_crawl.records:
-        assert record["id"] == url_id(record["canonical_url"])
+        # README: `id` is the 128-bit BLAKE2b hash (hex) of `canonical_url`
+        assert (
+            record["id"]
+            == hashlib.blake2b(record["canonical_url"].encode("utf-8"), digest_size=16).hexdigest()
+        )
         errors = [error.message for error in validator.iter_errors(record)]
         assert not errors, (record["url"], errors)
 
@@ -75,6 +79,45 @@ def test_drops_are_counted_with_their_reasons(demo_crawl: Crawl) -> None:
         assert f"Dropped {demo_crawl.base_url}{path}: {reason}" in log, path
 
 
+# demo/site/2023/09/04/harbour-bridge-reopens/index.html, div.entry-content
+HARBOUR_BRIDGE_BLOCKS = [
+    "The Saltings Bridge reopened to traffic at first light this morning, ending a two-year refit that "
+    "forced thousands of commuters onto ferries and a lengthy detour around the inner harbour.",
+    "The first vehicles to cross were a pair of council buses, followed by a long line of cyclists who had "
+    "gathered at the eastern approach well before the barriers were lifted. Engineers from the main "
+    "contractor, Marlow Civil, stayed on the deck throughout the morning to check the new expansion joints "
+    "and the lighting system that now runs the full length of the span.",
+    "The refit replaced almost all of the steel deck plates, strengthened the two main piers and added a "
+    "protected cycle lane on the seaward side. The original cast-iron railings, which were taken away for "
+    "restoration at a foundry inland, have been returned to their places along both footways.",
+    "What has changed for road users",
+    "Council transport officers said the most noticeable changes for people crossing the bridge would be:",
+    "The project ran roughly four months behind schedule after divers found far more corrosion on the "
+    "northern pier than early surveys had suggested. The final cost is expected to be close to £38 million, "
+    "around £6 million above the original estimate, with the overrun shared between the council and the "
+    "regional transport fund.",
+    "Councillor Ruth Anand, who chairs the transport committee, said the delays had been frustrating but "
+    'unavoidable. "We could have patched the pier and reopened sooner, but we would have been back here '
+    'within a decade," she said. "Residents told us they wanted the job done properly, and that is what we '
+    'have delivered."',
+    "Traders hope for a return of passing trade",
+    "Businesses on the western quay, several of which reported a sharp fall in custom while the bridge was "
+    "shut, welcomed the reopening. The quay traders' association said it would hold a street market on the "
+    "bridge approach next weekend to mark the occasion, with stalls, live music and guided walks along the "
+    "restored footways.",
+    "The temporary shuttle ferry that has carried foot passengers across the harbour will run a reduced "
+    "service for another month before being withdrawn. Harbour officials said they would look closely at "
+    "passenger numbers before deciding whether to keep a smaller vessel in service at peak times, as some "
+    "regular users have asked.",
+]
+HARBOUR_BRIDGE_ITEMS = [
+    "a 20mph speed limit across the full span;",
+    "a segregated two-way cycle lane on the seaward side;",
+    "wider footways, with new benches at both ends of the bridge;",
+    "a warning system for the lifting section, linked directly to the harbour master's office.",
+]
+
+
 def test_no_boilerplate_in_the_wordpress_article(demo_crawl: Crawl) -> None:
     text = demo_crawl.by_slug()["2023__09__04__harbour-bridge-reopens"]["text"]
     for boilerplate in (
@@ -89,7 +132,13 @@ def test_no_boilerplate_in_the_wordpress_article(demo_crawl: Crawl) -> None:
         "Harbour bridge reopens after two-year refit",  # the title line
     ):
         assert boilerplate.lower() not in text.lower(), boilerplate
-    assert "\n\n" in text
+    # the body's blocks, from the page: its <p> (not the "Read also" line), its two <h2>, and its
+    # list's four items, in the page's order, one paragraph each
+    paragraphs = text.split("\n\n")
+    assert len(paragraphs) == len(HARBOUR_BRIDGE_BLOCKS) + len(HARBOUR_BRIDGE_ITEMS) == 14
+    assert [p for p in paragraphs if not p.startswith("- ")] == HARBOUR_BRIDGE_BLOCKS
+    assert [p.removeprefix("- ") for p in paragraphs if p.startswith("- ")] == HARBOUR_BRIDGE_ITEMS
+    assert paragraphs.index("- " + HARBOUR_BRIDGE_ITEMS[0]) == 5  # after "... would be:"
 
 
 def test_relative_date_is_resolved_against_fetch_time(demo_crawl: Crawl) -> None:

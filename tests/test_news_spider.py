@@ -69,7 +69,7 @@ def test_old_disallowed_and_offsite_pages_are_never_requested(daily) -> None:
     assert "/daily/files/annual-report.pdf" not in requested
     stats = crawl.summary["stats"]
     assert stats["news/skipped/too_old"] == 4  # 0901 in RSS and sitemap, 0902 in Atom and news sitemap
-    assert stats["news/skipped/offsite"] >= 1
+    assert stats["news/skipped/offsite"] == 1  # the home page's one link to http://127.0.0.2:1/
     assert stats["news/dropped/robots_txt"] == 1
 
 
@@ -243,6 +243,11 @@ def test_source_hints_reach_extract_and_dates(tmp_path: Path) -> None:
     assert "news-ingest/0.1 (news ingestion crawler; +https://ops.example/crawler)" in agents
 
 
+# How far apart the requests a download delay spaces out can arrive at the test site (loopback, thread
+# scheduling), in seconds: the largest deviation measured, see the test below
+DELAY_JITTER = 0.005
+
+
 def test_per_source_delay_holds_against_autothrottle(tmp_path: Path) -> None:
     text = """
 [sources.slow]
@@ -261,8 +266,10 @@ settings = { DOWNLOAD_DELAY = 0.5, CONCURRENT_REQUESTS_PER_DOMAIN = 1 }
     assert process.returncode == 0, process.stderr[-2000:]
     assert len(times) == 7
     gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
-    # RANDOMIZE_DOWNLOAD_DELAY spreads each wait over 0.5x-1.5x the delay; AutoThrottle must not shrink it
-    assert min(gaps) >= 0.24, gaps
+    # RANDOMIZE_DOWNLOAD_DELAY spreads each wait over 0.5x-1.5x the delay; AutoThrottle must not shrink it.
+    # The server sees a gap up to DELAY_JITTER off the delay Scrapy waited (measured: 36 gaps at a fixed 0.5 s,
+    # RANDOMIZE_DOWNLOAD_DELAY=false, were 0.4991-0.5050 s): the floor of 0.25 s less 5x that
+    assert min(gaps) >= 0.25 - 5 * DELAY_JITTER, gaps
     assert statistics.median(gaps) >= 0.4, gaps
 
 

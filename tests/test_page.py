@@ -22,12 +22,14 @@ def test_correct_declarations_are_kept() -> None:
     assert decode_body("Ελληνικά".encode("iso-8859-7"), "iso-8859-7")[0] == "Ελληνικά"
 
 
-def test_empty_and_garbage_pages_have_no_tree() -> None:
+def test_empty_pages_have_no_tree_and_a_garbage_page_no_json_ld() -> None:
     now = datetime.now(timezone.utc)
     assert Page("http://127.0.0.1/", b"", now, "s").tree is None
     assert Page("http://127.0.0.1/", b"   \n", now, "s").tree is None
     binary = Page("http://127.0.0.1/", bytes(range(256)) * 10, now, "s")
     assert binary.json_ld == []
+    # what keeps it out of the records: it is undecodable, and dropped so before extraction
+    assert binary.undecodable is True
 
 
 def test_json_ld_graph_is_flattened_and_bad_json_skipped() -> None:

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
-from scrapy.exceptions import NotConfigured
 
 from crawler.runid import run_id_for
 from crawler.s3 import S3Uploader, describe
@@ -177,12 +176,13 @@ def start_failure(
 class RunSummary:
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
+        self.report = True
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RunSummary:
-        if not crawler.settings.getbool("NEWS_SUMMARY_ENABLED"):
-            raise NotConfigured
+        # off, the run is still judged (its exit code needs it); nothing is logged or written
         extension = cls(crawler)
+        extension.report = crawler.settings.getbool("NEWS_SUMMARY_ENABLED")
         crawler.signals.connect(extension.response_received, signal=signals.response_received)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         return extension
@@ -224,6 +224,8 @@ class RunSummary:
         else:
             summary["status"], summary["exit_code"] = "ok", EXIT_OK
         self.crawler.news_summary = summary  # read by `scrapy crawlall` for its exit code
+        if not self.report:
+            return
         self._log(summary, failing)
         folder = stats.get("news/output_local") or summary["output"]
         if folder:
