@@ -128,7 +128,9 @@ max_depth = 1
 def test_a_second_run_while_the_first_is_going_exits_at_once(tmp_path: Path) -> None:
     output, state = tmp_path / "out", tmp_path / "state" / "news.sqlite"
     sources_text = '[sources.bulk]\nstart_urls = ["{base}/generated/?count=30"]\nmax_depth = 1\n'
-    with running_site(delay=0.1) as site:
+    # 30 pages answering in 0.4 s each, on one site under AutoThrottle: many seconds, far longer
+    # than a second process takes to start and find the lock (about 2 s)
+    with running_site(delay=0.4) as site:
         env = crawl_env(
             NEWS_SOURCES=str(sources_file(site.base_url, tmp_path / "sources.toml", sources_text)),
             NEWS_OUTPUT=str(output),
