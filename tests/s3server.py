@@ -10,6 +10,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -208,3 +210,15 @@ class SeaweedS3:
             except client.exceptions.NoSuchKey:
                 continue
         return bodies
+
+
+@contextmanager
+def running_s3(root: Path, bucket: str, hard_stop: bool = False) -> Iterator[SeaweedS3]:
+    """A started server with ``bucket`` in it, stopped at the end of the block."""
+    server = SeaweedS3(root)
+    server.start()
+    try:
+        server.client().create_bucket(Bucket=bucket)
+        yield server
+    finally:
+        server.stop(hard=hard_stop)

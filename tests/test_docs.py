@@ -251,6 +251,21 @@ def reader_env(**extra: str) -> dict[str, str]:
     return env
 
 
+def run_shell(code: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """A shell recipe as written; it must succeed without a word on stderr."""
+    process = subprocess.run(
+        ["bash", "-c", code],
+        cwd=cwd,
+        env=reader_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert process.returncode == 0 and process.stderr == "", process.stderr
+    return process
+
+
 def run_python(code: str, epilogue: str, cwd: Path, **env: str) -> tuple[str, Any]:
     """Run a recipe as written, then ``epilogue`` (in the same process) to report what it built."""
     process = subprocess.run(
@@ -325,16 +340,7 @@ def test_duckdb_cli_recipe_counts_every_part_in_utc(output: Output) -> None:
     lang, code = recipe("duckdb-cli")
     assert lang == "sh" and code.startswith("duckdb ")
     assert (BIN / "duckdb").exists(), "the duckdb command (duckdb-cli in requirements-dev.lock) is missing"
-    process = subprocess.run(
-        ["bash", "-c", code],
-        cwd=output.cwd,
-        env=reader_env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert process.returncode == 0 and process.stderr == "", process.stderr
+    process = run_shell(code, output.cwd)
     got = {row[0]: row[1:] for row in box_rows(process.stdout) if len(row) == 4 and row[1].isdigit()}
     expected = {}
     for source, count in output.per_source().items():
@@ -462,23 +468,9 @@ def test_every_block_of_the_reading_section_is_tested_or_says_it_is_not() -> Non
 
 
 def test_output_section_duckdb_one_liner_runs_as_written(output: Output) -> None:
-    """The quick look in "Output" reads the plain .jsonl parts (its pattern is ``*.jsonl``)."""
+    """The quick look in "Output" reads every complete part, plain and gzip, and no unfinished one."""
     command = re.search(r'`(duckdb -c "[^`]+")`', readme_section("## Output"))
     assert command, "the Output section's duckdb command is gone"
-    process = subprocess.run(
-        ["bash", "-c", command.group(1)],
-        cwd=output.cwd,
-        env=reader_env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert process.returncode == 0 and process.stderr == "", process.stderr
-    plain = [
-        r for p in completed_parts(output.cwd / "output") if p.name.endswith(".jsonl") for r in records_of(p)
-    ]
-    assert plain and len(plain) < len(output.records)
+    process = run_shell(command.group(1), output.cwd)
     shown = re.search(r"(\d+) rows", process.stdout)
-    # every plain record (or, should the command come to read .jsonl.gz parts too, every record)
-    assert shown and int(shown.group(1)) in {len(plain), len(output.records)}, process.stdout
+    assert shown and int(shown.group(1)) == len(output.records), process.stdout

@@ -35,7 +35,7 @@ from tests.crawling import (
     scrapy_command,
     sources_file,
 )
-from tests.s3server import SeaweedS3
+from tests.s3server import SeaweedS3, running_s3
 from tests.test_operations import run_in_terminal
 
 BUCKET = "news"
@@ -47,11 +47,8 @@ MIB = 1024 * 1024
 
 @pytest.fixture(scope="module")
 def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedS3]:
-    server = SeaweedS3(tmp_path_factory.mktemp("seaweedfs-b"))
-    server.start()
-    server.client().create_bucket(Bucket=BUCKET)
-    yield server
-    server.stop(hard=True)  # its data is thrown away: no need to wait for a clean exit
+    with running_s3(tmp_path_factory.mktemp("seaweedfs-b"), BUCKET, hard_stop=True) as server:
+        yield server
 
 
 def objects_under(s3: SeaweedS3, prefix: str) -> dict[str, bytes]:

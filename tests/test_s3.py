@@ -22,7 +22,7 @@ from tests.crawling import (
     sources_file,
     url_file,
 )
-from tests.s3server import SECRET_KEY, SeaweedS3
+from tests.s3server import SECRET_KEY, SeaweedS3, running_s3
 from tests.slowproxy import slow_proxy
 from tests.test_docs import assert_stats_documented
 
@@ -31,11 +31,8 @@ BUCKET = "news"
 
 @pytest.fixture(scope="module")
 def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedS3]:
-    server = SeaweedS3(tmp_path_factory.mktemp("seaweedfs"))
-    server.start()
-    server.client().create_bucket(Bucket=BUCKET)
-    yield server
-    server.stop()
+    with running_s3(tmp_path_factory.mktemp("seaweedfs"), BUCKET) as server:
+        yield server
 
 
 def records_of(objects: dict[str, bytes]) -> list[dict]:

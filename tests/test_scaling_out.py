@@ -24,7 +24,7 @@ import pytest
 from tests import template_site as site_pages
 from tests.crawling import REPO, crawl_env, scrapy_command
 from tests.hostile import HostileServer, Reply, hostile_server
-from tests.s3server import SeaweedS3
+from tests.s3server import SeaweedS3, running_s3
 from tests.slowproxy import slow_proxy
 
 BUCKET = "scaling"
@@ -36,11 +36,8 @@ NOT_LEARNING = {"NEWS_BOILERPLATE_LEARN": "false"}
 
 @pytest.fixture(scope="module")
 def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedS3]:
-    server = SeaweedS3(tmp_path_factory.mktemp("seaweedfs"))
-    server.start()
-    server.client().create_bucket(Bucket=BUCKET)
-    yield server
-    server.stop()
+    with running_s3(tmp_path_factory.mktemp("seaweedfs"), BUCKET) as server:
+        yield server
 
 
 @pytest.fixture
