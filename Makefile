@@ -45,7 +45,7 @@ test-tools:
 	    case " $$missing " in *" podman "*) \
 	        echo "test-tools: podman or debootstrap missing and not root: the image build test cannot run";; esac; \
 	    case " $$missing " in *" postgresql "*) \
-	        echo "test-tools: PostgreSQL server (initdb) missing and not root: the PostgreSQL tests (tests/test_state_stores.py, tests/test_scaling_out.py) are skipped; install the package postgresql";; esac; \
+	        echo "test-tools: PostgreSQL server (initdb) missing and not root: the PostgreSQL tests (tests/test_state_stores.py, tests/test_scaling_out.py, tests/test_hostile_state.py, tests/test_hostile_learning.py) are skipped; install the package postgresql";; esac; \
 	fi
 
 ## quality: record quality on the development corpora (../shared/devcorpus), ours against trafilatura and htmldate

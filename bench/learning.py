@@ -4,8 +4,9 @@
     .venv/bin/python -m bench.run --only learning # the same, from the benchmark's entry point
 
 The records are the true bodies of the development corpora (../shared/devcorpus, fundus
-and wcxb: real articles, real paragraph counts), fed through the template step
-(``pipelines/boilerplate.py``) and the health extension's per-item work on a real SQLite
+and wcxb: real articles, real paragraph counts), fed through the two template steps
+(``pipelines/boilerplate.py``: cleaning before dedupe, counting after the sink, each record
+written as a first version) and the health extension's per-item work on a real SQLite
 state, twice: with each record's own site as its source, and with all of them under one
 source (the worst case for the size of a source's table: it reaches its bound and is
 pruned). The baseline, measured in the same run on the same machine: bare
@@ -31,7 +32,7 @@ from crawler.boilerplate import LearningConfig, TemplateLearner
 from crawler.extensions.health import _Tally
 from crawler.state import SqliteStateStore
 from pipelines._text import content_hash
-from pipelines.boilerplate import LearnedBoilerplatePipeline
+from pipelines.boilerplate import CountTemplatePipeline, LearnedBoilerplatePipeline
 
 DEVCORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "devcorpus"
 
@@ -64,6 +65,7 @@ def records(corpus: Path) -> list[dict[str, Any]]:
                     "word_count": len(text.split()),
                     "content_hash": content_hash(text),
                     "fetched_at": "2026-12-03T10:00:00Z",
+                    "version": 1,
                     "published_date": truth.get("published"),
                     "authors": truth.get("authors") or [],
                     "_page": corpus / name / "pages" / f"{truth['id']}.html.gz",
@@ -76,19 +78,21 @@ def learning_ms(items: list[dict[str, Any]], one_source: bool) -> float:
     """Milliseconds per record of the template step and the health tally, state on disk."""
     with tempfile.TemporaryDirectory() as tmp:
         store = SqliteStateStore(Path(tmp) / "state.sqlite")
-        pipeline = LearnedBoilerplatePipeline(TemplateLearner(store, LearningConfig()), _Stats(), 50)  # type: ignore[arg-type]
+        learner = TemplateLearner(store, LearningConfig())
+        clean = LearnedBoilerplatePipeline(learner, _Stats(), 50)  # type: ignore[arg-type]
+        counting = CountTemplatePipeline(learner, _Stats())  # type: ignore[arg-type]
         tallies: dict[str, _Tally] = {}
         started = time.perf_counter()
         for item in items:
             record = {key: value for key, value in item.items() if key != "_page"}
             if one_source:
                 record["source"] = "one"
-            record = pipeline.process_item(record)
+            record = counting.process_item(clean.process_item(record))
             tally = tallies.setdefault(record["source"], _Tally())  # what SourceHealth.item_scraped does
             tally.words.append(record["word_count"])
             tally.dated += bool(record.get("published_date"))
             tally.authored += bool(record.get("authors"))
-        pipeline.spider_closed()  # the last save of what was learned
+        counting.spider_closed()  # the last save of what was learned
         elapsed = time.perf_counter() - started
         store.close()
     return elapsed * 1000 / len(items)

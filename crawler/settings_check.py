@@ -12,7 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy.settings import SETTINGS_PRIORITIES
 
+from crawler import dsn
+from crawler.limits import NEWS_RANGES, SCRAPY_RANGES, generic_range
 from crawler.logjson import LOG_FORMATS
+from crawler.runid import run_id_problem
 from crawler.shards import parse_shard
 from settings import base
 from settings.environment import EnvironmentSettingError, convert, did_you_mean
@@ -43,12 +46,59 @@ def _command_line_values(settings: Any) -> list[str]:
     return problems
 
 
+def _range_problems(settings: Any, mistyped: str) -> list[str]:
+    """Numbers out of their range (``crawler/limits.py``): NaN, infinities, negatives where a
+    count or a time is meant, values no run could use. A setting whose type is already wrong
+    (named in ``mistyped``) is reported once, there."""
+    problems = []
+    for name in sorted(KNOWN):
+        limits = NEWS_RANGES.get(name) or generic_range(getattr(base, name))
+        value = settings.get(name)
+        if limits is not None and f" {name}=" not in mistyped:
+            problem = limits.check(value)
+            if problem:
+                problems.append(f"setting {name}={_shown(value)}: {problem}")
+    for name, limits in SCRAPY_RANGES.items():
+        value = settings.get(name)
+        problem = limits.check(value) if value is not None else None
+        if problem:
+            problems.append(f"setting {name}={_shown(value)}: {problem}")
+    try:
+        history, least = settings.getint("NEWS_HEALTH_HISTORY_RUNS"), settings.getint("NEWS_HEALTH_MIN_RUNS")
+    except ValueError:  # reported above
+        return problems
+    if least > history:
+        problems.append(
+            f"setting NEWS_HEALTH_MIN_RUNS={least} is above NEWS_HEALTH_HISTORY_RUNS={history}: "
+            "no source would ever be judged"
+        )
+    return problems
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def settings_problems(settings: Any) -> list[str]:
     problems = list(settings.getlist("SETTINGS_PROBLEMS"))
     if not settings.getbool("NEWS_IGNORE_UNKNOWN_SETTINGS"):
         for name in sorted(name for name in settings if name.startswith("NEWS_") and name not in KNOWN):
             problems.append(f"setting {name}: no such setting{did_you_mean(name, KNOWN)}")
     problems += _command_line_values(settings)
+    problems += _range_problems(settings, " " + " ".join(problems))
+    if settings.get("NEWS_RUN_ID"):
+        problem = run_id_problem(settings.get("NEWS_RUN_ID"))
+        if problem:
+            problems.append(f"setting {problem}")
+    state = str(settings.get("NEWS_STATE") or "")
+    if dsn.misread_password(state):
+        problems.append(f"setting NEWS_STATE={dsn.display(state)!r}: {dsn.misread_password(state)}")
+    if dsn.is_conninfo(state):
+        problems.append(
+            f"setting NEWS_STATE={dsn.display(state)!r}: a libpq keyword=value string is not a state "
+            "location; give a postgresql://user@host:port/dbname URL (or a SQLite file path)"
+        )
     if settings.get("NEWS_SHARD"):
         try:
             parse_shard(str(settings.get("NEWS_SHARD")))

@@ -27,7 +27,9 @@ if TYPE_CHECKING:
 
     from crawler.sources import Source
 
-_SHARD = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
+_SHARD = re.compile(r"\s*(\d+)\s*/\s*(\d+)\s*")
+# Kubernetes' own bound on an Indexed Job's completions; the sources' site groups bound it further
+MAX_SHARDS = 100_000
 
 
 @dataclass(frozen=True)
@@ -46,11 +48,15 @@ class Shard:
 
 
 def parse_shard(text: str) -> Shard:
-    """``I/N`` with 0 <= I < N; a ValueError that says what is wrong otherwise."""
-    match = _SHARD.match(text or "")
+    """``I/N`` with 0 <= I < N <= ``MAX_SHARDS``; a ValueError that says what is wrong otherwise."""
+    match = _SHARD.fullmatch(text or "")
     if match is None:
         raise ValueError(f"shard {text!r}: expected I/N, e.g. 0/4 (indexes count from 0)")
+    if max(len(match.group(1).lstrip("0")), len(match.group(2).lstrip("0"))) > len(str(MAX_SHARDS)):
+        raise ValueError(f"shard {text[:40]!r}: the count is at most {MAX_SHARDS}")
     index, count = int(match.group(1)), int(match.group(2))
+    if count > MAX_SHARDS:
+        raise ValueError(f"shard {text!r}: the count is at most {MAX_SHARDS}")
     if count < 1 or index >= count:
         raise ValueError(f"shard {text!r}: the index must be at least 0 and below the count {count}")
     return Shard(index, count)
@@ -111,8 +117,16 @@ def site_groups(sources: Iterable[Source]) -> dict[str, list[str]]:
 
 
 def plan(sources: dict[str, Source], count: int) -> list[dict[str, list[str]]]:
-    """The site groups of each of ``count`` shards, balanced by the groups' ``max_pages``."""
-    groups = site_groups(sources.values())
+    """The site groups of each of ``count`` shards, balanced by the groups' ``max_pages``.
+
+    Only shards that get a group are listed: with more shards than groups, each group has a
+    shard of its own (the first ones) and the rest have nothing, so nothing is made per shard
+    beyond the groups."""
+    return _plan(sources, site_groups(sources.values()), count)
+
+
+def _plan(sources: dict[str, Source], groups: dict[str, list[str]], count: int) -> list[dict[str, list[str]]]:
+    count = min(count, len(groups))
     weight = {group: sum(sources[name].max_pages for name in names) for group, names in groups.items()}
     shards: list[dict[str, list[str]]] = [{} for _ in range(count)]
     load = [0] * count
@@ -121,3 +135,15 @@ def plan(sources: dict[str, Source], count: int) -> list[dict[str, list[str]]]:
         shards[target][group] = groups[group]
         load[target] += weight[group]
     return shards
+
+
+def groups_of(sources: dict[str, Source], shard: Shard) -> dict[str, list[str]]:
+    """The site groups shard ``shard`` crawls; a ValueError when its count is above the number of
+    site groups: a site group is crawled by one worker, so the shards beyond would never have work."""
+    groups = site_groups(sources.values())
+    if shard.count > len(groups):
+        raise ValueError(
+            f"shard {shard}: the sources file has {len(groups)} site group(s), and a site group is crawled "
+            f"by one worker; use at most {len(groups)} shard(s) (--shard I/N, NEWS_SHARD, NEWS_SHARDS)"
+        )
+    return _plan(sources, groups, shard.count)[shard.index]

@@ -23,18 +23,22 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cssselect import GenericTranslator, SelectorError
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
+from crawler.limits import MAX_DURATION_SECONDS, NEWS_RANGES, SCRAPY_RANGES
+
+_DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*", re.IGNORECASE)
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
-# Per-source Scrapy settings we can apply to one source's requests in a shared crawl.
-# name: (types, smallest allowed value)
-SOURCE_SETTINGS: dict[str, tuple[tuple[type, ...], float | None]] = {
-    "DOWNLOAD_DELAY": ((int, float), 0),
-    "RANDOMIZE_DOWNLOAD_DELAY": ((bool,), None),
-    "CONCURRENT_REQUESTS_PER_DOMAIN": ((int,), 1),
-    "DOWNLOAD_TIMEOUT": ((int, float), 0.001),
-    "DOWNLOAD_MAXSIZE": ((int,), 0),
-    "USER_AGENT": ((str,), None),
+# A source's name is a folder of the output (source=<name>) and a key of the state: matched
+# whole (a '$' would let a trailing newline through)
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
+# Per-source Scrapy settings we can apply to one source's requests in a shared crawl: their
+# types; numbers have the range of crawler/limits.py.
+SOURCE_SETTINGS: dict[str, tuple[type, ...]] = {
+    "DOWNLOAD_DELAY": (int, float),
+    "RANDOMIZE_DOWNLOAD_DELAY": (bool,),
+    "CONCURRENT_REQUESTS_PER_DOMAIN": (int,),
+    "DOWNLOAD_TIMEOUT": (int, float),
+    "DOWNLOAD_MAXSIZE": (int,),
+    "USER_AGENT": (str,),
 }
 
 
@@ -43,11 +47,18 @@ class SourcesError(ValueError):
 
 
 def parse_duration(value: str) -> timedelta:
-    """``"3d"``, ``"12h"``, ``"30m"``, ``"1w"`` or ``"90s"`` as a timedelta."""
-    match = _DURATION.match(value) if isinstance(value, str) else None
+    """``"3d"``, ``"12h"``, ``"30m"``, ``"1w"`` or ``"90s"`` as a timedelta, above zero and at most
+    ten years."""
+    match = _DURATION.fullmatch(value) if isinstance(value, str) else None
     if not match:
         raise ValueError(f"{value!r} is not a duration such as '3d', '12h', '30m', '1w'")
-    return timedelta(**{_UNITS[match.group(2).lower()]: float(match.group(1))})
+    seconds = float(match.group(1)) * timedelta(**{_UNITS[match.group(2).lower()]: 1}).total_seconds()
+    if not 0 < seconds <= MAX_DURATION_SECONDS:
+        raise ValueError(
+            f"{value.strip()[:40]!r} is out of range: a duration above 0 and at most "
+            f"{MAX_DURATION_SECONDS / 86_400:g} days"
+        )
+    return timedelta(seconds=seconds)
 
 
 @dataclass(frozen=True)
@@ -135,10 +146,12 @@ class _Checker:
                 raise self.fail(key, f"bad regular expression {pattern!r}: {exc}") from exc
         return tuple(compiled)
 
-    def integer(self, key: str, default: int, minimum: int) -> int:
+    def integer(self, key: str, default: int, setting: str) -> int:
+        """An integer in the range of the setting that gives its default."""
         value = self.table.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise self.fail(key, f"expected an integer >= {minimum}, got {value!r}")
+        limits = NEWS_RANGES[setting]
+        if isinstance(value, bool) or not isinstance(value, int) or limits.check(value):
+            raise self.fail(key, f"expected {limits.describe()}, got {value!r}")
         return value
 
     def optional_string(self, key: str) -> str | None:
@@ -149,8 +162,11 @@ class _Checker:
 
 
 def _source(path: Path, name: str, table: Any, defaults: dict[str, Any]) -> Source:
-    if not _NAME.match(name):
-        raise SourcesError(f"{path}: [sources.{name}]: a source name is letters, digits, '_', '-', '.'")
+    if not _NAME.fullmatch(name):
+        raise SourcesError(
+            f"{path}: [sources.{name[:100]!r}]: a source name is 1 to 100 letters, digits, '_', '-' and '.', "
+            "starting with a letter or digit"
+        )
     if not isinstance(table, dict):
         raise SourcesError(f"{path}: [sources.{name}] must be a table")
     check = _Checker(path, name, table)
@@ -201,13 +217,14 @@ def _source(path: Path, name: str, table: Any, defaults: dict[str, Any]) -> Sour
             raise check.fail(
                 "settings", f"{key!r} cannot be set per source; use one of {', '.join(SOURCE_SETTINGS)}"
             )
-        types, minimum = SOURCE_SETTINGS[key]
+        types = SOURCE_SETTINGS[key]
         # a bool is an int to isinstance: it counts only where a bool is meant
         if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
             expected = " or ".join(t.__name__ for t in types)
             raise check.fail("settings", f"{key}={value!r} has the wrong type (expected {expected})")
-        if minimum is not None and not isinstance(value, bool) and value < minimum:
-            raise check.fail("settings", f"{key}={value!r} is below {minimum:g}")
+        problem = SCRAPY_RANGES[key].check(value) if key in SCRAPY_RANGES else None
+        if problem:
+            raise check.fail("settings", f"{key}={value!r}: {problem}")
     return Source(
         name=name,
         start_urls=start_urls,
@@ -216,8 +233,8 @@ def _source(path: Path, name: str, table: Any, defaults: dict[str, Any]) -> Sour
         allowed_domains=domains,
         allow=check.regexes("allow"),
         deny=check.regexes("deny"),
-        max_depth=check.integer("max_depth", defaults["max_depth"], 0),
-        max_pages=check.integer("max_pages", defaults["max_pages"], 1),
+        max_depth=check.integer("max_depth", defaults["max_depth"], "NEWS_DISCOVERY_MAX_DEPTH"),
+        max_pages=check.integer("max_pages", defaults["max_pages"], "NEWS_DISCOVERY_MAX_PAGES"),
         max_age=max_age,
         language=language,
         timezone=timezone,
@@ -238,6 +255,8 @@ def load_sources(path: str | Path, max_depth: int = 2, max_pages: int = 1000) ->
         ) from exc
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise SourcesError(f"{path}: {exc}") from exc
+    except RecursionError as exc:  # thousands of nested '[' or '{': the parser recurses per level
+        raise SourcesError(f"{path}: arrays or tables nested too deeply to be a sources file") from exc
     unknown = sorted(set(data) - {"sources"})
     if unknown:
         raise SourcesError(f"{path}: unknown top-level key {unknown[0]!r}; sources go under [sources.NAME]")

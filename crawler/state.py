@@ -10,19 +10,22 @@ a part after a crash never counts an article twice.
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import hashlib
 import json
 import logging
-import re
+import os
 import sqlite3
 import threading
 from collections.abc import Iterable
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Protocol
-from urllib.parse import unquote
+from typing import Any, ClassVar, Protocol
 
+from crawler import dsn
 from crawler.urls import normalize_url
 
 logger = logging.getLogger(__name__)
@@ -78,17 +81,28 @@ class StateStore(Protocol):
         fingerprint, and the articles counted recently (key, when) in the order they were counted."""
         ...
 
-    def save_templates(self, batch: list[dict[str, Any]]) -> None:
+    def load_template_state(
+        self, source: str
+    ) -> tuple[int, int, dict[str, tuple[Any, ...]], list[tuple[str, str]]]:
+        """``load_template`` with the source's generation (how often it was reset) second, read at once."""
+        ...
+
+    def save_templates(self, batch: list[dict[str, Any]]) -> set[str]:
         """What changed in sources' learned lines, in one write: per source its ``articles``, its
         changed ``lines`` by fingerprint, the ``deleted`` fingerprints, and the articles counted
-        (``recent_added``, key to when) or forgotten (``recent_removed``)."""
+        (``recent_added``, key to when) or forgotten (``recent_removed``). A source whose
+        ``generation`` is given and is no longer the store's (reset since it was loaded) is not
+        written: the sources left out are returned."""
         ...
 
     def template_sources(self) -> dict[str, int]:
-        """Every source with learned lines, and its article count."""
+        """Every source with counted articles, and its article count."""
         ...
 
-    def forget_template(self, source: str) -> None: ...
+    def forget_template(self, source: str) -> None:
+        """Forget what was learned of a source and start its next generation: a crawl that loaded
+        the source before cannot write its counts back."""
+        ...
 
     def health_sources(self) -> list[str]:
         """Every source with health figures."""
@@ -109,6 +123,11 @@ class StateStore(Protocol):
 
     def unlock_groups(self) -> None:
         """Release every site group lock this store holds."""
+        ...
+
+    def lost_groups(self) -> frozenset[str]:
+        """Site groups whose lock this store held and lost to another worker (a connection to the
+        state's server lost meanwhile): their sources must not be crawled on. Cheap: no I/O."""
         ...
 
     def claim_content(self, content_hash: str, canonical_url: str) -> str | None:
@@ -214,6 +233,31 @@ _MIGRATIONS = [
     """
     ALTER TABLE articles ADD COLUMN modified_at TEXT;
     """,
+    # Learning of template lines under stricter rules (exact text, written articles only): what
+    # the earlier rules counted is forgotten. A source's generation counts its resets, so that a
+    # crawl that loaded it before a reset does not write its counts back. The lines table is one
+    # b-tree (its key is its primary key): a third smaller on disk.
+    """
+    DROP TABLE template_sources;
+    CREATE TABLE template_sources (
+        source TEXT PRIMARY KEY,
+        articles INTEGER NOT NULL,
+        generation INTEGER NOT NULL DEFAULT 0
+    );
+    DELETE FROM template_articles;
+    DROP TABLE template_lines;
+    CREATE TABLE template_lines (
+        source TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL,
+        learned_at TEXT,
+        sample TEXT,
+        PRIMARY KEY (source, fingerprint)
+    ) WITHOUT ROWID;
+    """,
 ]
 # Runs of a source whose health figures are kept
 HEALTH_RUNS_KEPT = 50
@@ -245,6 +289,7 @@ class SqliteStateStore:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self._lock = threading.Lock()
+        self._group_locks = GroupLockFiles(self.path.with_name(self.path.name + ".groups"))
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # The Twisted reactor and the sink's callbacks share this connection, one thread at a time.
@@ -403,32 +448,52 @@ class SqliteStateStore:
             )
 
     def load_template(self, source: str) -> tuple[int, dict[str, tuple[Any, ...]], list[tuple[str, str]]]:
-        with self._lock:
-            row = self._db.execute(
-                "SELECT articles FROM template_sources WHERE source = ?", (source,)
-            ).fetchone()
-            lines = {
-                fingerprint: tuple(rest)
-                for fingerprint, *rest in self._db.execute(
-                    "SELECT fingerprint, kind, count, first_seen, last_seen, learned_at, sample "
-                    "FROM template_lines WHERE source = ?",
-                    (source,),
-                )
-            }
-            recent = self._db.execute(
-                "SELECT article_key, counted_at FROM template_articles WHERE source = ? ORDER BY counted_at, rowid",
-                (source,),
-            ).fetchall()
-        return (row[0] if row else 0), lines, [(key, at) for key, at in recent]
+        articles, _, lines, recent = self.load_template_state(source)
+        return articles, lines, recent
 
-    def save_templates(self, batch: list[dict[str, Any]]) -> None:
+    def load_template_state(
+        self, source: str
+    ) -> tuple[int, int, dict[str, tuple[Any, ...]], list[tuple[str, str]]]:
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                row = self._db.execute(
+                    "SELECT articles, generation FROM template_sources WHERE source = ?", (source,)
+                ).fetchone()
+                lines = {
+                    fingerprint: tuple(rest)
+                    for fingerprint, *rest in self._db.execute(
+                        "SELECT fingerprint, kind, count, first_seen, last_seen, learned_at, sample "
+                        "FROM template_lines WHERE source = ?",
+                        (source,),
+                    )
+                }
+                recent = self._db.execute(
+                    "SELECT article_key, counted_at FROM template_articles WHERE source = ? "
+                    "ORDER BY counted_at, rowid",
+                    (source,),
+                ).fetchall()
+            finally:
+                self._db.execute("COMMIT")
+        articles, generation = row if row else (0, 0)
+        return articles, generation, lines, [(key, at) for key, at in recent]
+
+    def save_templates(self, batch: list[dict[str, Any]]) -> set[str]:
+        discarded: set[str] = set()
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 for changes in batch:
                     source = changes["source"]
+                    row = self._db.execute(
+                        "SELECT generation FROM template_sources WHERE source = ?", (source,)
+                    ).fetchone()
+                    if changes.get("generation") not in (None, row[0] if row else 0):
+                        discarded.add(source)  # reset since it was loaded: not written back
+                        continue
                     self._db.execute(
-                        "INSERT OR REPLACE INTO template_sources (source, articles) VALUES (?, ?)",
+                        "INSERT INTO template_sources (source, articles) VALUES (?, ?) "
+                        "ON CONFLICT (source) DO UPDATE SET articles = excluded.articles",
                         (source, changes["articles"]),
                     )
                     self._db.executemany(
@@ -451,14 +516,24 @@ class SqliteStateStore:
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
+        return discarded
 
     def template_sources(self) -> dict[str, int]:
         with self._lock:
-            return dict(self._db.execute("SELECT source, articles FROM template_sources ORDER BY source"))
+            return dict(
+                self._db.execute(
+                    "SELECT source, articles FROM template_sources WHERE articles > 0 ORDER BY source"
+                )
+            )
 
     def forget_template(self, source: str) -> None:
-        with self._lock:
-            for table in ("template_sources", "template_lines", "template_articles"):
+        with self._lock, self._transaction():
+            self._db.execute(
+                "INSERT INTO template_sources (source, articles, generation) VALUES (?, 0, 1) "
+                "ON CONFLICT (source) DO UPDATE SET articles = 0, generation = generation + 1",
+                (source,),
+            )
+            for table in ("template_lines", "template_articles"):
                 self._db.execute(f"DELETE FROM {table} WHERE source = ?", (source,))
 
     def health_sources(self) -> list[str]:
@@ -490,10 +565,21 @@ class SqliteStateStore:
         return [{"run_id": run_id, "finished_at": at, **json.loads(figures)} for run_id, at, figures in rows]
 
     def try_lock_group(self, group: str) -> bool:
-        return True  # one machine: the crawlall run lock already keeps runs apart
+        # workers on one machine with a run lock each (NEWS_LOCK_FILE) share the file: the run lock
+        # does not keep them apart, the group's lock file does
+        try:
+            return self._group_locks.try_lock(group)
+        except OSError as exc:
+            raise StateUnavailableError(
+                f"NEWS_STATE {self.path}: cannot take the lock of site group {group!r} in "
+                f"{self._group_locks.folder} ({_cause(exc)})"
+            ) from exc
 
     def unlock_groups(self) -> None:
-        pass
+        self._group_locks.release_all()
+
+    def lost_groups(self) -> frozenset[str]:
+        return frozenset()  # a lock file's lock lasts as long as the process
 
     def claim_content(self, content_hash: str, canonical_url: str) -> str | None:
         with self._lock:
@@ -541,8 +627,87 @@ class SqliteStateStore:
             )
 
     def close(self) -> None:
+        self._group_locks.release_all()
         with self._lock:
             self._db.close()
+
+
+class GroupLockFiles:
+    """Site group locks beside a SQLite state: a POSIX lock (``lockf``) on a file per group in
+    ``<state>.groups/``, held until released or the process ends (the OS releases it when the
+    process dies, even killed). Workers on one machine only: locks on a network file system are
+    not to be trusted, and SQLite is not used over one either.
+
+    POSIX locks, not ``flock``: the extraction pool's processes, forked from the crawl, do not
+    inherit them (a forked child outliving a killed crawl would hold its groups). Since closing any
+    descriptor of a file drops every POSIX lock the process holds on it, a process opens each lock
+    file once (``_holders``), and two stores in one process exclude each other there.
+    A released file is removed while still locked; whoever opened it before that finds, once it has
+    the lock, that the name is not its file any more, and opens it again."""
+
+    _holders: ClassVar[dict[Path, GroupLockFiles]] = {}
+    _registry = threading.Lock()
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self._held: dict[str, tuple[Path, int]] = {}
+
+    def path(self, group: str) -> Path:
+        return self.folder / f"{hashlib.blake2b(group.encode(), digest_size=12).hexdigest()}.lock"
+
+    def try_lock(self, group: str) -> bool:
+        """True when this holds the group's lock (taken now or held already), False when another holds it."""
+        path = self.path(group).absolute()
+        with self._registry:
+            if group in self._held:
+                if _is_file_of(path, self._held[group][1]):
+                    return True
+                self._release(group)  # its file was removed (the folder deleted): take the new one
+            holder = self._holders.get(path)
+            if holder is not None and holder is not self:
+                return False
+            self.folder.mkdir(parents=True, exist_ok=True)
+            while True:
+                fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+                try:
+                    fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError as exc:
+                    os.close(fd)
+                    if exc.errno in (errno.EACCES, errno.EAGAIN):
+                        return False
+                    raise
+                if _is_file_of(path, fd):
+                    break
+                os.close(fd)  # released and removed by its holder meanwhile: the name is a new file now
+            os.ftruncate(fd, 0)
+            os.write(fd, f"pid {os.getpid()} site group {group}\n".encode())
+            self._held[group] = (path, fd)
+            self._holders[path] = self
+            return True
+
+    def release_all(self) -> None:
+        with self._registry:
+            for group in list(self._held):
+                self._release(group)
+
+    def _release(self, group: str) -> None:
+        path, fd = self._held.pop(group)
+        if self._holders.get(path) is self:
+            del self._holders[path]
+        if _is_file_of(path, fd):
+            with suppress(OSError):
+                path.unlink()  # while locked: nobody holds a lock on a file that has no name
+        os.close(fd)
+
+
+def _is_file_of(path: Path, fd: int) -> bool:
+    """``path`` names the open file ``fd``."""
+    try:
+        named = os.stat(path)
+    except OSError:
+        return False
+    opened = os.fstat(fd)
+    return (named.st_dev, named.st_ino) == (opened.st_dev, opened.st_ino)
 
 
 class _SqliteTransaction:
@@ -637,38 +802,20 @@ def local_state_dir(location: str) -> Path | None:
 
 
 def display_location(location: str) -> str:
-    """``NEWS_STATE`` as it may be shown in logs and messages: a URL without its password
-    (in the user part or as a ``password=`` parameter); a path as given."""
-    if "://" not in location:
-        return location
-    scheme, rest = location.split("://", 1)
-    netloc, tail = re.match(r"([^/?#]*)(.*)", rest, re.DOTALL).groups()  # type: ignore[union-attr]
-    if "@" in netloc:
-        userinfo, hosts = netloc.rsplit("@", 1)
-        netloc = userinfo.split(":", 1)[0] + "@" + hosts
-    tail = re.sub(r"([?&]password=)[^&#]*", r"\1***", tail, flags=re.IGNORECASE)
-    return f"{scheme}://{netloc}{tail}"
+    """``NEWS_STATE`` as it may be shown in logs and messages: a URL or a libpq ``keyword=value``
+    string without its password and other secrets (``crawler/dsn.py``); a path as given."""
+    return dsn.display(location)
 
 
 def mask_secrets(text: str, location: str) -> str:
-    """``text`` (an error message) without the passwords of ``location``, as given or decoded."""
-    if "://" not in location:
-        return text
-    text = text.replace(location, display_location(location))
-    rest = location.split("://", 1)[1]
-    netloc = re.match(r"[^/?#]*", rest).group()  # type: ignore[union-attr]
-    secrets = re.findall(r"[?&]password=([^&#]*)", rest, flags=re.IGNORECASE)
-    if "@" in netloc and ":" in netloc.rsplit("@", 1)[0]:
-        secrets.append(netloc.rsplit("@", 1)[0].split(":", 1)[1])
-    # (the whole URL is replaced above; a very short password alone would mask letters of the text)
-    for secret in sorted({*secrets, *(unquote(s) for s in secrets)}, key=len, reverse=True):
-        if len(secret) >= 4:
-            text = text.replace(secret, "***")
-    return text
+    """``text`` (an error message) without the secrets of ``location``, as given or decoded."""
+    return dsn.scrub(text, location)
 
 
-def open_store(location: str) -> StateStore:
-    """The store named by ``NEWS_STATE``: a SQLite path, or a ``postgresql://`` URL (shared by workers)."""
+def open_store(location: str, retry_seconds: float = 30.0) -> StateStore:
+    """The store named by ``NEWS_STATE``: a SQLite path, or a ``postgresql://`` URL (shared by workers).
+    ``retry_seconds``: how long a database server that stops answering is waited for
+    (``NEWS_STATE_RETRY_SECONDS``, whose default this is)."""
     if location.startswith(("redis://", "rediss://")):
         raise ValueError(
             f"NEWS_STATE={display_location(location)!r}: there is no Redis state store; "
@@ -682,7 +829,7 @@ def open_store(location: str) -> StateStore:
                 f"NEWS_STATE {display_location(location)}: the PostgreSQL driver is not installed ({exc}); "
                 "install psycopg[binary] (requirements.lock)"
             ) from exc
-        return PostgresStateStore(location)
+        return PostgresStateStore(location, retry_seconds)
     if is_database_url(location):
         raise StateUnavailableError(
             f"NEWS_STATE {display_location(location)}: not a state store this version knows "
@@ -729,6 +876,12 @@ def store_for(crawler: Any) -> StateStore:
     """One store per crawl, shared by the middleware, the dedupe step and the sink."""
     store = getattr(crawler, "_news_state", None)
     if store is None:
-        store = open_store(crawler.settings.get("NEWS_STATE"))
+        settings = crawler.settings
+        store = open_store(settings.get("NEWS_STATE"), settings.getfloat("NEWS_STATE_RETRY_SECONDS"))
+        if hasattr(store, "stop_waiting"):
+            # a run told to stop (crawler/shutdown.py) must end within its grace, not wait for a database
+            store.stop_waiting = lambda: bool(
+                getattr(getattr(crawler, "_news_shutdown", None), "signalled", False)
+            )
         crawler._news_state = store
     return store

@@ -8,9 +8,15 @@ distributed runs need for real: a site group lock is a session advisory lock
 (a worker that dies loses its connection, and with it its locks).
 
 One connection per store, in autocommit mode: each call is one short statement or
-one short transaction. A call that finds the connection lost connects again and
-runs once more (every call is idempotent); the group locks held are taken again,
-and ``check()`` reports one that another worker took in between.
+one short transaction. A call that finds the connection lost connects again at once
+and runs once more (every call is idempotent); a database that does not answer (a
+restart, a failover) is tried again with growing waits for up to
+``NEWS_STATE_RETRY_SECONDS``, the crawl waiting meanwhile, and only then does the call
+fail (and with it the run). The group locks held are taken again on the new
+connection, after ending this worker's old session if the server still keeps it (a
+network failure it has not noticed); a lock another worker took in between is lost:
+``lost_groups()`` names it, so that its sites are not crawled on, and ``check()``
+reports it.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import json
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Iterable
 from contextlib import suppress
 from typing import Any, TypeVar
@@ -28,6 +35,7 @@ import psycopg
 from psycopg import errors
 from psycopg.conninfo import conninfo_to_dict
 
+from crawler.dsn import is_secret
 from crawler.state import (
     _COLUMNS,
     ALL_EARLIER_RUNS,
@@ -111,6 +119,13 @@ _MIGRATIONS = [
     f"""
     ALTER TABLE news_articles ADD COLUMN modified_at TEXT {_C};
     """,
+    # stricter learning of template lines, and each source's generation (see crawler/state.py)
+    """
+    ALTER TABLE news_template_sources ADD COLUMN generation BIGINT NOT NULL DEFAULT 0;
+    DELETE FROM news_template_lines;
+    DELETE FROM news_template_articles;
+    UPDATE news_template_sources SET articles = 0;
+    """,
 ]
 SCHEMA_VERSION = len(_MIGRATIONS)
 TABLES = (
@@ -138,7 +153,17 @@ _DEFAULTS = {
     "keepalives_interval": (None, "10"),
     "keepalives_count": (None, "3"),
 }
+# A statement that deadlocks with another worker's is tried this many times
 _ATTEMPTS = 3
+# Seconds between two attempts to reach a database that does not answer: doubled from the first,
+# never more than the longest, so that it is found again within seconds of its return
+_FIRST_WAIT = 0.25
+_LONGEST_WAIT = 4.0
+# Once NEWS_STATE_RETRY_SECONDS ran out, the database is tried at most this often: calls in between
+# fail at once instead of each waiting out the whole bound again
+_TRY_AFTER_GIVING_UP = 5.0
+# How long this worker's old session may take to end, once ended, before its locks count as lost
+_OLD_SESSION_END = 5.0
 
 
 class _NotWritable(RuntimeError):
@@ -181,13 +206,29 @@ _UPSERT = """
 class PostgresStateStore:
     """The shared store: one PostgreSQL database, any number of workers, one connection each."""
 
-    def __init__(self, location: str):
+    def __init__(self, location: str, retry_seconds: float = 30.0):
+        """``retry_seconds``: how long a database that stopped answering is waited for
+        (``NEWS_STATE_RETRY_SECONDS``; the default is that setting's)."""
         self.location = location
         self.display = display_location(location)
+        self.retry_seconds = retry_seconds
         self._lock = threading.Lock()
         self._groups: set[str] = set()
+        # replaced, never changed in place: read without the lock for every request (lost_groups)
+        self._lost: frozenset[str] = frozenset()
         self._problems: list[str] = []
         self._closed = False
+        # (pid, backend_start) of the connection's server session, and of sessions given up
+        self._session: tuple[Any, ...] | None = None
+        self._abandoned: set[tuple[Any, ...]] = set()
+        # an outage: since when (monotonic), failed attempts, given up, and when to try again then
+        self._down_since: float | None = None
+        self._down_cause = ""
+        self._failures = 0
+        self._gave_up = False
+        self._next_try = 0.0
+        # True once the run is told to stop (SIGTERM): it does not wait for the database any longer
+        self.stop_waiting: Callable[[], bool] = lambda: False
         try:
             self._params = _connection_params(location)
         except psycopg.Error as exc:
@@ -209,14 +250,27 @@ class PostgresStateStore:
     # --- the connection ---------------------------------------------------------------
 
     def _connect(self) -> psycopg.Connection[Any]:
-        return psycopg.connect(autocommit=True, **self._params)
+        conn = psycopg.connect(autocommit=True, **self._params)
+        try:
+            # the session may outlive a lost connection on the server (holding its locks): known by
+            # its start too, since a restarted server gives its pid out again
+            self._session = conn.execute(
+                "SELECT pid, backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()"
+            ).fetchone()
+        except BaseException:
+            conn.close()
+            raise
+        return conn
 
     def _cause(self, exc: BaseException) -> str:
         """The error on one line, never with the password."""
         text = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip()) or type(exc).__name__
         text = mask_secrets(text, self.location)
-        password = self._params.get("password") if hasattr(self, "_params") else None
-        return text.replace(password, "***") if password and len(password) >= 4 else text
+        params = getattr(self, "_params", {})  # as libpq read the URL: decoded, and its own way
+        for name, value in params.items():
+            if is_secret(name) and isinstance(value, str) and len(value) >= 4:
+                text = text.replace(value, "***")
+        return text
 
     def _connection(self) -> psycopg.Connection[Any]:
         """The open connection; a new one if it was lost (group locks taken again)."""
@@ -224,41 +278,134 @@ class PostgresStateStore:
             raise psycopg.InterfaceError(f"the state store {self.display} is closed")
         if not self._conn.closed:
             return self._conn
+        if self._session is not None:
+            self._abandoned.add(self._session)
+            self._session = None
         self._conn = self._connect()
-        logger.warning(
-            "State %(state)s: connected again after the connection was lost", {"state": self.display}
-        )
-        for group in sorted(self._groups):
-            (taken,) = self._conn.execute(
-                "SELECT pg_try_advisory_lock(%s)", (group_lock_key(group),)
-            ).fetchone()
-            if not taken:
-                self._groups.discard(group)
-                self._problems.append(
-                    f"the lock of site group {group!r} went with the lost connection to the state database "
-                    f"{self.display} and could not be taken again (another worker holds it, or the old "
-                    "session the server has not ended yet)"
-                )
+        self._take_groups_again(self._conn)
+        self._abandoned.clear()
         return self._conn
 
+    @staticmethod
+    def _try_lock(conn: psycopg.Connection[Any], group: str) -> bool:
+        (taken,) = conn.execute("SELECT pg_try_advisory_lock(%s)", (group_lock_key(group),)).fetchone()
+        return bool(taken)
+
+    def _take_groups_again(self, conn: psycopg.Connection[Any]) -> None:
+        missing = [group for group in sorted(self._groups) if not self._try_lock(conn, group)]
+        if missing and self._abandoned:
+            # the server may keep an old session of this worker (a network failure it has not
+            # noticed yet, for as long as its TCP keepalive): it holds the locks, and only we may end it
+            ended = False
+            for pid, started in sorted(self._abandoned):
+                try:
+                    row = conn.execute(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE pid = %s AND backend_start = %s",
+                        (pid, started),
+                    ).fetchone()
+                except errors.InsufficientPrivilege:
+                    continue
+                ended = ended or bool(row and row[0])
+            deadline = time.monotonic() + _OLD_SESSION_END
+            while missing and ended and time.monotonic() < deadline:
+                time.sleep(0.05)
+                missing = [group for group in missing if not self._try_lock(conn, group)]
+        for group in missing:
+            # another worker took it in between, and may be crawling its sites now: this worker stops
+            self._groups.discard(group)
+            self._lost = self._lost | {group}
+            self._problems.append(
+                f"the lock of site group {group!r} went with the lost connection to the state database "
+                f"{self.display} and could not be taken again (another worker holds it now); this worker "
+                "stopped crawling its sources"
+            )
+            logger.error(
+                "State %(state)s: the lock of site group %(group)s was lost with the connection and another "
+                "worker holds it now; its sources are not crawled on",
+                {"state": self.display, "group": group},
+            )
+
     def _locked(self, work: Callable[[psycopg.Connection[Any]], T]) -> T:
-        """Run ``work`` on the connection (the caller holds ``_lock``): once more on a new connection
-        when it was lost, and again after a deadlock with another worker (every call is idempotent)."""
-        for attempt in range(1, _ATTEMPTS + 1):
-            conn = self._connection()
+        """Run ``work`` on the connection (the caller holds ``_lock``): on a new connection when it
+        was lost, for as long as ``retry_seconds`` while the database does not answer, and again
+        after a deadlock with another worker (every call is idempotent)."""
+        conflicts = 0
+        wait = 0.0  # a connection lost to a database that is still there is made again at once
+        while True:
+            if self._gave_up and self._conn.closed and time.monotonic() < self._next_try:
+                raise psycopg.OperationalError(
+                    f"the state database {self.display} does not answer (given up: {self._down_cause})"
+                )
             try:
-                return work(conn)
+                result = work(self._connection())
             except psycopg.OperationalError as exc:
-                if attempt == _ATTEMPTS:
+                if not self._conn.closed:
+                    if isinstance(exc, (errors.DeadlockDetected, errors.SerializationFailure)):
+                        conflicts += 1
+                        if conflicts < _ATTEMPTS:
+                            continue
                     raise
-                if conn.closed:
-                    logger.warning(
-                        "State %(state)s: connection lost (%(cause)s); connecting again",
-                        {"state": self.display, "cause": self._cause(exc)},
-                    )
-                elif not isinstance(exc, (errors.DeadlockDetected, errors.SerializationFailure)):
-                    raise
-        raise AssertionError("unreachable")
+                wait = self._wait(exc, wait)
+                continue
+            # over once the work is done: a statement that ends every new session is no way back
+            if self._down_since is not None:
+                self._reached_again()
+            return result
+
+    def _wait(self, exc: psycopg.OperationalError, wait: float) -> float:
+        """Sleep ``wait`` before the next attempt to reach the database, and return the wait after
+        that; raise ``exc`` once it has not answered for ``retry_seconds``."""
+        now = time.monotonic()
+        self._failures += 1
+        if self._down_since is None:
+            self._down_since = now
+        self._down_cause = self._cause(exc)
+        if self._gave_up:
+            self._next_try = now + _TRY_AFTER_GIVING_UP
+            raise exc
+        if self._failures == 2:  # not only the connection: the database itself does not answer
+            logger.warning(
+                "State %(state)s does not answer (%(cause)s); trying again for up to %(bound)g s "
+                "(NEWS_STATE_RETRY_SECONDS), the crawl waits",
+                {"state": self.display, "cause": self._down_cause, "bound": self.retry_seconds},
+            )
+        elapsed = now - self._down_since
+        if self._failures >= 2 and (elapsed >= self.retry_seconds or self.stop_waiting()):
+            self._gave_up = True
+            self._next_try = now + _TRY_AFTER_GIVING_UP
+            why = (
+                f"did not answer for {self.retry_seconds:g} s (NEWS_STATE_RETRY_SECONDS)"
+                if elapsed >= self.retry_seconds
+                else f"did not answer for {elapsed:.0f} s, and the run is stopping"
+            )
+            self._problems.append(
+                f"the state database {self.display} {why} during the run ({self._down_cause}); what the run "
+                "could not look up or record then is fetched again by the next run"
+            )
+            logger.error(
+                "State %(state)s %(why)s: giving up (%(cause)s); the run fails",
+                {"state": self.display, "why": why, "cause": self._down_cause},
+            )
+            raise exc
+        until = now + min(wait, self.retry_seconds - elapsed)
+        while (left := until - time.monotonic()) > 0 and not self.stop_waiting():
+            time.sleep(min(left, 0.2))
+        return min(max(2 * wait, _FIRST_WAIT), _LONGEST_WAIT)
+
+    def _reached_again(self) -> None:
+        assert self._down_since is not None
+        if self._failures <= 1:
+            logger.warning(
+                "State %(state)s: the connection was lost (%(cause)s) and is made again",
+                {"state": self.display, "cause": self._down_cause},
+            )
+        else:
+            logger.warning(
+                "State %(state)s answers again after %(seconds).1f s; the crawl goes on",
+                {"state": self.display, "seconds": time.monotonic() - self._down_since},
+            )
+        self._down_since, self._failures, self._gave_up = None, 0, False
 
     def _run(self, work: Callable[[psycopg.Connection[Any]], T]) -> T:
         with self._lock:
@@ -404,10 +551,17 @@ class PostgresStateStore:
     # --- learned template lines -------------------------------------------------------
 
     def load_template(self, source: str) -> tuple[int, dict[str, tuple[Any, ...]], list[tuple[str, str]]]:
+        articles, _, lines, recent = self.load_template_state(source)
+        return articles, lines, recent
+
+    def load_template_state(
+        self, source: str
+    ) -> tuple[int, int, dict[str, tuple[Any, ...]], list[tuple[str, str]]]:
         def work(conn: psycopg.Connection[Any]) -> tuple[Any, ...]:
             with conn.transaction():
+                conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
                 row = conn.execute(
-                    "SELECT articles FROM news_template_sources WHERE source = %s", (source,)
+                    "SELECT articles, generation FROM news_template_sources WHERE source = %s", (source,)
                 ).fetchone()
                 lines = conn.execute(
                     "SELECT fingerprint, kind, count, first_seen, last_seen, learned_at, sample "
@@ -422,21 +576,37 @@ class PostgresStateStore:
             return row, lines, recent
 
         row, lines, recent = self._run(work)
+        articles, generation = row if row else (0, 0)
         return (
-            (row[0] if row else 0),
+            articles,
+            generation,
             {fingerprint: tuple(rest) for fingerprint, *rest in lines},
             [(key, at) for key, at in recent],
         )
 
-    def save_templates(self, batch: list[dict[str, Any]]) -> None:
-        def work(conn: psycopg.Connection[Any]) -> None:
+    def save_templates(self, batch: list[dict[str, Any]]) -> set[str]:
+        def work(conn: psycopg.Connection[Any]) -> set[str]:
+            discarded: set[str] = set()
             with conn.transaction(), conn.cursor() as cursor:
                 for changes in batch:
                     source = changes["source"]
+                    # the source's row locked until the end: a reset waits for this save, or this save
+                    # sees the reset
                     cursor.execute(
-                        "INSERT INTO news_template_sources (source, articles) VALUES (%s, %s) "
-                        "ON CONFLICT (source) DO UPDATE SET articles = excluded.articles",
-                        (source, changes["articles"]),
+                        "INSERT INTO news_template_sources (source, articles) VALUES (%s, 0) "
+                        "ON CONFLICT (source) DO NOTHING",
+                        (source,),
+                    )
+                    cursor.execute(
+                        "SELECT generation FROM news_template_sources WHERE source = %s FOR UPDATE", (source,)
+                    )
+                    (generation,) = cursor.fetchone()
+                    if changes.get("generation") not in (None, generation):
+                        discarded.add(source)  # reset since it was loaded: not written back
+                        continue
+                    cursor.execute(
+                        "UPDATE news_template_sources SET articles = %s WHERE source = %s",
+                        (changes["articles"], source),
                     )
                     lines = [(source, fingerprint, *row) for fingerprint, row in changes["lines"].items()]
                     if lines:
@@ -466,20 +636,29 @@ class PostgresStateStore:
                             "DELETE FROM news_template_articles WHERE source = %s AND article_key = ANY(%s)",
                             (source, list(changes["recent_removed"])),
                         )
+            return discarded
 
-        self._run(work)
+        return self._run(work)
 
     def template_sources(self) -> dict[str, int]:
         return self._run(
             lambda conn: dict(
-                conn.execute("SELECT source, articles FROM news_template_sources ORDER BY source").fetchall()
+                conn.execute(
+                    "SELECT source, articles FROM news_template_sources WHERE articles > 0 ORDER BY source"
+                ).fetchall()
             )
         )
 
     def forget_template(self, source: str) -> None:
         def work(conn: psycopg.Connection[Any]) -> None:
             with conn.transaction():
-                for table in ("news_template_sources", "news_template_lines", "news_template_articles"):
+                conn.execute(
+                    "INSERT INTO news_template_sources (source, articles, generation) VALUES (%s, 0, 1) "
+                    "ON CONFLICT (source) DO UPDATE SET articles = 0, "
+                    "generation = news_template_sources.generation + 1",
+                    (source,),
+                )
+                for table in ("news_template_lines", "news_template_articles"):
                     conn.execute(f"DELETE FROM {table} WHERE source = %s", (source,))  # type: ignore[arg-type]
 
         self._run(work)
@@ -535,6 +714,9 @@ class PostgresStateStore:
             if taken:
                 self._groups.add(group)
             return bool(taken)
+
+    def lost_groups(self) -> frozenset[str]:
+        return self._lost
 
     def unlock_groups(self) -> None:
         with self._lock:

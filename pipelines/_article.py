@@ -7,7 +7,9 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from html import unescape
+from itertools import islice
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urldefrag
 
 import py3langid
 from cssselect import GenericTranslator, SelectorError
@@ -15,6 +17,7 @@ from lxml.etree import ParserError, XPath
 from lxml.html import fragment_fromstring
 from trafilatura import bare_extraction
 
+from crawler.boilerplate import link_text_key, paragraph_fingerprint, split_lead_in
 from crawler.page import Page, article_json_ld, json_ld_types
 from crawler.urls import absolute_http_url, is_home, normalize_url, registered_host, same_site
 from pipelines._authors import clean_authors
@@ -287,6 +290,53 @@ def page_prose_words(tree: Any) -> int:
     return total
 
 
+# Links looked at for "Read more: <headline>" lines: a bound on a page's cost.
+_MAX_LINKS = 20000
+
+
+def _squeezed(text: str) -> str:
+    return "".join(link_text_key(text).split())
+
+
+def link_paragraphs(tree: Any, url: str, text: str) -> list[int]:
+    """The fingerprints of the body's paragraphs made of a short label and one link to another
+    page ("More from the Gazette: <a>another headline</a>"). The template learning may count
+    those by their label (``crawler/boilerplate.py``); a label followed by the article's own
+    prose ("Why it matters: ...") it never may."""
+    tails: dict[str, list[str]] = {}
+    for paragraph in text.split("\n\n"):
+        split = split_lead_in(paragraph)
+        if split is not None and _squeezed(split[1]):
+            tails.setdefault(_squeezed(split[1]), []).append(paragraph)
+    if not tails:
+        return []
+    here = urldefrag(url)[0]
+    found: list[int] = []
+    for anchor in islice(tree.iter("a"), _MAX_LINKS):
+        tail = _squeezed(anchor.text_content())
+        paragraphs = tails.get(tail)
+        if paragraphs is None:
+            continue
+        target = absolute_http_url(anchor.get("href"), url)
+        if target is None or urldefrag(target)[0] == here:
+            continue
+        # the block the link ends: up through inline wrappers (<strong><a>...</a></strong>)
+        block = anchor.getparent()
+        for _ in range(3):
+            if block is None or _squeezed(block.text_content()) != tail:
+                break
+            block = block.getparent()
+        line = _squeezed(block.text_content()) if block is not None else ""
+        for paragraph in paragraphs:
+            if _squeezed(paragraph) == line:
+                found.append(paragraph_fingerprint(paragraph) or 0)
+        if line in {_squeezed(paragraph) for paragraph in paragraphs}:
+            del tails[tail]
+            if not tails:
+                break
+    return found
+
+
 def _plain(value: str) -> str:
     """JSON-LD ``articleBody`` as text: some CMSs put the body's HTML there, escapes and all."""
     if "<" in value or "&" in value:
@@ -428,4 +478,5 @@ def extract_article(page: Page, options: ExtractOptions) -> dict[str, Any]:
         "content_hash": content_hash(text),
         "_locale": locale,
         "_fallback_date": lambda: fallback.date,
+        "_link_paragraphs": _optional("link paragraphs", [], link_paragraphs, tree, page.url, text),
     }

@@ -1,20 +1,31 @@
-"""Template step: the lines a source's template repeats in its bodies, taken out of its records.
+"""Template steps: the lines a source's template repeats in its bodies, taken out of its records.
 
-What is template is learned per source across its articles (``crawler/boilerplate.py``);
-here each record's body is counted and cleaned, and ``text``, ``word_count`` and
-``content_hash`` follow. A body is never cut below ``NEWS_EXTRACT_MIN_WORDS``: such a
-record keeps its body, and the event is counted. Records already written stay as they are.
+What is template is learned per source across its written articles (``crawler/boilerplate.py``).
+Two steps share one learner:
+
+- ``LearnedBoilerplatePipeline`` (before dedupe) takes the lines known to be template so far
+  out of each body; ``text``, ``word_count`` and ``content_hash`` follow. The hash of the body
+  as extracted goes on to the dedupe step, which decides on it whether a refetched article
+  changed (so that learning never makes a version), and to the state store.
+- ``CountTemplatePipeline`` (after the sink) counts the lines of each article written as its
+  first version: an unchanged refetch, a duplicate (dropped or kept) and a later version of an
+  article never count, so no copy and no article counts twice.
+
+A body is never cut below ``NEWS_EXTRACT_MIN_WORDS``: such a record keeps its body, and the
+event is counted. Records already written stay as they are.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
-from crawler.boilerplate import TemplateLearner, learner_for
+from crawler.boilerplate import Keys, TemplateLearner, learner_for
 from crawler.stats import count
 from pipelines._text import content_hash, count_words
 
@@ -24,47 +35,89 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# The hash of the body before template lines came out: the dedupe step takes an article
-# whose only change is a line learned since its last fetch as unchanged.
+# The hash of the body before template lines came out: what the dedupe step compares and the
+# state store keeps (pipelines/dedupe.py, pipelines/sink.py); dropped from the item after the sink.
 HASH_BEFORE = "_content_hash_before_template"
-# Learned counts are saved to the state store every so many records (and at the end).
-SAVE_EVERY = 200
+# What the counting step needs of a record: its paragraphs as extracted and their keys.
+PENDING = "_template_pending"
+# Set by the extraction (pipelines/_article.py): the fingerprints of the body's paragraphs that
+# are a label and a link to another page.
+LINK_PARAGRAPHS = "_link_paragraphs"
+
+
+def learning_enabled(settings: Any) -> bool:
+    return settings.getbool("NEWS_BOILERPLATE_LEARN") and settings.getbool("NEWS_STATE_ENABLED")
+
+
+class LinkHints:
+    """From the extract step to the template step, which paragraphs of a page are a label and a
+    link: the validate step between them passes on only the record's own fields. Keyed by the
+    record's id, URL and fetch time; the oldest are let go beyond a bound (records dropped on
+    the way never collect theirs)."""
+
+    MAX = 4096
+
+    def __init__(self) -> None:
+        self._hints: OrderedDict[tuple[Any, ...], frozenset[int]] = OrderedDict()
+
+    @staticmethod
+    def _key(item: dict[str, Any]) -> tuple[Any, ...]:
+        return item.get("id"), item.get("url"), item.get("fetched_at")
+
+    def put(self, item: dict[str, Any], fingerprints: list[int]) -> None:
+        self._hints[self._key(item)] = frozenset(fingerprints)
+        while len(self._hints) > self.MAX:
+            self._hints.popitem(last=False)
+
+    def take(self, item: dict[str, Any]) -> frozenset[int]:
+        return self._hints.pop(self._key(item), frozenset())
+
+
+def link_hints_for(crawler: Crawler) -> LinkHints | None:
+    """The crawl's hints, or None when nothing learns from them."""
+    if not learning_enabled(crawler.settings):
+        return None
+    hints = getattr(crawler, "_news_link_hints", None)
+    if hints is None:
+        hints = crawler._news_link_hints = LinkHints()  # type: ignore[attr-defined]
+    return hints
+
+
+@dataclass(frozen=True)
+class Pending:
+    source: str
+    paragraphs: list[str]
+    keys: list[Keys]
 
 
 class LearnedBoilerplatePipeline:
-    def __init__(self, learner: TemplateLearner, stats: StatsCollector, min_words: int):
+    def __init__(
+        self, learner: TemplateLearner, stats: StatsCollector, min_words: int, hints: LinkHints | None = None
+    ):
         self.learner = learner
         self.stats = stats
         self.min_words = min_words
-        self._since_save = 0
+        self.hints = hints or LinkHints()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> LearnedBoilerplatePipeline:
         settings = crawler.settings
-        if not (settings.getbool("NEWS_BOILERPLATE_LEARN") and settings.getbool("NEWS_STATE_ENABLED")):
+        if not learning_enabled(settings):
             raise NotConfigured  # off by choice, or nowhere to keep what is learned
         assert crawler.stats is not None
-        pipeline = cls(learner_for(crawler), crawler.stats, settings.getint("NEWS_EXTRACT_MIN_WORDS"))
-        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
-        return pipeline
-
-    def spider_closed(self) -> None:
-        self.learner.flush()
+        return cls(
+            learner_for(crawler),
+            crawler.stats,
+            settings.getint("NEWS_EXTRACT_MIN_WORDS"),
+            link_hints_for(crawler),
+        )
 
     def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
         source = item["source"]
-        cleaned = self.learner.clean(source, item["id"], item["text"].split("\n\n"), item["fetched_at"])
-        for line in cleaned.learned:
-            count(self.stats, "boilerplate/learned", source)
-            logger.info(
-                "Learned a template line of %(source)s (in %(count)d articles): %(text)r",
-                {"source": source, "count": line.count, "text": line.sample},
-                extra={"source": source},
-            )
-        self._since_save += 1
-        if self._since_save >= SAVE_EVERY:
-            self.learner.flush()
-            self._since_save = 0
+        paragraphs = item["text"].split("\n\n")
+        keys = self.learner.keys(paragraphs, self.hints.take(item))
+        item[PENDING] = Pending(source, paragraphs, keys)
+        cleaned = self.learner.remove(source, paragraphs, keys)
         if not cleaned.removed:
             return item
         text = "\n\n".join(cleaned.paragraphs)
@@ -75,4 +128,41 @@ class LearnedBoilerplatePipeline:
         count(self.stats, "boilerplate/removed", source, len(cleaned.removed))
         item[HASH_BEFORE] = item["content_hash"]
         item.update(text=text, word_count=words, content_hash=content_hash(text))
+        return item
+
+
+class CountTemplatePipeline:
+    """After the sink: count each record written as an article's first version."""
+
+    def __init__(self, learner: TemplateLearner, stats: StatsCollector):
+        self.learner = learner
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CountTemplatePipeline:
+        if not learning_enabled(crawler.settings):
+            raise NotConfigured
+        assert crawler.stats is not None
+        pipeline = cls(learner_for(crawler), crawler.stats)
+        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        return pipeline
+
+    def spider_closed(self) -> None:
+        self.learner.flush()
+
+    def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
+        item.pop(HASH_BEFORE, None)
+        pending: Pending | None = item.pop(PENDING, None)
+        if pending is None or item.get("version") != 1 or item.get("duplicate_of"):
+            return item
+        learned = self.learner.count(
+            pending.source, item["id"], pending.paragraphs, pending.keys, item["fetched_at"]
+        )
+        for line in learned:
+            count(self.stats, "boilerplate/learned", pending.source)
+            logger.info(
+                "Learned a template line of %(source)s (in %(count)d articles): %(text)r",
+                {"source": pending.source, "count": line.count, "text": line.sample},
+                extra={"source": pending.source},
+            )
         return item

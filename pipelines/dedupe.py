@@ -1,5 +1,9 @@
 """Dedupe step: across runs and within one, each article once, and again only when it changed.
 
+Whether a body changed, and whether it is another article's, is decided on the body as
+extracted, before learned template lines came out of it (``pipelines/boilerplate.py``): what
+the learning knows changes from run to run, the article does not. The state keeps that hash.
+
 - same canonical URL, same content hash: dropped as ``unchanged``;
 - same canonical URL, changed body: emitted with ``version`` + 1 and ``modified_at``;
 - same content hash under another canonical URL (syndicated copies, mirrors):
@@ -89,7 +93,7 @@ class DedupeArticlePipeline:
             state.article_id, state.canonical_url, state.content_hash, state.version, state.modified_at
         )
 
-    def _same_content(self, content_hash: str, canonical_url: str) -> Emitted | None:
+    def _known_content(self, content_hash: str) -> Emitted | None:
         found = self._by_hash.get(content_hash)
         if found is None:
             state = self.store.find_by_hash(content_hash)
@@ -97,20 +101,30 @@ class DedupeArticlePipeline:
                 found = Emitted(
                     state.article_id, state.canonical_url, state.content_hash, state.version, None
                 )
+        return found
+
+    def _same_content(self, hashes: tuple[str, ...], canonical_url: str) -> Emitted | None:
+        """Another article with this body; ``hashes``: the body as extracted first, then as cleaned
+        (what a state from before the extracted body's hash was kept holds)."""
+        found = None
+        for content_hash in dict.fromkeys(hashes):
+            found = self._known_content(content_hash)
+            if found is not None:
+                break
         if found is None and self.shared:
-            holder = self.store.claim_content(content_hash, canonical_url)
+            holder = self.store.claim_content(hashes[0], canonical_url)
             if holder is not None:
-                return Emitted(url_id(holder), holder, content_hash, 0, None)
+                return Emitted(url_id(holder), holder, hashes[0], 0, None)
         return found if found is not None and found.canonical_url != canonical_url else None
 
     def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
-        canonical, content_hash = item["canonical_url"], item["content_hash"]
-        # the body before learned template lines came out (pipelines/boilerplate.py): a line
-        # learned since the last fetch is not a change of the article
-        before_template = item.pop(HASH_BEFORE, None)
+        canonical, cleaned = item["canonical_url"], item["content_hash"]
+        # the body as extracted (pipelines/boilerplate.py): what is learned is no change of the
+        # article. The cleaned body matches a state or parts written before this hash was kept.
+        content_hash = item.get(HASH_BEFORE) or cleaned
         previous = self._previous(canonical)
         if previous is not None:
-            if previous.content_hash in (content_hash, before_template):
+            if previous.content_hash in (content_hash, cleaned):
                 self.store.touch(canonical, item["fetched_at"])
                 raise DropArticle("unchanged", f"version {previous.version}")
             item["version"] = previous.version + 1
@@ -119,7 +133,7 @@ class DedupeArticlePipeline:
             if not stated or (previous.modified_at and stated <= previous.modified_at):
                 item["modified_at"] = item["fetched_at"]
         else:
-            original = self._same_content(content_hash, canonical)
+            original = self._same_content((content_hash, cleaned), canonical)
             if original is not None:
                 if not self.keep_duplicates:
                     raise DropArticle("duplicate_content", f"same text as {original.canonical_url}")

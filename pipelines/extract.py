@@ -27,6 +27,7 @@ from pebble import ProcessExpired, ProcessPool
 from crawler.drops import DropArticle
 from crawler.stats import count
 from pipelines._work import PagePayload, WorkOptions, analyse, init_worker
+from pipelines.boilerplate import LINK_PARAGRAPHS, LinkHints, link_hints_for
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -65,18 +66,22 @@ class ExtractArticlePipeline:
         self.max_pending = max_pending or 2 * max(workers, 1)
         self.pool: ProcessPool | None = None
         self._slots: asyncio.Semaphore | None = None
+        # which paragraphs are a label and a link, for the template step (pipelines/boilerplate.py)
+        self.link_hints: LinkHints | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractArticlePipeline:
         settings = crawler.settings
         options = WorkOptions.from_settings(settings)
-        return cls(
+        pipeline = cls(
             options,
             crawler.stats,
             workers=worker_count(settings.getint("NEWS_EXTRACT_WORKERS")),
             timeout=settings.getfloat("NEWS_EXTRACT_TIMEOUT"),
             max_pending=settings.getint("NEWS_EXTRACT_MAX_PENDING"),
         )
+        pipeline.link_hints = link_hints_for(crawler)
+        return pipeline
 
     def open_spider(self) -> None:
         if self.workers > 0:
@@ -111,6 +116,9 @@ class ExtractArticlePipeline:
             count(self.stats, f"extract/{note}", page.source)
         if "_drop" in result:
             raise DropArticle(*result["_drop"])
+        links = result.pop(LINK_PARAGRAPHS, None)
+        if links and self.link_hints is not None:
+            self.link_hints.put(result, links)
         result["_page"] = page
         count(self.stats, "extracted", page.source)
         return result

@@ -42,6 +42,7 @@ from crawler.runid import run_id_for
 from crawler.s3 import S3UnreachableError, S3Uploader, describe, pending_uploads
 from crawler.state import ALL_EARLIER_RUNS, StateStore, display_location, is_database_url, store_for
 from crawler.stats import count
+from pipelines.boilerplate import HASH_BEFORE
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -244,8 +245,14 @@ class JsonlSinkPipeline:
             self.stats.set_value("news/output", str(root.resolve()))
 
     def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
-        note = {name: item.get(name) for name in STATE_FIELDS} if self.store is not None else None
-        self.writer.write(partition_for(item), encode_record(item), note)
+        note = None
+        if self.store is not None:
+            note = {name: item.get(name) for name in STATE_FIELDS}
+            # the body as extracted: later runs tell a changed article by it (pipelines/dedupe.py)
+            note["content_hash"] = item.get(HASH_BEFORE) or note["content_hash"]
+        # the steps after this one (the template count) still need their private fields
+        record = {key: value for key, value in item.items() if not key.startswith("_")}
+        self.writer.write(partition_for(item), encode_record(record), note)
         count(self.stats, "written", item.get("source"))
         return item
 

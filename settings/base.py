@@ -55,6 +55,8 @@ ITEM_PIPELINES = {
     "pipelines.boilerplate.LearnedBoilerplatePipeline": 400,
     "pipelines.dedupe.DedupeArticlePipeline": 800,
     "pipelines.sink.JsonlSinkPipeline": 900,
+    # counts each written article's lines for the template learning (after the sink: only what was written)
+    "pipelines.boilerplate.CountTemplatePipeline": 950,
 }
 DOWNLOADER_MIDDLEWARES = {
     # before robots.txt (100): a refused host gets no robots.txt request either
@@ -124,6 +126,9 @@ NEWS_ALLOW_PRIVATE_NETWORKS = False
 NEWS_STATE_ENABLED = True
 # The state store: a SQLite file (WAL).
 NEWS_STATE = "./state/news.sqlite"
+# Seconds a PostgreSQL state that stops answering during a run (a restart, a failover) is waited
+# for, retrying with growing waits while the crawl pauses; after that the run fails.
+NEWS_STATE_RETRY_SECONDS = 30.0
 # Seconds after publication during which an emitted story is fetched again for updates...
 NEWS_REFRESH_WINDOW = 24 * 3600
 # ...at most once per this many seconds.
@@ -151,14 +156,19 @@ NEWS_EXTRACT_PLUGINS: list[str] = []
 # --- Learned template lines (per source; needs NEWS_STATE_ENABLED) ------------
 # Learn what each source's template repeats inside its bodies and take it out of later records.
 NEWS_BOILERPLATE_LEARN = True
-# A paragraph is template once it was in at least this many different articles of the source...
-NEWS_BOILERPLATE_MIN_PAGES = 5
-# ...making up at least this share of the source's recent articles.
+# A paragraph is template once it was in at least this many different written articles of the source...
+NEWS_BOILERPLATE_MIN_PAGES = 10
+# ...making up at least this share of the source's recent articles...
 NEWS_BOILERPLATE_MIN_SHARE = 0.3
+# ...and only once the source has this many written articles counted (a few pages teach nothing).
+NEWS_BOILERPLATE_MIN_ARTICLES = 20
 # "Recent": every count is halved when a source's article count reaches this.
 NEWS_BOILERPLATE_WINDOW = 400
 # Fingerprints kept per source (the rarest and oldest go first): the bound on the learning's size.
 NEWS_BOILERPLATE_MAX_LINES = 5000
+# Lines and counted articles held in memory over all sources (the least recently used source is
+# saved and let go first): the bound on the learning's memory, about 140 bytes each.
+NEWS_BOILERPLATE_MEMORY_LINES = 200000
 
 # --- Source health (per source and run, against its recent runs) -------------
 NEWS_HEALTH_ENABLED = True
@@ -233,6 +243,10 @@ NEWS_SUMMARY_ENABLED = True
 NEWS_MAX_ERROR_RATE = 0.5
 # The lock that keeps two `scrapy crawlall` runs from overlapping; empty: NEWS_STATE + ".lock".
 NEWS_LOCK_FILE = ""
+# After SIGTERM or SIGINT: requests not yet sent are cancelled at once, and downloads and pages in
+# progress get this many seconds to finish before the run stops anyway (the next run completes
+# what was left open). Below the time the supervisor waits before SIGKILL (docker stop: 10 s).
+NEWS_SHUTDOWN_GRACE = 8.0
 # Accept NEWS_* names that are no setting (an environment shared with other NEWS_* variables);
 # off: a misspelt name (-s NEWS_OUTPT=..., env NEWS_OUPUT) stops the run at start.
 NEWS_IGNORE_UNKNOWN_SETTINGS = False

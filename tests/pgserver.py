@@ -164,10 +164,11 @@ class PgServer:
         if result.returncode != 0:
             raise RuntimeError(f"initdb failed ({result.returncode}): {result.stderr[-3000:]}")
 
-    def start(self) -> None:
-        """``pg_ctl start`` on a free port; another port if that one was taken meanwhile."""
+    def start(self, port: int | None = None) -> None:
+        """``pg_ctl start`` on a free port; another port if that one was taken meanwhile. With ``port``:
+        on that port (a restart, where the clients know the address), and only there."""
         for attempt in range(1, _START_ATTEMPTS + 1):
-            self.port = free_port()
+            self.port = port or free_port()
             log = self.root / f"server-{attempt}.log"
             options = (
                 f"-p {self.port} -h 127.0.0.1 -k {self.sockets} "
@@ -179,7 +180,7 @@ class PgServer:
             if result.returncode == 0:
                 return
             text = log.read_text(errors="replace") if log.exists() else ""
-            if "could not bind" in text or "already in use" in text:
+            if ("could not bind" in text or "already in use" in text) and port is None:
                 continue  # the port was taken between the probe and the start
             raise RuntimeError(
                 f"pg_ctl start failed ({result.returncode}): {result.stderr[-2000:]}\n{text[-3000:]}"
@@ -189,6 +190,16 @@ class PgServer:
     def stop(self) -> None:
         if self.run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "-t", "30", "stop").returncode != 0:
             self.run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+
+    @contextmanager
+    def stopped(self) -> Iterator[None]:
+        """The server stopped (its sessions ended, connections refused) for the block, then started
+        again on the same port with the same data: a restart as a database's clients see it."""
+        self.stop()
+        try:
+            yield
+        finally:
+            self.start(self.port)
 
     def make_role(self) -> None:
         with self.admin() as conn:

@@ -3,7 +3,8 @@
 40 articles of "The Wendmouth Gazette". Each body is its own text (sentences drawn with a
 fixed seed, so the true text of every article is known) with, as plain ``<p>`` among the
 body's paragraphs and without any telltale class, four paragraphs the template adds to
-every article (``TEMPLATE_BLOCKS``) and a "More from the Gazette: <another headline>" line. Articles
+every article (``TEMPLATE_BLOCKS``) and a "More from the Gazette: <another headline>" line (the
+headline a link to that article). Articles
 21 and 33 quote the same paragraph (``QUOTE``): content that two articles share.
 
 ``layout="stub"`` renders the site after a broken redesign: each page carries only a
@@ -86,10 +87,17 @@ def _page(number: int, layout: str) -> bytes:
     own = true_paragraphs(number)
     if layout == "stub":
         body = [own[0].split(". ")[0] + ".", "Subscribers can read the full story in our app."]
+        paragraphs = "\n".join(f"<p>{html.escape(text)}</p>" for text in body)
     else:
-        read_more = f"More from the Gazette: {headline((number + 5) % ARTICLES)}"
-        body = [*own[:2], TEMPLATE_BLOCKS[0], *own[2:4], read_more, *own[4:], *TEMPLATE_BLOCKS[1:]]
-    paragraphs = "\n".join(f"<p>{html.escape(text)}</p>" for text in body)
+        other = (number + 5) % ARTICLES
+        read_more = (
+            f'More from the Gazette: <a href="{article_path(other)}">{html.escape(headline(other))}</a>'
+        )
+        body = [html.escape(text) for text in own]
+        blocks = [html.escape(text) for text in TEMPLATE_BLOCKS]
+        paragraphs = "\n".join(
+            f"<p>{text}</p>" for text in [*body[:2], blocks[0], *body[2:4], read_more, *body[4:], *blocks[1:]]
+        )
     day = 1 + number % 28
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">

@@ -145,7 +145,7 @@ def test_two_and_four_workers_write_exactly_what_one_worker_writes(
         .routes[path]
         .body.replace(b"</article>", b"<p>Update: the council will vote again in May.</p></article>")
     )
-    cluster.cycle(2, NEWS_REFRESH_WINDOW=str(10**9), NEWS_REFRESH_INTERVAL="0")
+    cluster.cycle(2, NEWS_REFRESH_WINDOW=str(10**8), NEWS_REFRESH_INTERVAL="0")
     changed = [r for r in cluster.records() if r["url"].endswith(path)]
     assert sorted(r["version"] for r in changed) == [1, 2]
     assert len(cluster.records()) == before + 1
@@ -184,7 +184,8 @@ def test_the_same_shard_started_twice_skips_every_group_it_cannot_lock(
 ) -> None:
     sources = write_sources(sites, tmp_path / "sources.toml")
     cluster = Cluster(s3, pg_server.new_database(), sources, tmp_path, "twice")
-    first = cluster.start(0, 2, "DOWNLOAD_DELAY=0.5", "AUTOTHROTTLE_ENABLED=false")
+    # slow enough that the first still holds its groups when the second starts, on a busy machine too
+    first = cluster.start(0, 2, "DOWNLOAD_DELAY=2", "AUTOTHROTTLE_ENABLED=false")
     deadline = time.monotonic() + 60
     while not any(site.requests for site in sites):  # the first holds its groups and is crawling
         assert time.monotonic() < deadline and first.poll() is None

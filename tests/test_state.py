@@ -58,7 +58,7 @@ def test_a_state_of_the_previous_schema_knew_every_run_of_its_output(tmp_path: P
     output = tmp_path / "out"
     write_part(output, "20261201T100000Z-aaaaaa", [RECORD])
     store = SqliteStateStore(path)
-    assert SCHEMA_VERSION == 5 and store.known_runs() == {ALL_EARLIER_RUNS}
+    assert SCHEMA_VERSION == 6 and store.known_runs() == {ALL_EARLIER_RUNS}
     assert rebuild_state(output, store, "20261203T000000Z-bbbbbb") == 0  # nothing read back
     assert store.get(RECORD["canonical_url"]) is None
     assert store.known_runs() == {"20261201T100000Z-aaaaaa", "20261203T000000Z-bbbbbb"}
@@ -100,4 +100,4 @@ def test_a_state_of_schema_3_gains_the_tables_of_distributed_runs(tmp_path: Path
     assert store.claim_content("h1", RECORD["canonical_url"]) is None
     store.close()
     with sqlite3.connect(path) as db:
-        assert db.execute("SELECT version FROM schema_version").fetchall() == [(5,)]
+        assert db.execute("SELECT version FROM schema_version").fetchall() == [(6,)]

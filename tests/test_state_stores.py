@@ -371,12 +371,17 @@ def test_a_forgotten_part_gives_up_the_claims_of_its_texts(store: StateStore, se
     assert second.claim_content(story["content_hash"], "https://copy.example/3") is None
 
 
-def test_the_sqlite_store_is_one_worker_and_takes_every_group(tmp_path: Path) -> None:
+def test_a_sqlite_group_lock_is_held_by_one_store_at_a_time(tmp_path: Path) -> None:
+    # workers on one machine sharing the file (tests/test_hostile_state.py: across processes)
     store, other = SqliteStateStore(tmp_path / "s.sqlite"), SqliteStateStore(tmp_path / "s.sqlite")
-    assert store.try_lock_group("bbc.co.uk") and other.try_lock_group("bbc.co.uk")
+    assert store.try_lock_group("bbc.co.uk") and store.try_lock_group("bbc.co.uk")
+    assert other.try_lock_group("bbc.co.uk") is False
     store.unlock_groups()
+    assert other.try_lock_group("bbc.co.uk") is True
+    other.close()  # releases it
+    assert store.try_lock_group("bbc.co.uk") is True
     store.close()
-    other.close()
+    assert list((tmp_path / "s.sqlite.groups").iterdir()) == []  # released locks leave no file
 
 
 def advisory_keys(pg_url: str) -> set[int]:
@@ -561,7 +566,7 @@ def test_a_database_lost_for_good_is_a_problem_of_the_run(pg_server: pgserver.Pg
     try:
         open_store(pg_url).close()  # the schema, made by its owner
         url = pg_url.replace(f"{pgserver.USER}:{pgserver.PASSWORD}", "worker:hunter22")
-        store = open_store(url)
+        store = open_store(url, retry_seconds=2)  # waited for (NEWS_STATE_RETRY_SECONDS), then given up
         assert store.check() is None
         with pg_server.admin() as admin:
             admin.execute("ALTER ROLE worker NOLOGIN")

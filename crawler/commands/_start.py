@@ -12,6 +12,7 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
+from crawler.dsn import scrub
 from crawler.extensions.metrics import write_metrics
 from crawler.extensions.summary import (
     EXIT_FAILED,
@@ -20,6 +21,7 @@ from crawler.extensions.summary import (
     DeferredRun,
     start_failure,
 )
+from crawler.shutdown import ShutdownGrace
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +36,9 @@ def startup_error(task: Any) -> BaseException | None:
 def cannot_start(command: str, settings: Any, problem: BaseException | str) -> int:
     """One line saying why, and exit code 2; the run summary and the metrics file say so where they can.
 
-    The line goes through logging, so that it is where the run's log goes (stderr, ``LOG_FILE``)."""
+    The line goes through logging, so that it is where the run's log goes (stderr, ``LOG_FILE``).
+    Whatever raised it, it shows no secret of the state's connection string."""
+    problem = scrub(str(problem), str(settings.get("NEWS_STATE") or ""))
     logger.error("%(command)s: cannot start: %(problem)s", {"command": command, "problem": problem})
     summary = start_failure(settings, str(problem))
     if settings.get("NEWS_METRICS_FILE"):
@@ -47,13 +51,15 @@ def cannot_start(command: str, settings: Any, problem: BaseException | str) -> i
 
 def crawl_exit_code(command: str, process: Any, crawler: Any, task: Any) -> int:
     """Run the crawl started as ``task`` and say how it went."""
+    ShutdownGrace.install(crawler)
     process.start()
     error = startup_error(task)
     if isinstance(error, ValueError):  # state, output, sources or a spider argument unusable
         return cannot_start(command, crawler.settings, error)
     if isinstance(error, DeferredRun):  # nothing wrong with the settings: the next run tries again
-        logger.warning("%(command)s: not crawling now: %(reason)s", {"command": command, "reason": error})
-        summary = start_failure(crawler.settings, str(error), "deferred", EXIT_UPLOADS_PENDING)
+        reason = scrub(str(error), str(crawler.settings.get("NEWS_STATE") or ""))
+        logger.warning("%(command)s: not crawling now: %(reason)s", {"command": command, "reason": reason})
+        summary = start_failure(crawler.settings, reason, "deferred", EXIT_UPLOADS_PENDING)
         if crawler.settings.get("NEWS_METRICS_FILE"):
             with suppress(OSError):
                 write_metrics(Path(crawler.settings.get("NEWS_METRICS_FILE")), summary)

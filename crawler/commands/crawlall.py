@@ -12,9 +12,10 @@ never overlap, and exits with a code that says how the run went:
 
 ``--shard I/N`` (or ``NEWS_SHARD``, or ``JOB_COMPLETION_INDEX`` with ``NEWS_SHARDS``)
 crawls this worker's part of the sources (``crawler/shards.py``): N workers over one
-shared state. Each site group is crawled under a lock in the state store (a PostgreSQL
-advisory lock), so a group another worker holds is skipped, and a dead worker's groups
-are free again when its connection goes.
+shared state, N at most the number of site groups. Each site group is crawled under a lock in the state store (a PostgreSQL
+advisory lock; with a SQLite state, workers of one machine each with its own
+``NEWS_LOCK_FILE``, a lock file beside the state), so a group another worker holds is
+skipped, and a dead worker's groups are free again when its connection (or process) goes.
 """
 
 from __future__ import annotations
@@ -30,9 +31,9 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from crawler.commands._start import cannot_start, crawl_exit_code
-from crawler.extensions.summary import EXIT_LOCKED, EXIT_OK
+from crawler.extensions.summary import EXIT_LOCKED
 from crawler.settings_check import settings_problems
-from crawler.shards import Shard, parse_shard, plan
+from crawler.shards import Shard, groups_of, parse_shard
 from crawler.spiders.news import sources_for
 from crawler.state import is_database_url, state_path
 
@@ -109,9 +110,16 @@ class Command(ScrapyCommand):
 
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         super().process_options(args, opts)
-        if opts.shard:
+        self._option_problems: list[str] = []
+        if opts.shard is not None:
             assert self.settings is not None
-            self.settings.set("NEWS_SHARD", opts.shard, priority="cmdline")
+            if not opts.shard.strip():  # `--shard=` (an unset variable in a script): not "every source"
+                self._option_problems.append(
+                    "--shard '': expected I/N, e.g. 0/4 (indexes count from 0); leave the option out "
+                    "to crawl every source"
+                )
+            else:
+                self.settings.set("NEWS_SHARD", opts.shard, priority="cmdline")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if args:
@@ -119,7 +127,7 @@ class Command(ScrapyCommand):
                 "crawlall takes no arguments; select sources with `scrapy crawl news -a source=...`"
             )
         assert self.settings is not None and self.crawler_process is not None
-        problems = settings_problems(self.settings)
+        problems = getattr(self, "_option_problems", []) + settings_problems(self.settings)
         if problems:
             self.exitcode = cannot_start("crawlall", self.settings, "; ".join(problems))
             return
@@ -157,21 +165,16 @@ class Command(ScrapyCommand):
         spider_args: dict[str, Any] = {}
         try:
             if shard is not None:
-                groups = plan(sources_for(self.settings), shard.count)[shard.index]
+                groups = groups_of(sources_for(self.settings), shard)
                 names = sorted(name for members in groups.values() for name in members)
                 logger.info(
                     "Shard %(shard)s: %(groups)d site group(s), %(sources)d source(s)",
                     {"shard": shard, "groups": len(groups), "sources": len(names)},
                 )
-                if not names:
-                    logger.warning(
-                        "Shard %(shard)s has no sources: N is larger than the site groups", {"shard": shard}
-                    )
-                    return EXIT_OK
                 spider_args = {"source": ",".join(names), "groups": groups}
             elif is_database_url(self.settings.get("NEWS_STATE")):
                 # a shared state takes no lock file: site-group locks keep two overlapping runs apart
-                spider_args = {"groups": plan(sources_for(self.settings), 1)[0]}
+                spider_args = {"groups": groups_of(sources_for(self.settings), Shard(0, 1))}
             crawler = self.crawler_process.create_crawler("news")
         except ValueError as exc:  # SourcesError and bad settings
             return cannot_start("crawlall", self.settings, exc)

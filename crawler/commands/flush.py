@@ -15,11 +15,13 @@ from typing import TYPE_CHECKING
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
+from crawler.dsn import scrub
 from crawler.extensions.summary import EXIT_OK, EXIT_UPLOADS_PENDING, EXIT_USAGE
 from crawler.output import is_s3, prune_empty_dirs, recover, register_salvaged, spool_root, upload_confirmed
 from crawler.parts import recover_parts
 from crawler.runid import new_run_id
 from crawler.s3 import S3ConfigurationError, S3Uploader, describe, pending_uploads
+from crawler.settings_check import settings_problems
 from crawler.state import is_database_url, open_store
 
 if TYPE_CHECKING:
@@ -44,6 +46,11 @@ class Command(ScrapyCommand):
             raise UsageError("flush takes no arguments")
         assert self.settings is not None
         settings = self.settings
+        problems = settings_problems(settings)
+        if problems:
+            print(f"flush: cannot start: {'; '.join(problems)}", file=sys.stderr)
+            self.exitcode = EXIT_USAGE
+            return
         if not is_s3(settings.get("NEWS_OUTPUT")):
             print(
                 f"flush: NEWS_OUTPUT={settings.get('NEWS_OUTPUT')!r} is not s3://...; nothing to do",
@@ -59,7 +66,12 @@ class Command(ScrapyCommand):
             print(f"flush: {exc}", file=sys.stderr)
             self.exitcode = EXIT_USAGE
             return
-        store = open_store(settings.get("NEWS_STATE")) if settings.getbool("NEWS_STATE_ENABLED") else None
+        try:
+            store = open_store(settings.get("NEWS_STATE")) if settings.getbool("NEWS_STATE_ENABLED") else None
+        except ValueError as exc:  # the state cannot be opened: one line, never its password
+            print(f"flush: cannot start: {scrub(str(exc), settings.get('NEWS_STATE'))}", file=sys.stderr)
+            self.exitcode = EXIT_USAGE
+            return
         # a state shared by throwaway workers: articles count as emitted once the bucket has their part
         confirmed = store is not None and is_database_url(settings.get("NEWS_STATE"))
         if confirmed:

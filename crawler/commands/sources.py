@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy.commands import ScrapyCommand
 
-from crawler.boilerplate import LearningConfig, Line
+from crawler.boilerplate import LearningConfig, Line, config_from
 from crawler.extensions.health import judge, usual_figures
 from crawler.extensions.summary import EXIT_OK, EXIT_USAGE
 from crawler.sources import load_sources
@@ -41,7 +41,7 @@ def describe_source(
 ) -> dict[str, Any]:
     articles, rows, _ = store.load_template(source)
     template = sorted(
-        (line for line in (Line(*row) for row in rows.values()) if config.is_template(line, articles)),
+        (line for line in (Line(*row) for row in rows.values()) if config.is_template(line.count, articles)),
         key=lambda line: -line.count,
     )
     history = store.source_health(source, runs + 1)
@@ -73,8 +73,15 @@ def _figures(figures: dict[str, Any]) -> str:
     def share(value: Any) -> str:
         return "-" if value is None else f"{value:.0%}"
 
+    def number(name: str) -> str:  # runs recorded before a figure was counted lack it
+        value = figures.get(name)
+        return "-" if value is None else f"{value:g}"
+
     words = figures.get("median_words")
     return (
+        f"{number('articles_found')} article URLs found, {number('new_articles')} new "
+        f"({number('new_written')} written), {number('refetched')} fetched again "
+        f"({number('refetched_stubs')} stubs), {number('redirected_offsite')} redirected off-site, "
         f"{figures['pages_fetched']:g} pages, {figures['written']:g} written, "
         f"not_article {share(figures.get('not_article_share'))}, "
         f"median words {'-' if words is None else f'{words:g}'}, "
@@ -152,6 +159,7 @@ class Command(ScrapyCommand):
                 print(f"sources: no source {opts.reset!r} in the state or the sources file", file=sys.stderr)
                 return EXIT_USAGE
             lines = len(store.load_template(opts.reset)[1])
+            # a crawl running meanwhile does not write its counts of the source back (its generation)
             store.forget_template(opts.reset)
             print(f"Forgot what was learned of {opts.reset}'s template ({lines} fingerprints)")
             return EXIT_OK
@@ -159,10 +167,7 @@ class Command(ScrapyCommand):
         if unknown:
             print(f"sources: unknown source(s): {', '.join(unknown)}", file=sys.stderr)
             return EXIT_USAGE
-        config = LearningConfig(
-            min_pages=settings.getint("NEWS_BOILERPLATE_MIN_PAGES"),
-            min_share=settings.getfloat("NEWS_BOILERPLATE_MIN_SHARE"),
-        )
+        config = config_from(settings)
         runs, min_runs = settings.getint("NEWS_HEALTH_HISTORY_RUNS"), settings.getint("NEWS_HEALTH_MIN_RUNS")
         report = {
             name: describe_source(store, name, config, runs, min_runs) for name in sorted(args or known)

@@ -11,8 +11,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from crawler import dsn
 from crawler.runid import run_id_for
-from crawler.state import display_location
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -28,9 +28,11 @@ def version() -> str:
 
 
 def _where(location: str) -> str:
-    """A local path made absolute (relative paths mean the working directory); URLs as given,
-    without a password."""
-    return display_location(location) if "://" in location else str(Path(location).resolve())
+    """A local path made absolute (relative paths mean the working directory); a URL or a libpq
+    connection string as given, without its secrets."""
+    if "://" in location or dsn.is_conninfo(location):
+        return dsn.display(location)
+    return str(Path(location).resolve())
 
 
 class RunBanner:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 
+from crawler.dsn import scrub
 from crawler.runid import run_id_for
 from crawler.s3 import S3Uploader, describe
 from crawler.stats import SOURCES_PREFIX, count
@@ -201,6 +202,8 @@ class RunSummary:
         lost = store.check() if store is not None else None
         if lost:
             summary["problems"].append(lost + "; the next run rebuilds it from the output")
+        state = str(self.crawler.settings.get("NEWS_STATE") or "")
+        summary["problems"] = [scrub(problem, state) for problem in summary["problems"]]
         failing = list(summary["problems"])
         health = getattr(self.crawler, "news_health", None)
         if health is not None:  # crawler/extensions/health.py

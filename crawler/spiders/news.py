@@ -204,8 +204,13 @@ class NewsDiscoverySpider(NewsSpider):
         emit: bool = True,
         priority: int = 0,
         from_links: bool = False,
+        article: bool = True,
     ) -> scrapy.Request | None:
-        """A request for an article or listing page, or ``None`` (counted) when it must not be made."""
+        """A request for an article or listing page, or ``None`` (counted) when it must not be made.
+
+        ``article``: the URL names an article (a feed or sitemap entry, a link whose URL is not a
+        listing's), counted as found (``discovery/article_urls``), known or new, for source health.
+        """
         stats = self.crawler.stats
         try:
             key = normalize_url(url)
@@ -226,6 +231,8 @@ class NewsDiscoverySpider(NewsSpider):
         if from_links and self._is_trap(source, key):
             count(stats, "skipped/trap", source.name)
             return None
+        if article:
+            count(stats, "discovery/article_urls", source.name)
         if self._seen_before(key):
             count(stats, "skipped/seen", source.name)  # before it costs any of max_pages
             return None
@@ -235,12 +242,14 @@ class NewsDiscoverySpider(NewsSpider):
         self._pages[source.name] += 1
         kind = "article" if callback == self.parse_article else "page"
         try:
-            return self._request(
+            request = self._request(
                 source, url, callback, kind, depth=depth, hints=hints, emit=emit, priority=priority
             )
         except ValueError:
             count(stats, "skipped/bad_url", source.name)
             return None
+        request.meta["news_article"] = article  # the seen-URL middleware counts the new ones
+        return request
 
     def _prefetch(self, base: str, links: list[str]) -> None:
         """The states of a feed's or sitemap's entries, read in one query before their requests
@@ -314,6 +323,7 @@ class NewsDiscoverySpider(NewsSpider):
             count(stats, "discovery/feed_entries", source.name)
             if self._too_old(source, entry.published):
                 count(stats, "skipped/too_old", source.name)
+                count(stats, "discovery/article_urls", source.name)  # found all the same (source health)
                 continue
             hints: dict[str, Any] = {}
             if entry.published:
@@ -382,6 +392,7 @@ class NewsDiscoverySpider(NewsSpider):
             published = entry.get("news_publication_date")
             if self._too_old(source, published or entry.get("lastmod")):
                 count(stats, "skipped/too_old", source.name)
+                count(stats, "discovery/article_urls", source.name)  # found all the same (source health)
                 continue
             is_news = any(name.startswith("news_") for name in entry)
             if source.is_allowed_article(url) is False or (not is_news and url_kind(url) == "listing"):
@@ -485,6 +496,9 @@ class NewsDiscoverySpider(NewsSpider):
                 # (a syndicated duplicate on page 2 of a section) comes after its original
                 priority=_ARTICLE_PRIORITY - next_depth if kind == "article" else 0,
                 from_links=True,
+                # a link whose URL says nothing (not "listing") counts: a site whose article URLs
+                # look like nothing still shows its links vanish when its discovery collapses
+                article=kind != "listing",
             )
             if request is not None:
                 yield request
