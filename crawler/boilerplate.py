@@ -455,10 +455,15 @@ class TemplateLearner:
         return changes
 
     def _save(self, sources: list[SourceLines]) -> None:
-        batch = [changes for known in sources if (changes := self._changes(known))]
-        if not batch:
+        pairs = [(known, changes) for known in sources if (changes := self._changes(known))]
+        if not pairs:
             return
-        discarded = self.store.save_templates(batch) or set()
+        try:
+            discarded = self.store.save_templates([changes for _, changes in pairs]) or set()
+        except Exception:
+            for known, changes in pairs:  # not saved: still to save, at the next flush
+                _unsaved(known, changes)
+            raise
         for known in sources:
             if known.source in discarded:
                 # reset in the store since it was loaded: what this run counted of it is dropped,
@@ -476,6 +481,16 @@ class TemplateLearner:
         """Save what changed in every source in memory, in one write."""
         self._unsaved = 0
         self._save(list(self._sources.values()))
+
+
+def _unsaved(known: SourceLines, changes: dict[str, Any]) -> None:
+    """``changes`` (from ``_changes``) back on the source, merged with what changed since."""
+    known.changed |= {int(key, 16) for key in changes["lines"]} & known.lines.keys()
+    known.deleted |= {int(key, 16) for key in changes["deleted"]} - known.lines.keys()
+    added = {int(key, 16): at for key, at in changes["recent_added"].items()}
+    known.recent_added = {**{k: at for k, at in added.items() if k in known.recent}, **known.recent_added}
+    known.recent_removed |= {int(key, 16) for key in changes["recent_removed"]}
+    known.dirty = True
 
 
 def _row(known: SourceLines, key: int) -> tuple[Any, ...]:

@@ -43,7 +43,8 @@ _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://", re.DOTALL)
 _CONNINFO = re.compile(r"^\s*[A-Za-z_]+\s*=")
 # one keyword=value pair: a quoted value (with \-escapes; to the end if never closed) or a bare one
 _PAIR = re.compile(r"([A-Za-z_]+)(\s*=\s*)('(?:[^'\\]|\\.)*(?:'|$)|(?:\\.|[^\s\\])*)", re.DOTALL)
-_PARAM_NAME = re.compile(r"[A-Za-z_]+=")
+# a parameter's name as written: libpq percent-decodes names too (``%70assword`` is ``password``)
+_PARAM_NAME = re.compile(r"(?:[A-Za-z_]|%[0-9A-Fa-f]{2})+=")
 
 
 def is_secret(name: str) -> bool:
@@ -69,7 +70,7 @@ def _userinfo_end(rest: str) -> int:
         query = before.find("?")
         if query >= 0:
             params = before[query + 1 :]
-            names = re.findall(r"(?:^|&)([A-Za-z_]+)=", params)
+            names = re.findall(r"(?:^|&)((?:[A-Za-z_]|%[0-9A-Fa-f]{2})+)=", params)
             if names and "/" not in params and all(_is_param(name) for name in names):
                 continue
         return match.start()
@@ -77,6 +78,8 @@ def _userinfo_end(rest: str) -> int:
 
 
 def _is_param(name: str) -> bool:
+    """A connection keyword (or a secret's name), as written or percent-encoded."""
+    name = unquote(name)
     return name.lower() in KEYWORDS or is_secret(name)
 
 

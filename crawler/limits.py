@@ -104,9 +104,12 @@ NEWS_RANGES: dict[str, Range] = {
     "NEWS_SHUTDOWN_GRACE": _num(0, 3600, "seconds"),
 }
 
-# The Scrapy settings users set (with -s, and per source: crawler/sources.py). The delay's
-# maximum is an hour: beyond it a run from cron fetches one page, and a graceful shutdown would
-# have nothing to wait for.
+# The Scrapy settings users set (with -s, and per source: crawler/sources.py), with Scrapy's own
+# meanings: 0 turns off DOWNLOAD_MAXSIZE, DOWNLOAD_WARNSIZE, DEPTH_LIMIT, the CLOSESPIDER_* limits and
+# LOGSTATS_INTERVAL, and means "per domain" for CONCURRENT_REQUESTS_PER_IP; a timeout of 0 is not
+# "none" in Scrapy but an immediate timeout, and AutoThrottle refuses a target concurrency of 0.
+# The delay's maximum is an hour: beyond it a run from cron fetches one page, and a graceful
+# shutdown would have nothing to wait for.
 SCRAPY_RANGES: dict[str, Range] = {
     "DOWNLOAD_DELAY": _num(0, 3600, "seconds"),
     "DOWNLOAD_TIMEOUT": _num(0, 3600, "seconds", above_low=True),
@@ -127,7 +130,9 @@ SCRAPY_RANGES: dict[str, Range] = {
     "CLOSESPIDER_ITEMCOUNT": _int(0, 1_000_000_000),
     "CLOSESPIDER_PAGECOUNT": _int(0, 1_000_000_000),
     "CLOSESPIDER_ERRORCOUNT": _int(0, 1_000_000_000),
-    "LOGSTATS_INTERVAL": _num(0, DAY, "seconds", above_low=True),
+    "CLOSESPIDER_TIMEOUT_NO_ITEM": _int(0, 30 * DAY, "seconds"),
+    "CLOSESPIDER_PAGECOUNT_NO_ITEM": _int(0, 1_000_000_000),
+    "LOGSTATS_INTERVAL": _num(0, DAY, "seconds"),  # 0 turns LogStats off
     "REACTOR_THREADPOOL_MAXSIZE": _int(1, 1000),
 }
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -102,17 +102,16 @@ def _without(markup: str, spans: list[tuple[int, int]]) -> str:
     return "".join(pieces)
 
 
-# Markup as libxml2 makes nodes of it: script and style blocks whole (their "<" is text),
-# comments, tags (a "/>" ends an element), and doctype or processing instructions.
-_NODE = re.compile(
-    r"<(?:(script|style)\b[^>]*>.*?(?:</\1\s*>|\Z)|!--.*?(?:-->|\Z)|(/?)([a-zA-Z][a-zA-Z0-9:-]*)\b([^<>]*?)(/?)>"
-    r"|[!?][^<>]*>)",
-    re.DOTALL | re.IGNORECASE,
-)
+# The start of what libxml2 makes a node of: a tag (its name, its attributes), a comment, or a
+# doctype or processing instruction. What follows "<script>" and comments is found with str.find.
+_MARKUP = re.compile(r"<(?:(/?)([a-zA-Z][a-zA-Z0-9:-]*)([^<>]*)>|(!--)|[!?])")
+_RAW_TEXT = ("script", "style")
 _ATTRIBUTE = re.compile(r"""[^\s"'<>/=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'<>`]+))?""")
 # libxml2 checks each attribute of a tag against all those before it: 40,000 attributes in one
 # tag take 12 s to parse. A tag keeps this many; no real one has more than a few dozen.
 MAX_ATTRIBUTES = 256
+_UNCHECKED_ATTRIBUTES = 20_000  # "=" in a page read without a census (2 in the corpora have more)
+_SPACES_COUNTED = 1_000_000  # characters of a page whose spaces are counted
 _VOID = frozenset(
     [
         "area",
@@ -134,8 +133,10 @@ _VOID = frozenset(
         "wbr",
     ]
 )
-# An element whose end tag may be left out ends where one of these starts (HTML's implied end tags).
+# An element whose end tag may be left out ends where one of these starts (HTML's implied end tags;
+# libxml2 closes a link where the next one starts, too).
 _ENDED_BY = {
+    "a": ("a",),
     "p": ("p",),
     "li": ("li",),
     "dt": ("dt", "dd"),
@@ -149,16 +150,55 @@ _ENDED_BY = {
 _CLOSE_SEARCH = 32
 
 
-@dataclass
+@dataclass(slots=True)
 class _Open:
     """An element being read: where it starts, and what is inside it so far."""
 
     name: str
     start: int
     repeat: bool  # beyond max_siblings of its name under its parent
-    nodes: int = 1  # itself, its attributes and what is inside it, less what was removed
+    nodes: int = 1  # itself, its attributes, its text and elements, less what was removed
     text: int = 0  # characters of text inside it, less what was removed
-    children: dict[str, int] = field(default_factory=dict)
+    children: dict[str, int] | None = None
+
+
+def _tokens(markup: str) -> Iterator[tuple[int, int, str, str, bool]]:
+    """Every tag and comment: start, end, name ("" for an end tag's closing slash: see below),
+    attributes, whether it ends its element. An end tag comes as ("/" + name, ""); a comment
+    as "#comment"; a script or style block whole, as one element."""
+    lowered: str | None = None
+    position = 0
+    find, at = markup.find, _MARKUP.match  # str.find skips text in C, far faster than a regex search
+    while (start := find("<", position)) != -1:
+        match = at(markup, start)
+        if match is None:  # a "<" in text
+            position = start + 1
+            continue
+        position = match.end()
+        if match.group(4):  # a comment
+            end = markup.find("-->", position)
+            position = len(markup) if end == -1 else end + 3
+            yield start, position, "#comment", "", True
+            continue
+        name = match.group(2)
+        if name is None:  # a doctype or processing instruction: no node that counts
+            end = markup.find(">", position)
+            position = len(markup) if end == -1 else end + 1
+            continue
+        name = name.lower()
+        attributes = match.group(3)
+        if match.group(1):
+            yield start, position, "/" + name, "", False
+            continue
+        empty = attributes.endswith("/") and not attributes.endswith("=/")  # not <a href=/>
+        if name in _RAW_TEXT and not empty:
+            if lowered is None:
+                lowered = markup.lower()  # same length: ASCII tags, positions shared
+            end = lowered.find("</" + name, position)
+            end = -1 if end == -1 else lowered.find(">", end)
+            position = len(markup) if end == -1 else end + 1
+            empty = True
+        yield start, position, name, attributes, empty
 
 
 @dataclass
@@ -166,7 +206,7 @@ class NodeCensus:
     """What ``cap_nodes`` found in a page's markup, and the markup it leaves."""
 
     markup: str
-    nodes: int  # elements, comments and attributes in the markup as it came
+    nodes: int  # elements, comments, attributes and text nodes in the markup as it came
     kept: int  # of them, left
     depth: int  # the deepest nesting seen
     attributes_capped: bool = False
@@ -175,20 +215,30 @@ class NodeCensus:
 
 
 def needs_census(markup: str, max_nodes: int) -> bool:
-    """Whether ``markup`` may hold more than ``max_nodes`` nodes: two or three counts in C.
+    """Whether ``markup`` may hold more than ``max_nodes`` nodes, or a tag of too many attributes:
+    one to three counts in C, none on a page of up to ``2 * max_nodes`` characters (a node takes
+    two at least: "<b>x", " a").
 
-    Each element starts with a "<" and most attributes hold a "="; attributes without a
-    value are separated by spaces, far fewer than ``3 * max_nodes`` on a real page.
+    Each element starts with a "<" and may be followed by a text node, and most attributes
+    hold a "=": a tag of 20,000 of them parses in about a second. Attributes without a value
+    are told by spaces, far fewer than ``3 * max_nodes`` on a real page; it takes a page of
+    a million characters for them to cost as much as the bound allows.
     """
-    if len(markup) <= max_nodes:
+    if len(markup) <= 2 * max_nodes:
         return False
-    return markup.count("<") + markup.count("=") > max_nodes or markup.count(" ") > 3 * max_nodes
+    tags = markup.count("<")
+    if 2 * tags > max_nodes:
+        return True
+    equals = markup.count("=")
+    if equals > _UNCHECKED_ATTRIBUTES or 2 * tags + equals > max_nodes:
+        return True
+    return len(markup) > _SPACES_COUNTED and markup.count(" ") > 3 * max_nodes
 
 
 def cap_nodes(
     markup: str, max_nodes: int, max_depth: int, *, max_siblings: int = 100, prose: int = 80
 ) -> NodeCensus:
-    """``markup`` with at most ``max_nodes`` elements and attributes, before a tree is built of it.
+    """``markup`` with at most ``max_nodes`` nodes (elements, attributes, text), before a tree is built.
 
     Every node costs memory in the tree, its pruned copy and each of trafilatura's copies:
     118,000 tag links (2.8 MB of markup) took a worker to 800 MB. A tag keeps its first
@@ -221,52 +271,51 @@ def cap_nodes(
 
     def child(name: str, start: int) -> _Open:
         parent = stack[-1]
+        if parent.children is None:
+            parent.children = {}
         seen = parent.children.get(name, 0)
         parent.children[name] = seen + 1
         return _Open(name, start, seen >= max_siblings)
 
-    for match in _NODE.finditer(markup):
-        start = match.start()
-        if start > previous:  # text: stripped when it may count as prose
-            stack[-1].text += (
+    for start, end, name, attributes, empty in _tokens(markup):
+        if start > previous:  # a text node; stripped when it may count as prose
+            parent = stack[-1]
+            parent.text += (
                 len(markup[previous:start].strip()) if start - previous >= prose else start - previous
             )
-        previous = match.end()
-        raw, closing, name, attributes, empty = match.group(1, 2, 3, 4, 5)
-        if name is None and raw is None:
-            if markup.startswith("<!--", start):  # a comment: a node of its own
-                total += 1
-                close(child("#comment", start), previous)
-            continue
-        name = (raw or name).lower()
-        if closing:
+            parent.nodes += 1
+            total += 1
+        previous = end
+        if name[0] == "/":
+            name = name[1:]
             for index in range(len(stack) - 1, max(0, len(stack) - 1 - _CLOSE_SEARCH), -1):
                 if stack[index].name == name:
                     while len(stack) > index + 1:
                         close(stack.pop(), start)
-                    close(stack.pop(), previous)
+                    close(stack.pop(), end)
                     break
             else:
                 if name in ("p", "br"):  # a stray </p> or </br> makes an element
                     total += 1
-                    close(child(name, start), previous)
+                    close(child(name, start), end)
             continue
         ended_by = _ENDED_BY.get(name)
         while ended_by and stack[-1].name in ended_by:
             close(stack.pop(), start)
         element = child(name, start)
-        count = len(attributes.split()) if attributes and not raw else 0
+        count = len(attributes.split()) if attributes else 0
         if count > MAX_ATTRIBUTES:
             kept = " ".join(
                 m.group()
                 for _, m in zip(range(MAX_ATTRIBUTES), _ATTRIBUTE.finditer(attributes), strict=False)
             )
-            rewrites.append((match.start(4), match.end(4), " " + kept))
+            after_name = start + 1 + len(name)
+            rewrites.append((after_name, after_name + len(attributes), " " + kept))
             count = MAX_ATTRIBUTES
         element.nodes += count
         total += element.nodes
-        if raw or empty or name in _VOID:
-            close(element, previous)
+        if empty or name in _VOID:
+            close(element, end)
         else:
             stack.append(element)
             depth = max(depth, len(stack) - 1)
@@ -308,13 +357,11 @@ def _rewritten(markup: str, cuts: list[tuple[int, int]], rewrites: list[tuple[in
 def _first_nodes(markup: str, count: int) -> str:
     """``markup`` up to the node that makes ``count``."""
     seen = 0
-    for match in _NODE.finditer(markup):
-        raw, closing, name, attributes = match.group(1, 2, 3, 4)
-        if closing or not (raw or name or markup.startswith("<!--", match.start())):
-            continue  # an end tag, a doctype
-        seen += 1 + (len(attributes.split()) if attributes and not raw else 0)
-        if seen > count:
-            return markup[: match.start()]
+    for start, _, name, attributes, _ in _tokens(markup):
+        if name[0] != "/":
+            seen += 2 + len(attributes.split())  # with its attributes and the text after it
+            if seen > count:
+                return markup[:start]
     return markup
 
 

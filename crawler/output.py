@@ -71,6 +71,9 @@ STATE_FIELDS = (
     "modified_at",
     "url",
 )
+# The record's hash of its body as extracted, on a record whose learned template lines were left out
+# (``pipelines/boilerplate.py``); its content_hash is then the hash of the text as written.
+BODY_HASH = "body_hash"
 
 
 def parse_lines(data: bytes) -> list[dict[str, Any]]:
@@ -108,8 +111,18 @@ def recover(root: Path, store: StateStore | None) -> list[Path]:
     return recover_parts(root, remember)
 
 
+def note_of(record: dict[str, Any]) -> dict[str, Any]:
+    """What the state store remembers of a record (``StateStore.record_emitted``): its hash is the
+    body as extracted, which tells a later fetch of the article whether it changed whatever was
+    learned meanwhile; the text as written goes beside it, to find copies equal to that text."""
+    note = {name: record.get(name) for name in STATE_FIELDS}
+    if record.get(BODY_HASH):
+        note["content_hash"], note["cleaned_hash"] = record[BODY_HASH], record.get("content_hash")
+    return note
+
+
 def notes_of(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{name: r.get(name) for name in STATE_FIELDS} for r in records]
+    return [note_of(r) for r in records]
 
 
 def register_salvaged(store: StateStore, uploader: S3Uploader, root: Path) -> Callable[[Path, bytes], None]:

@@ -8,14 +8,23 @@ import logging
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cached_property, lru_cache
+from functools import cached_property
 from typing import Any
 
 import charset_normalizer
-from lxml import etree
 from lxml import html as lxml_html
 from lxml.etree import ParserError
 from w3lib.encoding import html_body_declared_encoding
+
+from crawler.markup import (
+    PARSER_DEPTH,
+    cap_nodes,
+    depth_exceeds,
+    fit_window,
+    flatten_markup,
+    flatten_tree,
+    needs_census,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +50,11 @@ _WEB_CODE_PAGES = ("cp1252", "cp1251", "shift_jis", "gb18030", "euc_kr", "cp1250
 # non-ASCII characters: a stray byte in a long page is not worth losing the article for.
 UNDECODABLE_MIN = 20
 UNDECODABLE_SHARE = 0.05
+# UTF-16 is told by its NUL bytes: in this many first bytes, at least this share of one half's
+# positions (a page of CJK text has fewer) and at most that share of the other's.
+_UTF16_SAMPLE = 4096
+_UTF16_NULS = 0.3
+_UTF16_STRAY = 0.02
 _CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 # in a record's fields also DEL and the C1 controls, which no text means (a JSON "\u0000" included)
 _FIELD_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
@@ -97,6 +111,34 @@ def _detected(body: bytes) -> tuple[str, str] | None:
         return None
 
 
+def _utf16(body: bytes) -> tuple[str, str, bool] | None:
+    """UTF-16 text, with or without a byte order mark, whatever the page declares.
+
+    Markup is mostly ASCII, so UTF-16 shows as a NUL in every other byte: in the odd
+    positions for little-endian, the even ones for big-endian. Valid UTF-8 decodes those
+    bytes without complaint (NUL is ASCII), and the page would be taken for binary.
+    """
+    if body.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and not body.startswith(
+        codecs.BOM_UTF32_LE
+    ):
+        codec = "utf_16"
+    else:
+        sample = body[:_UTF16_SAMPLE]
+        half = len(sample) // 2
+        even, odd = sample[0::2].count(0), sample[1::2].count(0)
+        if odd >= half * _UTF16_NULS and even <= half * _UTF16_STRAY:
+            codec = "utf_16_le"
+        elif even >= half * _UTF16_NULS and odd <= half * _UTF16_STRAY:
+            codec = "utf_16_be"
+        else:
+            return None
+    body = body[: len(body) - len(body) % 2]
+    try:
+        return body.decode(codec), codec, False
+    except UnicodeDecodeError:  # a lone surrogate: the damage shows as U+FFFD, as for UTF-8
+        return body.decode(codec, errors="replace"), codec, True
+
+
 def decode_body(body: bytes, declared: str | None) -> tuple[str, str]:
     """Decode ``body``: the text and the encoding used (see ``decode_lossy``)."""
     text, encoding, _ = decode_lossy(body, declared)
@@ -117,6 +159,10 @@ def decode_lossy(body: bytes, declared: str | None) -> tuple[str, str, bool]:
     turning into plausible-looking mojibake.
     """
     codec = _codec_name(declared) or "utf_8"
+    if not codec.startswith("utf_16") and b"\x00" in body[:_UTF16_SAMPLE]:
+        utf16 = _utf16(body)
+        if utf16 is not None:
+            return utf16
     if codec in _SINGLE_BYTE and not body.isascii():
         lenient = body.decode("utf-8", errors="replace")
         bad = lenient.count("\ufffd")
@@ -162,6 +208,10 @@ class PageLimits:
     max_html_chars: int = 3_000_000  # markup beyond this is cut off before parsing
     max_json_ld_chars: int = 1_000_000  # a JSON-LD block longer than this is not read
     max_depth: int = 250  # elements nested deeper than this are unwrapped (their text kept)
+    # nodes (elements, attributes, text) built into a tree, whatever the markup holds (see
+    # cap_nodes): each costs up to about 1.1 KB at the peak of extraction (the tree, its
+    # pruned copy, trafilatura's copies); the largest real pages hold about 45,000
+    max_nodes: int = 100_000
 
     @classmethod
     def from_settings(cls, settings: Any) -> PageLimits:
@@ -174,115 +224,6 @@ class PageLimits:
             if value < 1:
                 raise ValueError(f"NEWS_PAGE_{name.upper()}: {value} is not a positive number")
         return limits
-
-
-# Elements without an end tag, or whose end tag may be left out: they are not followed as
-# nesting in the markup (every other element is, custom ones included).
-_NOT_NESTING = frozenset(
-    [
-        "area",
-        "base",
-        "br",
-        "col",
-        "embed",
-        "hr",
-        "img",
-        "input",
-        "link",
-        "meta",
-        "param",
-        "source",
-        "track",
-        "wbr",
-        "p",
-        "li",
-        "dt",
-        "dd",
-        "option",
-        "optgroup",
-        "tr",
-        "td",
-        "th",
-        "thead",
-        "tbody",
-        "tfoot",
-        "colgroup",
-        "caption",
-        "rb",
-        "rt",
-        "rtc",
-        "rp",
-        "html",
-        "head",
-        "body",
-    ]
-)
-# Elements kept when the tree is flattened: links (discovery needs them) and embedded media.
-_KEEP_WHEN_FLATTENED = frozenset(
-    ["a", "img", "br", "hr", "picture", "source", "video", "audio", "iframe", "script", "style"]
-)
-# libxml2 stops building the tree at this depth (2048 with huge_tree) and drops the rest of the page.
-_PARSER_DEPTH = 2000
-_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)\b[^<>]*>")
-
-
-@lru_cache(maxsize=8)
-def _deeper_than(max_depth: int) -> etree.XPath:
-    """Whether an element sits below ``max_depth`` levels: one step per level, evaluated in C."""
-    return etree.XPath("boolean(" + "/*" * (max_depth + 1) + ")")
-
-
-def _depth_exceeds(tree: Any, max_depth: int) -> bool:
-    return bool(_deeper_than(max_depth)(tree))
-
-
-def flatten_markup(markup: str, max_depth: int) -> str:
-    """The markup without the opening and closing tags nested deeper than ``max_depth``.
-
-    A decoy of thousands of nested elements before the article makes libxml2 stop
-    parsing at its depth limit, and the article after it is lost; the text inside the
-    removed tags stays, in place. Only for such pages: a tag left open shifts the count.
-    """
-    kept: list[bool] = []  # per open element: whether its tags stay
-    depth = 0
-    pieces: list[str] = []
-    last = 0
-    for match in _TAG.finditer(markup):
-        closing, name = match.group(1), match.group(2).lower()
-        if name in _NOT_NESTING:
-            continue
-        if not closing:
-            keep = depth < max_depth
-            kept.append(keep)
-            depth += keep
-        elif kept:
-            keep = kept.pop()
-            depth -= keep
-        else:
-            continue
-        if not keep:
-            pieces.append(markup[last : match.start()])
-            last = match.end()
-    pieces.append(markup[last:])
-    return "".join(pieces)
-
-
-def flatten_tree(tree: Any, max_depth: int) -> int:
-    """Unwrap the elements nested deeper than ``max_depth`` (their text and children move up;
-    links and media stay): extractors take seconds on such trees, or give up on them."""
-    deep: list[Any] = []
-    depth = 0
-    for event, element in etree.iterwalk(tree, events=("start", "end")):
-        if event == "start":
-            depth += 1
-            tag = element.tag
-            if depth > max_depth and isinstance(tag, str) and tag not in _KEEP_WHEN_FLATTENED:
-                deep.append(element)
-        else:
-            depth -= 1
-    for element in reversed(deep):  # innermost first
-        element.drop_tag()
-    return len(deep)
 
 
 @dataclass
@@ -314,29 +255,6 @@ class Page:
             return False
         return undecodable_share(text) > UNDECODABLE_SHARE
 
-    def _without_huge_scripts(self, markup: str) -> str:
-        """``markup`` without the contents of ``<script>`` blocks over the JSON-LD limit (one pass)."""
-        lowered = markup.lower()  # same length: ASCII tags, positions shared
-        pieces: list[str] = []
-        last = 0
-        position = lowered.find("<script", 0)
-        while position != -1:
-            opened = lowered.find(">", position)
-            if opened == -1:
-                break
-            closing = lowered.find("</script", opened)
-            end = len(markup) if closing == -1 else closing
-            if end - opened - 1 > self.limits.max_json_ld_chars:
-                if "ld+json" in lowered[position:opened]:
-                    self.notes.append("json_ld_skipped")
-                pieces.append(markup[last : opened + 1])
-                last = end
-            if closing == -1:
-                break
-            position = lowered.find("<script", closing + 8)
-        pieces.append(markup[last:])
-        return "".join(pieces)
-
     @property
     def text(self) -> str:
         return self.decoded[0]
@@ -352,11 +270,9 @@ class Page:
         # lxml's serialisation, and with it trafilatura, lose the element that holds it
         markup = self.text
         if len(markup) > self.limits.max_html_chars:
-            # a 9 MB JSON-LD block in the <head> must not push the article past the cut
-            markup = self._without_huge_scripts(markup)
-        if len(markup) > self.limits.max_html_chars:
-            markup = markup[: self.limits.max_html_chars]
-            self.notes.append("html_truncated")
+            window = fit_window(markup, self.limits.max_html_chars, self.limits.max_json_ld_chars)
+            markup = window.markup
+            self.notes += ["json_ld_skipped"] * window.json_ld_skipped + ["html_truncated"] * window.truncated
         markup = _CONTROL_CHARACTERS.sub("", _XML_DECLARATION.sub("", markup))
         # A template that closes </body></html> before the article (a header include with its own
         # end tags) makes libxml2 drop everything after them; browsers, following HTML5, put what
@@ -364,12 +280,19 @@ class Page:
         markup = _END_OF_DOCUMENT.sub("", markup)
         if not markup.strip():
             return None
+        # the nodes the tree would hold, bounded before it is built (a wall of 118,000 tag links
+        # took a worker to 800 MB); on an ordinary page, a count or two
+        if needs_census(markup, self.limits.max_nodes):
+            census = cap_nodes(markup, self.limits.max_nodes, self.limits.max_depth)
+            markup = census.markup
+            self.notes += ["nodes_capped"] * (census.kept < census.nodes or census.attributes_capped)
+            self.notes += ["markup_flattened"] * census.flattened + ["html_truncated"] * census.truncated
         try:
             tree = lxml_html.document_fromstring(markup, parser=_PARSER, base_url=self.url)
             # one check on an ordinary page: nothing nests that deep
-            if _depth_exceeds(tree, self.limits.max_depth):
-                if _depth_exceeds(tree, _PARSER_DEPTH):  # the parser gave up: the rest of the page is lost
-                    markup = flatten_markup(markup, self.limits.max_depth)
+            if depth_exceeds(tree, self.limits.max_depth):
+                if depth_exceeds(tree, PARSER_DEPTH):  # the parser gave up: the rest of the page is lost
+                    markup, _ = flatten_markup(markup, self.limits.max_depth)
                     tree = lxml_html.document_fromstring(markup, parser=_PARSER, base_url=self.url)
                 flatten_tree(tree, self.limits.max_depth)
                 self.notes.append("markup_flattened")

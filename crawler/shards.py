@@ -137,13 +137,14 @@ def _plan(sources: dict[str, Source], groups: dict[str, list[str]], count: int) 
     return shards
 
 
-def groups_of(sources: dict[str, Source], shard: Shard) -> dict[str, list[str]]:
-    """The site groups shard ``shard`` crawls; a ValueError when its count is above the number of
-    site groups: a site group is crawled by one worker, so the shards beyond would never have work."""
+def groups_of(sources: dict[str, Source], shard: Shard) -> tuple[dict[str, list[str]], int]:
+    """The site groups shard ``shard`` crawls, and the number of site groups of the sources.
+
+    With more shards than groups, the plan is that of as many shards as there are groups: shard
+    I below that keeps what it has, and the shards beyond have nothing. They are not an error:
+    a sources file that loses a site must not stop every worker of an Indexed Job whose
+    completions are fixed; the memory of a plan is bounded by the groups, whatever N."""
     groups = site_groups(sources.values())
-    if shard.count > len(groups):
-        raise ValueError(
-            f"shard {shard}: the sources file has {len(groups)} site group(s), and a site group is crawled "
-            f"by one worker; use at most {len(groups)} shard(s) (--shard I/N, NEWS_SHARD, NEWS_SHARDS)"
-        )
-    return _plan(sources, groups, shard.count)[shard.index]
+    if shard.index >= len(groups):
+        return {}, len(groups)
+    return _plan(sources, groups, shard.count)[shard.index], len(groups)

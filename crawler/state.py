@@ -20,7 +20,7 @@ import sqlite3
 import threading
 from collections.abc import Iterable
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
@@ -43,6 +43,9 @@ class ArticleState:
     published_at: str | None
     published_date: str | None
     modified_at: str | None = None  # the update time of the version last emitted
+    # content_hash is the body as extracted; this, the text as written when learned template lines
+    # came out of it (the record's content_hash), else None
+    cleaned_hash: str | None = None
 
 
 class StateStore(Protocol):
@@ -56,7 +59,9 @@ class StateStore(Protocol):
         """``get_by_url`` for a batch of URLs in one call: the URLs the store knows, each with its article."""
         ...
 
-    def find_by_hash(self, content_hash: str) -> ArticleState | None: ...
+    def find_by_hash(self, content_hash: str) -> ArticleState | None:
+        """The first article seen whose body as extracted, or whose text as written, has this hash."""
+        ...
 
     def record_emitted(self, records: Iterable[dict[str, Any]]) -> None:
         """Upsert durable records; replaying the same records changes nothing."""
@@ -130,9 +135,10 @@ class StateStore(Protocol):
         state's server lost meanwhile): their sources must not be crawled on. Cheap: no I/O."""
         ...
 
-    def claim_content(self, content_hash: str, canonical_url: str) -> str | None:
+    def claim_content(self, content_hash: str, canonical_url: str, also: Iterable[str] = ()) -> str | None:
         """Claim a body for an article, across workers: None when ``canonical_url`` holds the claim
-        (new or already its own), else the canonical URL that holds it."""
+        (new or already its own), else the canonical URL that holds it. ``also``: more hashes of the
+        same article (its body as extracted and its text as written), claimed with it, all or none."""
         ...
 
     def register_pending_part(self, key: str, run_id: str, notes: list[dict[str, Any]]) -> None:
@@ -257,6 +263,11 @@ _MIGRATIONS = [
         sample TEXT,
         PRIMARY KEY (source, fingerprint)
     ) WITHOUT ROWID;
+    -- content_hash is now the body as extracted (what tells a changed article); the text as written,
+    -- when learned lines came out of it, is kept too: a copy of the article equal to that text
+    -- (a print page without the template line) is the same article
+    ALTER TABLE articles ADD COLUMN cleaned_hash TEXT;
+    CREATE INDEX articles_cleaned_hash ON articles (cleaned_hash) WHERE cleaned_hash IS NOT NULL;
     """,
 ]
 # Runs of a source whose health figures are kept
@@ -265,7 +276,7 @@ ALL_EARLIER_RUNS = "*every run in the output*"
 SCHEMA_VERSION = len(_MIGRATIONS)
 _COLUMNS = (
     "canonical_url, article_id, content_hash, version, first_seen, last_seen, last_fetched, published_at, "
-    "published_date, modified_at"
+    "published_date, modified_at, cleaned_hash"
 )
 # URLs per query of get_many_by_url (SQLite allows 999 parameters in older builds)
 _CHUNK = 500
@@ -289,7 +300,7 @@ class SqliteStateStore:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self._lock = threading.Lock()
-        self._group_locks = GroupLockFiles(self.path.with_name(self.path.name + ".groups"))
+        self._group_locks = GroupLocks(self.path.with_name(self.path.name + ".groups") / "locks")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # The Twisted reactor and the sink's callbacks share this connection, one thread at a time.
@@ -378,8 +389,9 @@ class SqliteStateStore:
 
     def find_by_hash(self, content_hash: str) -> ArticleState | None:
         return self._one(
-            f"SELECT {_COLUMNS} FROM articles WHERE content_hash = ? ORDER BY first_seen LIMIT 1",
-            (content_hash,),
+            f"SELECT {_COLUMNS} FROM articles WHERE content_hash = ? OR cleaned_hash = ? "
+            "ORDER BY first_seen LIMIT 1",
+            (content_hash, content_hash),
         )
 
     def get_many_by_url(self, urls: list[str]) -> dict[str, ArticleState]:
@@ -417,11 +429,13 @@ class SqliteStateStore:
         self._db.executemany(
             """
             INSERT INTO articles (canonical_url, article_id, content_hash, version, first_seen, last_seen,
-                                  last_fetched, published_at, published_date, modified_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                  last_fetched, published_at, published_date, modified_at, cleaned_hash)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (canonical_url) DO UPDATE SET
                 content_hash = CASE WHEN excluded.version >= articles.version
                                     THEN excluded.content_hash ELSE articles.content_hash END,
+                cleaned_hash = CASE WHEN excluded.version >= articles.version
+                                    THEN excluded.cleaned_hash ELSE articles.cleaned_hash END,
                 version = MAX(articles.version, excluded.version),
                 first_seen = MIN(articles.first_seen, excluded.first_seen),
                 last_seen = MAX(articles.last_seen, excluded.last_seen),
@@ -432,11 +446,11 @@ class SqliteStateStore:
                                    THEN COALESCE(excluded.modified_at, articles.modified_at)
                                    ELSE articles.modified_at END
             """,
-            [row[:10] for row in rows],
+            [row[:11] for row in rows],
         )
         self._db.executemany(
             "INSERT OR REPLACE INTO urls (url, canonical_url) VALUES (?, ?)",
-            [(row[10], row[0]) for row in rows if row[10] != row[0]],
+            [(row[11], row[0]) for row in rows if row[11] != row[0]],
         )
 
     def touch(self, canonical_url: str, fetched_at: str) -> None:
@@ -566,31 +580,41 @@ class SqliteStateStore:
 
     def try_lock_group(self, group: str) -> bool:
         # workers on one machine with a run lock each (NEWS_LOCK_FILE) share the file: the run lock
-        # does not keep them apart, the group's lock file does
+        # does not keep them apart, the group lock file does
         try:
             return self._group_locks.try_lock(group)
         except OSError as exc:
             raise StateUnavailableError(
                 f"NEWS_STATE {self.path}: cannot take the lock of site group {group!r} in "
-                f"{self._group_locks.folder} ({_cause(exc)})"
+                f"{self._group_locks.path} ({_cause(exc)})"
             ) from exc
 
     def unlock_groups(self) -> None:
         self._group_locks.release_all()
 
     def lost_groups(self) -> frozenset[str]:
-        return frozenset()  # a lock file's lock lasts as long as the process
+        # a lock lasts as long as the process; only a lock file removed by hand can lose one
+        return frozenset(self._group_locks.lost)
 
-    def claim_content(self, content_hash: str, canonical_url: str) -> str | None:
-        with self._lock:
-            self._db.execute(
-                "INSERT OR IGNORE INTO content_claims (content_hash, canonical_url, claimed_at) VALUES (?, ?, ?)",
-                (content_hash, canonical_url, now_utc()),
+    def claim_content(self, content_hash: str, canonical_url: str, also: Iterable[str] = ()) -> str | None:
+        hashes = list(dict.fromkeys((content_hash, *also)))
+        marks = ", ".join("?" * len(hashes))
+        # one write transaction (other processes on the file wait for it): all claimed, or none
+        with self._lock, self._transaction():
+            held = dict(
+                self._db.execute(
+                    f"SELECT content_hash, canonical_url FROM content_claims WHERE content_hash IN ({marks})",
+                    hashes,
+                ).fetchall()
             )
-            row = self._db.execute(
-                "SELECT canonical_url FROM content_claims WHERE content_hash = ?", (content_hash,)
-            ).fetchone()
-        return None if row is None or row[0] == canonical_url else row[0]
+            holder = next((held[h] for h in hashes if held.get(h, canonical_url) != canonical_url), None)
+            if holder is None:
+                self._db.executemany(
+                    "INSERT OR IGNORE INTO content_claims (content_hash, canonical_url, claimed_at) "
+                    "VALUES (?, ?, ?)",
+                    [(h, canonical_url, now_utc()) for h in hashes],
+                )
+        return holder
 
     def register_pending_part(self, key: str, run_id: str, notes: list[dict[str, Any]]) -> None:
         with self._lock:
@@ -621,7 +645,7 @@ class SqliteStateStore:
                 return
             self._db.execute("DELETE FROM pending_parts WHERE part_key = ?", (key,))
             # its articles will be fetched again: their texts' claims go too
-            claims = sorted({(n["content_hash"], n["canonical_url"]) for n in json.loads(row[0])})
+            claims = note_claims(json.loads(row[0]))
             self._db.executemany(
                 "DELETE FROM content_claims WHERE content_hash = ? AND canonical_url = ?", claims
             )
@@ -632,72 +656,130 @@ class SqliteStateStore:
             self._db.close()
 
 
-class GroupLockFiles:
-    """Site group locks beside a SQLite state: a POSIX lock (``lockf``) on a file per group in
-    ``<state>.groups/``, held until released or the process ends (the OS releases it when the
-    process dies, even killed). Workers on one machine only: locks on a network file system are
-    not to be trusted, and SQLite is not used over one either.
+class GroupLocks:
+    """Site group locks beside a SQLite state: a POSIX record lock (``fcntl``) on one byte per
+    group of one file, ``<state>.groups/locks``, held until released or the process ends (the OS
+    releases it when the process dies, even killed). Workers on one machine only: locks on a
+    network file system are not to be trusted, and SQLite is not used over one either.
 
-    POSIX locks, not ``flock``: the extraction pool's processes, forked from the crawl, do not
-    inherit them (a forked child outliving a killed crawl would hold its groups). Since closing any
-    descriptor of a file drops every POSIX lock the process holds on it, a process opens each lock
-    file once (``_holders``), and two stores in one process exclude each other there.
-    A released file is removed while still locked; whoever opened it before that finds, once it has
-    the lock, that the name is not its file any more, and opens it again."""
+    One file for every group, so that a shard of thousands of groups holds one descriptor, not one
+    a group (the open-files limit is often 1024). A group's byte sits at an offset taken from a
+    62-bit hash of its name, the same on every worker whatever its sources file; two groups on one
+    byte (about one chance in 10^12 among 3,000 groups) would only make one look held elsewhere.
 
-    _holders: ClassVar[dict[Path, GroupLockFiles]] = {}
+    POSIX locks, not ``flock`` or open file description locks: the extraction pool's processes,
+    forked from the crawl, do not inherit them (a forked child outliving a killed crawl would hold
+    its groups). Closing any descriptor of the file drops every POSIX lock the process holds on it,
+    so a process opens it once (``_files``) and keeps it open while a store of the process holds a
+    group in it; two stores of one process exclude each other there (``owners``).
+
+    Byte 0 keeps the file's name true: a worker holding groups holds byte 0 shared, and the last one
+    to let go removes the file only when it gets byte 0 exclusively, so that nobody takes a group in
+    a file that has lost its name. One that opened the file just before finds, once it has byte 0,
+    that the name is not its file any more, and opens it again."""
+
+    _files: ClassVar[dict[Path, _LockFile]] = {}
     _registry = threading.Lock()
 
-    def __init__(self, folder: Path):
-        self.folder = folder
-        self._held: dict[str, tuple[Path, int]] = {}
-
-    def path(self, group: str) -> Path:
-        return self.folder / f"{hashlib.blake2b(group.encode(), digest_size=12).hexdigest()}.lock"
+    def __init__(self, path: Path):
+        self.path = path.absolute()
+        self.lost: set[str] = set()
 
     def try_lock(self, group: str) -> bool:
         """True when this holds the group's lock (taken now or held already), False when another holds it."""
-        path = self.path(group).absolute()
         with self._registry:
-            if group in self._held:
-                if _is_file_of(path, self._held[group][1]):
-                    return True
-                self._release(group)  # its file was removed (the folder deleted): take the new one
-            holder = self._holders.get(path)
-            if holder is not None and holder is not self:
-                return False
-            self.folder.mkdir(parents=True, exist_ok=True)
-            while True:
-                fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-                try:
-                    fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except OSError as exc:
-                    os.close(fd)
-                    if exc.errno in (errno.EACCES, errno.EAGAIN):
-                        return False
-                    raise
-                if _is_file_of(path, fd):
-                    break
-                os.close(fd)  # released and removed by its holder meanwhile: the name is a new file now
-            os.ftruncate(fd, 0)
-            os.write(fd, f"pid {os.getpid()} site group {group}\n".encode())
-            self._held[group] = (path, fd)
-            self._holders[path] = self
+            file = self._files.get(self.path)
+            if file is not None and not _is_file_of(self.path, file.fd):
+                file = self._reopen(file)  # removed by hand meanwhile: its locks keep nobody out
+            if file is not None and group in file.owners:
+                return file.owners[group] is self
+            if file is None:
+                file = self._files[self.path] = _LockFile.open(self.path)
+            try:
+                fcntl.lockf(file.fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, _byte_of(group))
+            except OSError as exc:
+                if not file.owners:
+                    self._close(file)
+                if exc.errno in (errno.EACCES, errno.EAGAIN):
+                    return False
+                raise
+            file.owners[group] = self
+            self.lost.discard(group)
             return True
 
     def release_all(self) -> None:
         with self._registry:
-            for group in list(self._held):
-                self._release(group)
+            file = self._files.get(self.path)
+            if file is None:
+                return
+            for group in [group for group, owner in file.owners.items() if owner is self]:
+                del file.owners[group]
+                with suppress(OSError):
+                    fcntl.lockf(file.fd, fcntl.LOCK_UN, 1, _byte_of(group))
+            if not file.owners:
+                self._close(file)
 
-    def _release(self, group: str) -> None:
-        path, fd = self._held.pop(group)
-        if self._holders.get(path) is self:
-            del self._holders[path]
-        if _is_file_of(path, fd):
-            with suppress(OSError):
-                path.unlink()  # while locked: nobody holds a lock on a file that has no name
-        os.close(fd)
+    def _reopen(self, stale: _LockFile) -> _LockFile | None:
+        """The file named now, with every group held in ``stale`` taken again in it; a group another
+        worker took meanwhile is lost to its holder here."""
+        del self._files[self.path]
+        try:
+            fresh = _LockFile.open(self.path)
+        except OSError:
+            for group, owner in stale.owners.items():
+                owner.lost.add(group)
+            return None
+        finally:
+            os.close(stale.fd)
+        for group, owner in stale.owners.items():
+            try:
+                fcntl.lockf(fresh.fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, _byte_of(group))
+                fresh.owners[group] = owner
+            except OSError:
+                owner.lost.add(group)
+        self._files[self.path] = fresh
+        return fresh
+
+    def _close(self, file: _LockFile) -> None:
+        """Let go of the file: removed when no other worker holds a group in it."""
+        if self._files.get(self.path) is file:
+            del self._files[self.path]
+        try:
+            fcntl.lockf(file.fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, 0)
+            if _is_file_of(self.path, file.fd):
+                self.path.unlink()
+        except OSError:
+            pass  # another worker holds byte 0: it holds groups here, and the file stays
+        finally:
+            os.close(file.fd)
+
+
+@dataclass
+class _LockFile:
+    """The group lock file as a process holds it open: its descriptor, and which store holds each group."""
+
+    fd: int
+    owners: dict[str, GroupLocks] = field(default_factory=dict)
+
+    @classmethod
+    def open(cls, path: Path) -> _LockFile:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        while True:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            try:
+                # waits only while the last worker to let go removes the file (a moment)
+                fcntl.lockf(fd, fcntl.LOCK_SH, 1, 0)
+                if _is_file_of(path, fd):
+                    return cls(fd)
+            except BaseException:
+                os.close(fd)
+                raise
+            os.close(fd)  # removed meanwhile: the name is a new file now
+
+
+def _byte_of(group: str) -> int:
+    """The byte of the group lock file that stands for ``group`` (1 to 2^62: byte 0 is the file's own)."""
+    return 1 + (group_lock_key(group) & ((1 << 62) - 1))
 
 
 def _is_file_of(path: Path, fd: int) -> bool:
@@ -729,15 +811,30 @@ class _SqliteTransaction:
 
 
 def note_rows(records: Iterable[dict[str, Any]]) -> list[tuple[Any, ...]]:
-    """What ``record_emitted`` stores of each record: the article's row, then the normalised fetched URL."""
+    """What ``record_emitted`` stores of each record: the article's row, then the normalised fetched URL.
+
+    A note's ``content_hash`` is the body as extracted, its ``cleaned_hash`` (optional) the text as
+    written (``crawler/output.py``, ``note_of``); the second is kept only when it differs."""
     return [
         (
             r["canonical_url"], r["id"], r["content_hash"], int(r["version"]), r["fetched_at"], r["fetched_at"],
             r["fetched_at"], r.get("published_at"), r.get("published_date"), r.get("modified_at"),
-            normalize_url(r["url"]),
+            _cleaned(r), normalize_url(r["url"]),
         )
         for r in records
     ]  # fmt: skip
+
+
+def _cleaned(note: dict[str, Any]) -> str | None:
+    cleaned = note.get("cleaned_hash")
+    return cleaned if cleaned and cleaned != note["content_hash"] else None
+
+
+def note_claims(notes: Iterable[dict[str, Any]]) -> list[tuple[str, str]]:
+    """The content claims the articles of ``notes`` made: each hash of each, with its canonical URL."""
+    return sorted(
+        {(h, n["canonical_url"]) for n in notes for h in (n["content_hash"], n.get("cleaned_hash")) if h}
+    )
 
 
 def encode_notes(notes: list[dict[str, Any]]) -> str:

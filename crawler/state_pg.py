@@ -47,6 +47,7 @@ from crawler.state import (
     encode_notes,
     group_lock_key,
     mask_secrets,
+    note_claims,
     note_rows,
     now_utc,
 )
@@ -119,12 +120,16 @@ _MIGRATIONS = [
     f"""
     ALTER TABLE news_articles ADD COLUMN modified_at TEXT {_C};
     """,
-    # stricter learning of template lines, and each source's generation (see crawler/state.py)
-    """
+    # stricter learning of template lines, each source's generation, and the text as written beside
+    # the body as extracted (see crawler/state.py)
+    f"""
     ALTER TABLE news_template_sources ADD COLUMN generation BIGINT NOT NULL DEFAULT 0;
     DELETE FROM news_template_lines;
     DELETE FROM news_template_articles;
     UPDATE news_template_sources SET articles = 0;
+    ALTER TABLE news_articles ADD COLUMN cleaned_hash TEXT {_C};
+    CREATE INDEX news_articles_cleaned_hash ON news_articles (cleaned_hash, first_seen)
+        WHERE cleaned_hash IS NOT NULL;
     """,
 ]
 SCHEMA_VERSION = len(_MIGRATIONS)
@@ -188,10 +193,11 @@ _BY_URL = f"""
 """
 _UPSERT = """
     INSERT INTO news_articles AS a (canonical_url, article_id, content_hash, version, first_seen, last_seen,
-                                    last_fetched, published_at, published_date, modified_at)
-    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                                    last_fetched, published_at, published_date, modified_at, cleaned_hash)
+    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
     ON CONFLICT (canonical_url) DO UPDATE SET
         content_hash = CASE WHEN excluded.version >= a.version THEN excluded.content_hash ELSE a.content_hash END,
+        cleaned_hash = CASE WHEN excluded.version >= a.version THEN excluded.cleaned_hash ELSE a.cleaned_hash END,
         version = GREATEST(a.version, excluded.version),
         first_seen = LEAST(a.first_seen, excluded.first_seen),
         last_seen = GREATEST(a.last_seen, excluded.last_seen),
@@ -505,9 +511,9 @@ class PostgresStateStore:
     def find_by_hash(self, content_hash: str) -> ArticleState | None:
         row = self._run(
             lambda conn: conn.execute(
-                f"SELECT {_COLUMNS} FROM news_articles WHERE content_hash = %s "
+                f"SELECT {_COLUMNS} FROM news_articles WHERE content_hash = %s OR cleaned_hash = %s "
                 "ORDER BY first_seen, canonical_url LIMIT 1",
-                (content_hash,),
+                (content_hash, content_hash),
             ).fetchone()
         )
         return ArticleState(*row) if row else None
@@ -725,18 +731,31 @@ class PostgresStateStore:
                 with suppress(psycopg.OperationalError):  # a lost connection took the locks with it
                     self._conn.execute("SELECT pg_advisory_unlock_all()")
 
-    def claim_content(self, content_hash: str, canonical_url: str) -> str | None:
+    def claim_content(self, content_hash: str, canonical_url: str, also: Iterable[str] = ()) -> str | None:
+        hashes = list(dict.fromkeys((content_hash, *also)))
+
         def work(conn: psycopg.Connection[Any]) -> str | None:
-            conn.execute(
-                "INSERT INTO news_content_claims (content_hash, canonical_url, claimed_at) VALUES (%s, %s, %s) "
-                "ON CONFLICT (content_hash) DO NOTHING",
-                (content_hash, canonical_url, now_utc()),
-            )
-            # a statement of its own: it sees a claim another worker committed meanwhile
-            row = conn.execute(
-                "SELECT canonical_url FROM news_content_claims WHERE content_hash = %s", (content_hash,)
-            ).fetchone()
-            return None if row is None or row[0] == canonical_url else row[0]
+            holder = None
+            with conn.transaction():
+                # in key order, so that two workers claiming overlapping hashes never wait in a circle;
+                # a claim another worker is making meanwhile is waited for
+                with conn.cursor() as cursor:
+                    cursor.executemany(
+                        "INSERT INTO news_content_claims (content_hash, canonical_url, claimed_at) "
+                        "VALUES (%s, %s, %s) ON CONFLICT (content_hash) DO NOTHING",
+                        [(h, canonical_url, now_utc()) for h in sorted(hashes)],
+                    )
+                # a statement of its own: it sees a claim another worker committed meanwhile
+                held = dict(
+                    conn.execute(
+                        "SELECT content_hash, canonical_url FROM news_content_claims WHERE content_hash = ANY(%s)",
+                        (hashes,),
+                    ).fetchall()
+                )
+                holder = next((held[h] for h in hashes if held.get(h, canonical_url) != canonical_url), None)
+                if holder is not None:
+                    raise psycopg.Rollback  # all or none: what this call claimed goes back
+            return holder
 
         return self._run(work)
 
@@ -785,7 +804,7 @@ class PostgresStateStore:
                     return
                 # its articles will be fetched again: their texts' claims go too, or a copy on
                 # another site would be dropped as a duplicate of a record that does not exist
-                claims = sorted({(n["content_hash"], n["canonical_url"]) for n in json.loads(row[0])})
+                claims = note_claims(json.loads(row[0]))
                 if claims:
                     conn.cursor().executemany(
                         "DELETE FROM news_content_claims WHERE content_hash = %s AND canonical_url = %s",
@@ -798,8 +817,8 @@ class PostgresStateStore:
 def _upsert(conn: psycopg.Connection[Any], rows: list[tuple[Any, ...]]) -> None:
     """``record_emitted`` inside the caller's transaction. Rows in key order (stable: the later
     of two notes of one article still comes last), so two workers never wait on each other in a circle."""
-    articles = sorted((row[:10] for row in rows), key=lambda row: row[0])
-    urls = sorted(((row[10], row[0]) for row in rows if row[10] != row[0]), key=lambda row: row[0])
+    articles = sorted((row[:11] for row in rows), key=lambda row: row[0])
+    urls = sorted(((row[11], row[0]) for row in rows if row[11] != row[0]), key=lambda row: row[0])
     with conn.cursor() as cursor:
         cursor.executemany(_UPSERT, articles)
         if urls:

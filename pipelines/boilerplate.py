@@ -4,12 +4,15 @@ What is template is learned per source across its written articles (``crawler/bo
 Two steps share one learner:
 
 - ``LearnedBoilerplatePipeline`` (before dedupe) takes the lines known to be template so far
-  out of each body; ``text``, ``word_count`` and ``content_hash`` follow. The hash of the body
-  as extracted goes on to the dedupe step, which decides on it whether a refetched article
-  changed (so that learning never makes a version), and to the state store.
+  out of each body; ``text``, ``word_count`` and ``content_hash`` follow, and the record keeps
+  the hash of the body as extracted as ``body_hash``. The dedupe step decides on that hash
+  whether a refetched article changed (so that learning never makes a version), and the state
+  store keeps it, read back from the record itself after a kill or a lost state.
 - ``CountTemplatePipeline`` (after the sink) counts the lines of each article written as its
   first version: an unchanged refetch, a duplicate (dropped or kept) and a later version of an
-  article never count, so no copy and no article counts twice.
+  article never count, so no copy and no article counts twice. Counting is best effort: the
+  record is written by then, and a state that cannot be read or saved at that moment costs
+  that article's count only (``news/boilerplate/count_failed``).
 
 A body is never cut below ``NEWS_EXTRACT_MIN_WORDS``: such a record keeps its body, and the
 event is counted. Records already written stay as they are.
@@ -26,6 +29,7 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 from crawler.boilerplate import Keys, TemplateLearner, learner_for
+from crawler.output import BODY_HASH
 from crawler.stats import count
 from pipelines._text import content_hash, count_words
 
@@ -35,9 +39,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# The hash of the body before template lines came out: what the dedupe step compares and the
-# state store keeps (pipelines/dedupe.py, pipelines/sink.py); dropped from the item after the sink.
-HASH_BEFORE = "_content_hash_before_template"
 # What the counting step needs of a record: its paragraphs as extracted and their keys.
 PENDING = "_template_pending"
 # Set by the extraction (pipelines/_article.py): the fingerprints of the body's paragraphs that
@@ -126,8 +127,13 @@ class LearnedBoilerplatePipeline:
             count(self.stats, "boilerplate/kept_short", source)
             return item
         count(self.stats, "boilerplate/removed", source, len(cleaned.removed))
-        item[HASH_BEFORE] = item["content_hash"]
+        before = item["content_hash"]
         item.update(text=text, word_count=words, content_hash=content_hash(text))
+        # beside content_hash in the record (the fields after it moved behind it)
+        after = list(item)[list(item).index("content_hash") + 1 :]
+        moved = {key: item.pop(key) for key in after}
+        item[BODY_HASH] = before
+        item.update(moved)
         return item
 
 
@@ -137,6 +143,7 @@ class CountTemplatePipeline:
     def __init__(self, learner: TemplateLearner, stats: StatsCollector):
         self.learner = learner
         self.stats = stats
+        self._failures = 0
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CountTemplatePipeline:
@@ -148,16 +155,35 @@ class CountTemplatePipeline:
         return pipeline
 
     def spider_closed(self) -> None:
-        self.learner.flush()
+        try:
+            self.learner.flush()
+        except Exception as exc:
+            self._failed("Could not save the template counts of this run", exc)
+
+    def _failed(self, what: str, exc: Exception, source: str | None = None) -> None:
+        count(self.stats, "boilerplate/count_failed", source)
+        # once at WARNING: a state that is down fails every count until it is back
+        log = logger.debug if self._failures else logger.warning
+        self._failures += 1
+        log(
+            "%(what)s: %(error)s; the records are written, only the learning misses them "
+            "(news/boilerplate/count_failed)",
+            {"what": what, "error": f"{type(exc).__name__}: {exc}".splitlines()[0]},
+        )
 
     def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
-        item.pop(HASH_BEFORE, None)
         pending: Pending | None = item.pop(PENDING, None)
         if pending is None or item.get("version") != 1 or item.get("duplicate_of"):
             return item
-        learned = self.learner.count(
-            pending.source, item["id"], pending.paragraphs, pending.keys, item["fetched_at"]
-        )
+        try:
+            learned = self.learner.count(
+                pending.source, item["id"], pending.paragraphs, pending.keys, item["fetched_at"]
+            )
+        except Exception as exc:
+            # the record is written: an error here must not fail the item (a pipeline error, which
+            # fails the run, for a record that stands)
+            self._failed(f"Could not count {item.get('url')} for the template learning", exc, pending.source)
+            return item
         for line in learned:
             count(self.stats, "boilerplate/learned", pending.source)
             logger.info(

@@ -27,8 +27,8 @@ from scrapy.exceptions import NotConfigured
 
 from crawler.extensions.summary import DeferredRun
 from crawler.output import (
-    STATE_FIELDS,
     is_s3,
+    note_of,
     output_root,
     prune_empty_dirs,
     read_part,
@@ -42,13 +42,16 @@ from crawler.runid import run_id_for
 from crawler.s3 import S3UnreachableError, S3Uploader, describe, pending_uploads
 from crawler.state import ALL_EARLIER_RUNS, StateStore, display_location, is_database_url, store_for
 from crawler.stats import count
-from pipelines.boilerplate import HASH_BEFORE
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.statscollectors import StatsCollector
 
 logger = logging.getLogger(__name__)
+
+# Set on an item once its record is written: an error in a later step (the template count) does
+# not undo it (pipelines/dedupe.py)
+WRITTEN = "_written"
 
 
 class OutputNotWritableError(ValueError):
@@ -122,7 +125,7 @@ def rebuild_state(root: Path, store: StateStore, run_id: str) -> int:
                 "Could not read %(part)s to rebuild the state: %(error)s", {"part": path, "error": exc}
             )
             continue
-        notes = [{name: r.get(name) for name in STATE_FIELDS} for r in records]
+        notes = [note_of(r) for r in records]
         notes = [
             note for note in notes if note["canonical_url"] and note["content_hash"] and note["fetched_at"]
         ]
@@ -245,14 +248,12 @@ class JsonlSinkPipeline:
             self.stats.set_value("news/output", str(root.resolve()))
 
     def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
-        note = None
-        if self.store is not None:
-            note = {name: item.get(name) for name in STATE_FIELDS}
-            # the body as extracted: later runs tell a changed article by it (pipelines/dedupe.py)
-            note["content_hash"] = item.get(HASH_BEFORE) or note["content_hash"]
+        # remembered as the record would be read back from its part (the body as extracted first)
+        note = note_of(item) if self.store is not None else None
         # the steps after this one (the template count) still need their private fields
         record = {key: value for key, value in item.items() if not key.startswith("_")}
         self.writer.write(partition_for(item), encode_record(record), note)
+        item[WRITTEN] = True
         count(self.stats, "written", item.get("source"))
         return item
 

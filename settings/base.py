@@ -79,6 +79,8 @@ EXTENSIONS = {
     "crawler.settings_check.SettingsCheck": -10,
     "crawler.logjson.JsonLogs": 0,
     "crawler.extensions.banner.RunBanner": 5,
+    # after the banner: a state whose site group locks cannot be taken stops the start there
+    "crawler.extensions.groups.GroupClaim": 6,
     "crawler.extensions.drops.DropStats": 10,
     "crawler.extensions.progress.Progress": 800,
     # before the summary: it reports what the health check finds

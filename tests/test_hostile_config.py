@@ -112,6 +112,15 @@ LEAKY_STATES = {
     ),
     "ampersand-in-password-parameter": (f"postgresql://news@127.0.0.1:1/news?password=a&{SECRET}", True),
     "keyword-value-string": (f"host=127.0.0.1 port=1 dbname=news password='a {SECRET}'", False),
+    # libpq percent-decodes parameter names too: %70assword is password
+    "percent-encoded-password-keyword": (
+        f"postgresql://news@127.0.0.1:1/news?sslmode=disable&%70assword={SECRET}",
+        True,
+    ),
+    "percent-encoded-sslpassword-keyword": (
+        f"postgresql://news@127.0.0.1:1/news?sslmode=disable&ssl%70assword={SECRET}",
+        True,
+    ),
 }
 
 
@@ -159,6 +168,10 @@ def test_a_state_password_is_never_shown_in_the_log_or_the_run_files(
         ("postgresql://h1:5432,h2:5433/news?oauth_client_secret=s3cr3t",
          "postgresql://h1:5432,h2:5433/news?oauth_client_secret=***", ["s3cr3t"]),
         ("host=db password='a b\\' c' user=news", "host=db password=*** user=news", ["a b' c"]),
+        ("postgresql://u@h/db?sslmode=disable&%70assword=hunter22", "postgresql://u@h/db?sslmode=disable&%70assword=***",
+         ["hunter22"]),
+        ("postgresql://u@h/db?ssl%70assword=hun&ter22&%63onnect_timeout=3",
+         "postgresql://u@h/db?ssl%70assword=***&%63onnect_timeout=3", ["hun&ter22"]),
         ("postgresql://db.internal/news", "postgresql://db.internal/news", []),
         ("./state/news.sqlite", "./state/news.sqlite", []),
     ],
@@ -172,6 +185,29 @@ def test_the_display_of_a_connection_string_follows_libpq_and_masks_every_secret
     assert masked.startswith(f"cannot connect to {shown}: "), masked
     for secret in secrets:
         assert secret not in masked, masked
+
+
+@pytest.mark.parametrize(
+    "state",
+    [
+        f"host=db password={SECRET}",  # taken for a file path before: "no state at .../host=db password=..."
+        f"postgresql://news@127.0.0.1:1/news?sslmode=disable&%70assword={SECRET}",
+        f"postgresql://news:ab/{SECRET}@127.0.0.1:1/news",
+    ],
+    ids=["keyword-value-string", "percent-encoded-keyword", "slash-in-password"],
+)
+def test_the_sources_command_never_shows_a_state_secret(tmp_path: Path, state: str) -> None:
+    env = crawl_env(NEWS_STATE=state, PYTHONPATH=str(REPO))
+    process = subprocess.run(
+        [sys.executable, "-m", "crawler.cli", "sources"], cwd=tmp_path, env=env, capture_output=True,
+        text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert process.returncode == 2, process.stderr[-3000:]
+    assert "Traceback" not in process.stderr, process.stderr[-3000:]
+    assert SECRET not in process.stderr + process.stdout, process.stderr[-3000:]
+    (line,) = [line for line in process.stderr.splitlines() if line.startswith("sources: ")]
+    assert "NEWS_STATE" in line, line
+    assert list(tmp_path.iterdir()) == []  # nothing made of the string either
 
 
 # --- case 10: shards ---------------------------------------------------------------------------
@@ -200,21 +236,57 @@ def _bounded_memory() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (4 * 1024**3, 4 * 1024**3))
 
 
-@pytest.mark.parametrize("shard", ["0/100000000", "0/3", "1/3", "2/3"])
-def test_a_shard_count_above_the_site_groups_stops_at_start(
-    two_sites: list[HostileServer], tmp_path: Path, shard: str
+def test_a_shard_count_beyond_any_bound_stops_at_start(
+    two_sites: list[HostileServer], tmp_path: Path
 ) -> None:
     before = [len(server.requests) for server in two_sites]
     env = crawl_env(NEWS_SOURCES=str(two_sources(two_sites, tmp_path / "sources.toml")))
     env["NEWS_OUTPUT"] = str(tmp_path / "out")
     process = subprocess.run(
-        scrapy_command("crawlall", "--shard", shard), cwd=REPO, env=env, capture_output=True, text=True,
+        scrapy_command("crawlall", "--shard", "0/100000000"), cwd=REPO, env=env, capture_output=True, text=True,
         timeout=120, check=False, preexec_fn=_bounded_memory,
     )  # fmt: skip
-    line = assert_stopped_at_start(process, f"shard {shard}" if shard.endswith("/3") else "0/100000000")
-    if shard.endswith("/3"):
-        assert "2 site group(s)" in line and "at most 2 shard(s)" in line, line
+    assert_stopped_at_start(process, "0/100000000", "at most 100000")
     assert [len(server.requests) for server in two_sites] == before
+
+
+@pytest.mark.parametrize("shard", ["2/3", "15/16"])
+def test_a_shard_beyond_the_site_groups_has_nothing_to_crawl(
+    two_sites: list[HostileServer], tmp_path: Path, shard: str
+) -> None:
+    # an Indexed Job of N pods whose sources file lost a site: the pods beyond the groups idle
+    before = [len(server.requests) for server in two_sites]
+    output = tmp_path / "out"
+    process = run_scrapy(
+        "crawlall", "--shard", shard, NEWS_SOURCES=str(two_sources(two_sites, tmp_path / "sources.toml")),
+        NEWS_OUTPUT=str(output),
+    )  # fmt: skip
+    assert process.returncode == 0, process.stderr[-3000:]
+    assert "Traceback" not in process.stderr, process.stderr[-3000:]
+    (line,) = [line for line in process.stderr.splitlines() if "has no site group" in line]
+    assert (
+        "WARNING" in line and f"Shard {shard} has no site group: the sources file has 2 site group(s)" in line
+    )
+    assert [len(server.requests) for server in two_sites] == before
+    assert read_parts(output) == []
+
+
+def test_shards_below_the_site_groups_keep_their_groups_when_n_is_above_them(
+    two_sites: list[HostileServer], tmp_path: Path
+) -> None:
+    # N=3 over 2 groups is planned as N=2: 0/3 and 1/3 crawl one group each, as 0/2 and 1/2 do
+    sources = two_sources(two_sites, tmp_path / "sources.toml")
+    titles = []
+    for index in range(2):
+        output = tmp_path / f"out{index}"
+        process = run_scrapy(
+            "crawlall", "--shard", f"{index}/3", NEWS_SOURCES=str(sources), NEWS_OUTPUT=str(output)
+        )
+        assert process.returncode == 0, process.stderr[-3000:]
+        assert f"Shard {index}/3: 1 site group(s), 1 source(s)" in process.stderr
+        titles.append(sorted(record["title"] for record in read_parts(output)))
+    expected = {site: sorted(headline(site, n) for n in range(2)) for site in ("Herald", "Courier")}
+    assert sorted(titles) == sorted(expected.values())
 
 
 def test_shards_up_to_the_site_groups_crawl_one_group_each(
@@ -339,6 +411,67 @@ def test_every_numeric_setting_has_a_range(name: str) -> None:
     assert settings_problems(settings) == []  # every default is in its range
 
 
+# Values users set, with Scrapy's documented meanings: 0 turns LogStats, the size limits, the depth
+# limit and the CLOSESPIDER_* conditions off, and means "per domain" for CONCURRENT_REQUESTS_PER_IP
+SCRAPY_VALUES_IN_USE = [
+    ("LOGSTATS_INTERVAL", "0"), ("LOGSTATS_INTERVAL", "300"), ("DOWNLOAD_DELAY", "0.25"),
+    ("CONCURRENT_REQUESTS", "256"), ("CONCURRENT_REQUESTS", "1000"), ("CONCURRENT_REQUESTS_PER_DOMAIN", "32"),
+    ("CONCURRENT_REQUESTS_PER_IP", "0"), ("AUTOTHROTTLE_START_DELAY", "0"), ("AUTOTHROTTLE_MAX_DELAY", "120"),
+    ("AUTOTHROTTLE_TARGET_CONCURRENCY", "0.5"), ("AUTOTHROTTLE_TARGET_CONCURRENCY", "16"), ("RETRY_TIMES", "0"),
+    ("REDIRECT_MAX_TIMES", "0"), ("DOWNLOAD_MAXSIZE", "0"), ("DOWNLOAD_WARNSIZE", "0"), ("DEPTH_LIMIT", "0"),
+    ("CLOSESPIDER_TIMEOUT", "0"), ("CLOSESPIDER_TIMEOUT", "5400.5"), ("CLOSESPIDER_ITEMCOUNT", "0"),
+    ("CLOSESPIDER_PAGECOUNT", "0"), ("CLOSESPIDER_ERRORCOUNT", "0"), ("CLOSESPIDER_TIMEOUT_NO_ITEM", "0"),
+    ("CLOSESPIDER_PAGECOUNT_NO_ITEM", "0"), ("DNS_TIMEOUT", "2.5"),
+]  # fmt: skip
+# and where 0 is no "off": Scrapy times out at once, AutoThrottle and the slots refuse it or never fetch
+SCRAPY_VALUES_REFUSED = [
+    ("DOWNLOAD_TIMEOUT", "0"), ("AUTOTHROTTLE_TARGET_CONCURRENCY", "0"), ("CONCURRENT_REQUESTS_PER_DOMAIN", "0"),
+    ("CONCURRENT_REQUESTS", "0"), ("CLOSESPIDER_TIMEOUT_NO_ITEM", "-1"), ("CLOSESPIDER_PAGECOUNT_NO_ITEM", "nan"),
+]  # fmt: skip
+
+
+def _problems_with(name: str, value: str) -> list[str]:
+    settings = Settings()
+    settings.setmodule(base_settings)
+    settings.set(name, value, priority="cmdline")
+    return settings_problems(settings)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), SCRAPY_VALUES_IN_USE, ids=[f"{n}={v}" for n, v in SCRAPY_VALUES_IN_USE]
+)
+def test_scrapy_values_users_set_are_accepted(name: str, value: str) -> None:
+    assert _problems_with(name, value) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), SCRAPY_VALUES_REFUSED, ids=[f"{n}={v}" for n, v in SCRAPY_VALUES_REFUSED]
+)
+def test_scrapy_values_that_cannot_work_are_refused(name: str, value: str) -> None:
+    (problem,) = _problems_with(name, value)
+    assert f"setting {name}=" in problem, problem
+
+
+def test_a_crawl_with_logstats_off_and_zero_meaning_no_limit_runs(
+    news_site: HostileServer, tmp_path: Path
+) -> None:
+    sources = sources_for(
+        news_site, tmp_path / "sources.toml",
+        extra="[sources.gazette.settings]\nDOWNLOAD_DELAY = 0.25\nDOWNLOAD_MAXSIZE = 0\n",
+    )  # fmt: skip
+    output = tmp_path / "out"
+    values = ["LOGSTATS_INTERVAL=0", "CONCURRENT_REQUESTS=256", "RETRY_TIMES=0", "DOWNLOAD_MAXSIZE=0",
+              "DOWNLOAD_WARNSIZE=0", "CLOSESPIDER_TIMEOUT=0", "CLOSESPIDER_ITEMCOUNT=0", "DEPTH_LIMIT=0"]  # fmt: skip
+    process = run_scrapy(
+        "crawlall", *(arg for value in values for arg in ("-s", value)), NEWS_SOURCES=str(sources),
+        NEWS_OUTPUT=str(output),
+    )  # fmt: skip
+    assert process.returncode == 0, process.stderr[-3000:]
+    assert "Crawled 0 pages" not in process.stderr  # LogStats off: its first line never comes
+    titles = sorted(record["title"] for record in read_parts(output))
+    assert titles == sorted(headline("Gazette", n) for n in range(3))
+
+
 # --- case 14: run ids --------------------------------------------------------------------------
 
 
@@ -426,8 +559,10 @@ def test_sigterm_ends_a_run_held_by_an_hour_long_delay_and_keeps_its_records(tmp
             if process.poll() is None:
                 process.kill()
                 process.wait()
-        # the slow site's delay held: after its robots.txt, nothing more was requested of it
-        assert [path for _, path in slow.requests] == ["/robots.txt"]
+        # the slow site's delay held: its first request of a slot goes at once (Scrapy delays the
+        # ones after it), so robots.txt and the start page at most, and none of its articles
+        requested = [path for _, path in slow.requests]
+        assert requested[:1] == ["/robots.txt"] and set(requested) <= {"/robots.txt", "/"}, requested
     assert "Traceback" not in stderr, stderr[-3000:]
     assert process.returncode == 1, stderr[-3000:]  # the run did not finish
     assert not list(output.rglob(".*.inprogress"))  # the part was completed, not left for recovery

@@ -402,3 +402,114 @@ def test_a_sqlite_group_lock_is_one_workers_and_goes_with_its_process(tmp_path: 
             os.killpg(holder.pid, signal.SIGKILL)
         holder.wait()
         store.close()
+
+
+# --- group locks of a shard with many site groups ----------------------------------------------
+
+FILE_LIMIT = 1024  # the usual soft limit of open files (ulimit -n) on Linux hosts
+DEAD_SOURCES = 1_199  # with the gazette, 1,200 site groups in one shard
+
+
+def with_file_limit(command: list[str]) -> list[str]:
+    """``command`` under a soft limit of ``FILE_LIMIT`` open files (set by the shell that runs it)."""
+    return ["bash", "-c", f'ulimit -Sn {FILE_LIMIT} && exec "$@"', "bash", *command]
+
+
+def _dead_address(n: int) -> str:
+    """A loopback address of its own for source n (a site group of its own), where nothing listens."""
+    return f"127.1.{n // 250}.{n % 250 + 1}"
+
+
+MANY_LOCKS = """
+import os, sys
+from crawler.state import SqliteStateStore
+store = SqliteStateStore(sys.argv[1])
+before = len(os.listdir("/proc/self/fd"))
+taken = sum(store.try_lock_group(f"site{n}.example") for n in range(int(sys.argv[2])))
+import resource
+print(taken, len(os.listdir("/proc/self/fd")) - before, resource.getrlimit(resource.RLIMIT_NOFILE)[0], flush=True)
+sys.stdin.readline()  # held until the test has looked
+"""
+
+
+def test_a_sqlite_store_holds_thousands_of_group_locks_with_one_descriptor(tmp_path: Path) -> None:
+    state = tmp_path / "state" / "news.sqlite"
+    holder = subprocess.Popen(
+        with_file_limit([sys.executable, "-c", MANY_LOCKS, str(state), "5000"]), cwd=REPO, stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    store = SqliteStateStore(state)
+    try:
+        line = holder.stdout.readline()
+        assert line, holder.stderr.read()[-3000:]
+        taken, descriptors, limit = map(int, line.split())
+        assert limit == FILE_LIMIT
+        assert taken == 5000  # each group taken, under a limit of 1,024 open files
+        assert descriptors <= 1  # the lock file, once
+        # held for real: another worker gets none of them, and every other group
+        assert not any(store.try_lock_group(f"site{n}.example") for n in (0, 1234, 4999))
+        assert store.try_lock_group("site5000.example") is True
+        holder.stdin.write("\n")
+        holder.stdin.flush()
+        assert holder.wait(timeout=60) == 0
+        assert store.try_lock_group("site1234.example") is True  # gone with the process
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+            holder.wait()
+        store.close()
+    assert list((tmp_path / "state" / "news.sqlite.groups").iterdir()) == []  # released: no file left
+
+
+def test_a_shard_of_1200_site_groups_on_sqlite_crawls_every_group(
+    gazette: HostileServer, tmp_path: Path
+) -> None:
+    # 1,200 site groups in one shard, under the usual limit of 1,024 open files: every group is
+    # locked and crawled (the gazette's articles written, every other source tried once)
+    sources = gazette_sources(gazette, tmp_path / "sources.toml")
+    with sources.open("a") as handle:
+        for n in range(DEAD_SOURCES):
+            handle.write(f'[sources.dead{n:04d}]\nstart_urls = ["http://{_dead_address(n)}:1/"]\n')
+    output = tmp_path / "output"
+    env = crawl_env(
+        NEWS_SOURCES=str(sources), NEWS_STATE=str(tmp_path / "state" / "news.sqlite"), NEWS_OUTPUT=str(output),
+        NEWS_BOILERPLATE_LEARN="false", NEWS_HEALTH_ENABLED="false",
+    )  # fmt: skip
+    process = subprocess.run(
+        with_file_limit(
+            scrapy_command("crawlall", "--shard", "0/1", "-s", "RETRY_TIMES=0", "-s", "ROBOTSTXT_OBEY=false")
+        ),
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert "Traceback" not in process.stderr, process.stderr[-5000:]
+    assert "Shard 0/1: 1200 site group(s), 1200 source(s)" in process.stderr
+    assert "being crawled by another worker" not in process.stderr
+    assert len(article_requests(gazette)) == ARTICLES
+    assert len(read_parts(output)) == ARTICLES
+    summary = run_summary(output)
+    # the sources where nothing listens fail the run (each fetched nothing), as they would alone
+    assert process.returncode == 1, process.stderr[-3000:]
+    assert summary["discovery_errors"] == {"start": DEAD_SOURCES}  # each refused once
+    assert summary["stats"]["downloader/request_count"] == DEAD_SOURCES + 1 + ARTICLES
+    assert summary["sources"]["gazette"]["pages_fetched"] == 1 + ARTICLES  # its home page and articles
+
+
+def test_a_group_lock_that_cannot_be_taken_stops_the_run_at_start(
+    gazette: HostileServer, tmp_path: Path
+) -> None:
+    state = tmp_path / "state" / "news.sqlite"
+    state.parent.mkdir()
+    (tmp_path / "state" / "news.sqlite.groups").write_text("not a folder\n")  # the locks' place is taken
+    env = crawl_env(
+        NEWS_SOURCES=str(gazette_sources(gazette, tmp_path / "sources.toml")), NEWS_STATE=str(state),
+        NEWS_OUTPUT=str(tmp_path / "output"),
+    )  # fmt: skip
+    process = subprocess.run(
+        scrapy_command("crawlall", "--shard", "0/1"), cwd=REPO, env=env, capture_output=True, text=True,
+        timeout=300, check=False,
+    )  # fmt: skip
+    assert process.returncode == 2, process.stderr[-3000:]
+    assert "Traceback" not in process.stderr, process.stderr[-3000:]
+    (line,) = [text for text in process.stderr.splitlines() if "crawlall: cannot start" in text]
+    assert "cannot take the lock of site group" in line and "news.sqlite.groups" in line, line
+    assert gazette.requests == []

@@ -6,7 +6,7 @@ import gzip
 import sqlite3
 from pathlib import Path
 
-from crawler.state import ALL_EARLIER_RUNS, SCHEMA_VERSION, SqliteStateStore
+from crawler.state import _MIGRATIONS, ALL_EARLIER_RUNS, SCHEMA_VERSION, SqliteStateStore
 from pipelines.sink import encode_record, rebuild_state
 
 RECORD = {
@@ -53,6 +53,8 @@ def test_a_state_of_the_previous_schema_knew_every_run_of_its_output(tmp_path: P
             "content_claims", "pending_parts",
         ):  # fmt: skip
             db.execute(f"DROP TABLE {table}")
+        db.execute("DROP INDEX articles_cleaned_hash")
+        db.execute("ALTER TABLE articles DROP COLUMN cleaned_hash")
         db.execute("ALTER TABLE articles DROP COLUMN modified_at")
         db.execute("UPDATE schema_version SET version = 1")
     output = tmp_path / "out"
@@ -91,6 +93,8 @@ def test_a_state_of_schema_3_gains_the_tables_of_distributed_runs(tmp_path: Path
     with sqlite3.connect(path) as db:  # back to schema 3, as the previous version left it
         db.execute("DROP TABLE content_claims")
         db.execute("DROP TABLE pending_parts")
+        db.execute("DROP INDEX articles_cleaned_hash")
+        db.execute("ALTER TABLE articles DROP COLUMN cleaned_hash")
         db.execute("ALTER TABLE articles DROP COLUMN modified_at")
         db.execute("UPDATE schema_version SET version = 3")
     store = SqliteStateStore(path)
@@ -101,3 +105,30 @@ def test_a_state_of_schema_3_gains_the_tables_of_distributed_runs(tmp_path: Path
     store.close()
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT version FROM schema_version").fetchall() == [(6,)]
+
+
+def test_a_state_of_schema_5_keeps_its_articles_and_gains_the_hash_of_the_written_text(
+    tmp_path: Path,
+) -> None:
+    """Schema 6 keeps, beside an article's body as extracted (``content_hash``), the hash of its
+    text as written when learned template lines came out of it; the articles of a schema 5 state
+    are kept and found by their one hash."""
+    path = tmp_path / "state.sqlite"
+    with sqlite3.connect(path) as db:  # the schema the previous version left
+        db.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        for script in _MIGRATIONS[:5]:
+            db.executescript(script)
+        db.execute("INSERT INTO schema_version VALUES (5)")
+        db.execute(
+            "INSERT INTO articles VALUES (?, 'a1', 'h1', 1, ?, ?, ?, NULL, '2026-12-01', NULL)",
+            (RECORD["canonical_url"], *[RECORD["fetched_at"]] * 3),
+        )
+    store = SqliteStateStore(path)
+    old = store.get(RECORD["canonical_url"])
+    assert (old.content_hash, old.cleaned_hash) == ("h1", None)
+    assert store.find_by_hash("h1") == old
+    other = {**RECORD, "canonical_url": "http://127.0.0.1/news/b.html", "url": "http://127.0.0.1/news/b.html"}
+    store.record_emitted([{**other, "id": "b1", "content_hash": "body-b", "cleaned_hash": "text-b"}])
+    assert store.find_by_hash("body-b") == store.find_by_hash("text-b") == store.get(other["canonical_url"])
+    assert store.get(other["canonical_url"]).cleaned_hash == "text-b"
+    store.close()

@@ -12,10 +12,12 @@ never overlap, and exits with a code that says how the run went:
 
 ``--shard I/N`` (or ``NEWS_SHARD``, or ``JOB_COMPLETION_INDEX`` with ``NEWS_SHARDS``)
 crawls this worker's part of the sources (``crawler/shards.py``): N workers over one
-shared state, N at most the number of site groups. Each site group is crawled under a lock in the state store (a PostgreSQL
-advisory lock; with a SQLite state, workers of one machine each with its own
-``NEWS_LOCK_FILE``, a lock file beside the state), so a group another worker holds is
-skipped, and a dead worker's groups are free again when its connection (or process) goes.
+shared state; a worker whose index is at or beyond the number of site groups has nothing
+to crawl (one warning, exit 0). Each site group is crawled under a lock in the state
+store (a PostgreSQL advisory lock; with a SQLite state, workers of one machine each with
+its own ``NEWS_LOCK_FILE``, a byte of a lock file beside the state), so a group another
+worker holds is skipped, and a dead worker's groups are free again when its connection
+(or process) goes.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from crawler.commands._start import cannot_start, crawl_exit_code
-from crawler.extensions.summary import EXIT_LOCKED
+from crawler.extensions.summary import EXIT_LOCKED, EXIT_OK
 from crawler.settings_check import settings_problems
 from crawler.shards import Shard, groups_of, parse_shard
 from crawler.spiders.news import sources_for
@@ -165,7 +167,15 @@ class Command(ScrapyCommand):
         spider_args: dict[str, Any] = {}
         try:
             if shard is not None:
-                groups = groups_of(sources_for(self.settings), shard)
+                groups, total = groups_of(sources_for(self.settings), shard)
+                if not groups:
+                    # N above the site groups (a site left the sources file): the other workers
+                    # keep their groups, and this one has nothing to crawl
+                    logger.warning(
+                        "Shard %(shard)s has no site group: the sources file has %(total)d site group(s)",
+                        {"shard": shard, "total": total},
+                    )
+                    return EXIT_OK
                 names = sorted(name for members in groups.values() for name in members)
                 logger.info(
                     "Shard %(shard)s: %(groups)d site group(s), %(sources)d source(s)",
@@ -174,7 +184,7 @@ class Command(ScrapyCommand):
                 spider_args = {"source": ",".join(names), "groups": groups}
             elif is_database_url(self.settings.get("NEWS_STATE")):
                 # a shared state takes no lock file: site-group locks keep two overlapping runs apart
-                spider_args = {"groups": groups_of(sources_for(self.settings), Shard(0, 1))}
+                spider_args = {"groups": groups_of(sources_for(self.settings), Shard(0, 1))[0]}
             crawler = self.crawler_process.create_crawler("news")
         except ValueError as exc:  # SourcesError and bad settings
             return cannot_start("crawlall", self.settings, exc)

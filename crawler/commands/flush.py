@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from crawler.dsn import scrub
+from crawler.dsn import display, scrub
 from crawler.extensions.summary import EXIT_OK, EXIT_UPLOADS_PENDING, EXIT_USAGE
 from crawler.output import is_s3, prune_empty_dirs, recover, register_salvaged, spool_root, upload_confirmed
 from crawler.parts import recover_parts
@@ -48,12 +48,15 @@ class Command(ScrapyCommand):
         settings = self.settings
         problems = settings_problems(settings)
         if problems:
-            print(f"flush: cannot start: {'; '.join(problems)}", file=sys.stderr)
+            print(
+                f"flush: cannot start: {scrub('; '.join(problems), settings.get('NEWS_STATE'))}",
+                file=sys.stderr,
+            )
             self.exitcode = EXIT_USAGE
             return
         if not is_s3(settings.get("NEWS_OUTPUT")):
             print(
-                f"flush: NEWS_OUTPUT={settings.get('NEWS_OUTPUT')!r} is not s3://...; nothing to do",
+                f"flush: NEWS_OUTPUT={display(str(settings.get('NEWS_OUTPUT')))!r} is not s3://...; nothing to do",
                 file=sys.stderr,
             )
             self.exitcode = EXIT_USAGE

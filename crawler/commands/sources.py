@@ -11,7 +11,8 @@ leave out (articles counted, share of the source's recent articles, first seen).
     news-ingest sources --json          # the same as one JSON object
     news-ingest sources --reset herald  # forget what was learned of herald's template
 
-Exit code 0, or 2 when the state cannot be opened or a named source is unknown.
+Exit code 0, or 2 (one line) when a setting is wrong (the start checks of a crawl), the state
+cannot be opened or a named source is unknown.
 """
 
 from __future__ import annotations
@@ -25,8 +26,10 @@ from typing import TYPE_CHECKING, Any
 from scrapy.commands import ScrapyCommand
 
 from crawler.boilerplate import LearningConfig, Line, config_from
+from crawler.dsn import scrub
 from crawler.extensions.health import judge, usual_figures
 from crawler.extensions.summary import EXIT_OK, EXIT_USAGE
+from crawler.settings_check import settings_problems
 from crawler.sources import load_sources
 from crawler.state import is_database_url, open_store, state_path
 
@@ -129,18 +132,23 @@ class Command(ScrapyCommand):
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
         settings = self.settings
-        location = settings.get("NEWS_STATE")
+        location = str(settings.get("NEWS_STATE") or "")
+        # the checks of a crawl's start: a state string that is not a location (a libpq key=value
+        # string, a URL libpq would misread) is refused here too, before it is shown or opened
+        problems = settings_problems(settings)
+        if problems:
+            print(f"sources: cannot start: {scrub('; '.join(problems), location)}", file=sys.stderr)
+            self.exitcode = EXIT_USAGE
+            return
         if not is_database_url(location) and not state_path(location).exists():
-            print(
-                f"sources: no state at {state_path(location)} yet (NEWS_STATE): no run has used it",
-                file=sys.stderr,
-            )
+            shown = scrub(str(state_path(location)), location)
+            print(f"sources: no state at {shown} yet (NEWS_STATE): no run has used it", file=sys.stderr)
             self.exitcode = EXIT_USAGE
             return
         try:
             store = open_store(location)
         except ValueError as exc:
-            print(f"sources: cannot start: {exc}", file=sys.stderr)
+            print(f"sources: cannot start: {scrub(str(exc), location)}", file=sys.stderr)
             self.exitcode = EXIT_USAGE
             return
         try:

@@ -31,7 +31,7 @@ from crawler.pagetype import page_verdict, url_kind
 from crawler.sitemaps import SitemapError, parse_sitemap, sitemap_body
 from crawler.sources import Source, SourcesError, load_sources
 from crawler.spiders.base import NewsSpider
-from crawler.state import StateStore, prefetched_for, store_for
+from crawler.state import StateStore, StateUnavailableError, prefetched_for, store_for
 from crawler.stats import count
 from crawler.urls import normalize_url
 
@@ -126,25 +126,29 @@ class NewsDiscoverySpider(NewsSpider):
             )
         return {name: sources[name] for name in (self.wanted or sources)}
 
-    def _claim_groups(self) -> None:
+    def claim_groups(self) -> None:
         """Keep the sources of the site groups this worker could lock; another worker (the same
-        shard started twice, or an overlapping run) holds the rest, and crawls them."""
+        shard started twice, or an overlapping run) holds the rest, and crawls them. Called while
+        the crawl starts (``crawler/extensions/groups.py``), so that locks that cannot be taken at
+        all (the state unreachable, its folder not writable) stop the start: one line, exit 2."""
         if not self.groups or not self.crawler.settings.getbool("NEWS_STATE_ENABLED"):
             return
-        store = store_for(self.crawler)
-        for group, names in self.groups.items():
-            if store.try_lock_group(group):
-                continue
-            count(self.crawler.stats, "shard/groups_held_elsewhere")
-            logger.info(
-                "Site group %(group)s is being crawled by another worker; skipping %(sources)s",
-                {"group": group, "sources": ", ".join(names)},
-            )
-            for name in names:
-                self.sources.pop(name, None)
+        try:
+            store = store_for(self.crawler)
+            for group, names in self.groups.items():
+                if store.try_lock_group(group):
+                    continue
+                count(self.crawler.stats, "shard/groups_held_elsewhere")
+                logger.info(
+                    "Site group %(group)s is being crawled by another worker; skipping %(sources)s",
+                    {"group": group, "sources": ", ".join(names)},
+                )
+                for name in names:
+                    self.sources.pop(name, None)
+        except OSError as exc:  # the stores say why as a StateUnavailableError; anything else too
+            raise StateUnavailableError(f"cannot take the site group locks: {exc}") from exc
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        self._claim_groups()
         for source in self.sources.values():
             for url in source.feeds:
                 yield self._request(source, url, self.parse_feed, "feed")
