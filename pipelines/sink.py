@@ -250,12 +250,16 @@ class JsonlSinkPipeline:
     def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
         # remembered as the record would be read back from its part (the body as extracted first)
         note = note_of(item) if self.store is not None else None
-        # the steps after this one (the template count) still need their private fields
         record = {key: value for key, value in item.items() if not key.startswith("_")}
         self.writer.write(partition_for(item), encode_record(record), note)
+        # on the dict the dedupe step holds; what goes on (to a feed export too) is the record,
+        # with only the private fields a later step (the template count) takes off
         item[WRITTEN] = True
         count(self.stats, "written", item.get("source"))
-        return item
+        return {
+            **record,
+            **{key: value for key, value in item.items() if key.startswith("_") and key != WRITTEN},
+        }
 
     async def close_spider(self) -> None:
         try:
