@@ -367,22 +367,8 @@ def _first_nodes(markup: str, count: int) -> str:
 
 # Elements without an end tag, or whose end tag may be left out: they are not followed as
 # nesting in the markup (every other element is, custom ones included).
-_NOT_NESTING = frozenset(
+_NOT_NESTING = _VOID | frozenset(
     [
-        "area",
-        "base",
-        "br",
-        "col",
-        "embed",
-        "hr",
-        "img",
-        "input",
-        "link",
-        "meta",
-        "param",
-        "source",
-        "track",
-        "wbr",
         "p",
         "li",
         "dt",

@@ -16,6 +16,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from crawler.dsn import display
 from crawler.parts import recover_parts
 from crawler.s3 import S3Location, S3Uploader
 from crawler.state import StateStore, is_database_url, state_path
@@ -38,7 +39,9 @@ def local_root(output: str) -> Path:
     if "://" in output:
         scheme = output.split("://", 1)[0]
         if scheme != "file":
-            raise UnsupportedOutputError(f"NEWS_OUTPUT={output!r}: expected a folder, file://... or s3://...")
+            raise UnsupportedOutputError(
+                f"NEWS_OUTPUT={display(output)!r}: expected a folder, file://... or s3://..."
+            )
         output = output.split("://", 1)[1]
     return Path(output).expanduser()
 

@@ -28,6 +28,8 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
+from crawler.dsn import display
+
 logger = logging.getLogger(__name__)
 
 _CONTENT_TYPE = "application/x-ndjson"
@@ -53,7 +55,13 @@ class S3Location:
     def parse(cls, url: str) -> S3Location:
         parts = urlsplit(url)
         if parts.scheme != "s3" or not parts.netloc:
-            raise S3ConfigurationError(f"NEWS_OUTPUT={url!r}: expected s3://bucket/prefix")
+            raise S3ConfigurationError(f"NEWS_OUTPUT={display(url)!r}: expected s3://bucket/prefix")
+        if "@" in parts.netloc or ":" in parts.netloc:
+            # a bucket name has neither: this is a key and secret, which must not reach the logs
+            raise S3ConfigurationError(
+                f"NEWS_OUTPUT={display(url)!r}: credentials are not read from the URL; give them as "
+                "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or an AWS profile or role)"
+            )
         return cls(parts.netloc, parts.path.strip("/"))
 
     def key(self, relative: str) -> str:

@@ -1,14 +1,14 @@
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from crawler.state import StateStore, open_store
 from demo.server import SiteServer, running_site
 from tests import pgserver
-from tests.crawling import Crawl, run_scrapy, url_file
+from tests.crawling import Crawl, article_crawl, run_scrapy, url_file
 
 
 @pytest.fixture(scope="session")
@@ -24,16 +24,7 @@ def demo_crawl(site: SiteServer, tmp_path_factory: pytest.TempPathFactory) -> Cr
     work = tmp_path_factory.mktemp("demo-crawl")
     urls = url_file(site.base_url, work / "urls.txt")
     output = work / "output"
-    process = run_scrapy(
-        "crawl",
-        "article",
-        "-a",
-        f"urls={urls}",
-        "-s",
-        f"NEWS_OUTPUT={output}",
-        "-O",
-        str(work / "feed.jsonl"),
-    )
+    process = run_scrapy(*article_crawl(urls, output, "-O", str(work / "feed.jsonl")))
     assert process.returncode == 0, process.stderr[-3000:]
     return Crawl(site.base_url, output, process)
 
@@ -46,14 +37,8 @@ def workdir(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[pgserver.PgServer]:
     """A PostgreSQL server of its own for the test session (tests/pgserver.py), stopped and removed at
-    the end. Without the server programs the tests that need it fail (CI runs as root and `make test`
-    installs them), or are skipped when not root, who could not have installed them."""
-    problem = pgserver.unavailable()
-    if problem is not None:
-        if os.geteuid() != 0:
-            pytest.skip(problem)
-        pytest.fail(problem)
-    with pgserver.running_postgres() as server:
+    the end."""
+    with pgserver.server_for_tests() as server:
         yield server
 
 
@@ -61,3 +46,16 @@ def pg_server() -> Iterator[pgserver.PgServer]:
 def pg_url(pg_server: pgserver.PgServer) -> str:
     """The URL of a new empty database on the session's server (role news, password secret)."""
     return pg_server.new_database()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def two_stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[StateStore, StateStore]]:
+    """Two connections to one state, on each kind of store: two workers', or a crawl's and a
+    command's."""
+    location = (
+        str(tmp_path / "state.sqlite") if request.param == "sqlite" else request.getfixturevalue("pg_url")
+    )
+    one, two = open_store(location), open_store(location)
+    yield one, two
+    one.close()
+    two.close()

@@ -44,6 +44,11 @@ def run_scrapy(*args: str, timeout: float = 300, **env: str) -> subprocess.Compl
     return run_in(crawl_env(**env), *args, timeout=timeout)
 
 
+def article_crawl(urls: Path, output: Path, *more: str) -> tuple[str, ...]:
+    """The arguments of a crawl of the URLs listed in ``urls`` into ``output``."""
+    return ("crawl", "article", "-a", f"urls={urls}", "-s", f"NEWS_OUTPUT={output}", *more)
+
+
 def run_in(env: dict[str, str], *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     """A scrapy command in an environment made by ``crawl_env``, shared with an earlier run."""
     return subprocess.run(

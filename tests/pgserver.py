@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
+import pytest
 
 USER = "news"
 PASSWORD = "secret"
@@ -227,3 +228,17 @@ def running_postgres() -> Iterator[PgServer]:
             server.stop()
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+@contextmanager
+def server_for_tests() -> Iterator[PgServer]:
+    """:func:`running_postgres` for a fixture. Without the server programs the tests that need it
+    fail (CI runs as root and `make test` installs them), or are skipped when not root, who could
+    not have installed them."""
+    problem = unavailable()
+    if problem is not None:
+        if os.geteuid() != 0:
+            pytest.skip(problem)
+        pytest.fail(problem)
+    with running_postgres() as server:
+        yield server

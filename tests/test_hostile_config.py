@@ -156,6 +156,25 @@ def test_a_state_password_is_never_shown_in_the_log_or_the_run_files(
 
 
 @pytest.mark.parametrize(
+    "output",
+    [f"s3://AKIAEXAMPLE:{SECRET}@news-bucket/articles", f"https://reader:{SECRET}@127.0.0.1:1/articles"],
+    ids=["s3-key-and-secret", "https-user-and-password"],
+)
+def test_credentials_in_the_output_url_stop_the_run_and_are_never_shown(
+    news_site: HostileServer, tmp_path: Path, output: str
+) -> None:
+    process = run_scrapy(
+        "crawlall",
+        NEWS_SOURCES=str(sources_for(news_site, tmp_path / "sources.toml")),
+        NEWS_OUTPUT=output,
+        NEWS_STATE=str(tmp_path / "state.sqlite"),
+    )
+    line = assert_stopped_at_start(process, "NEWS_OUTPUT")
+    assert SECRET not in process.stderr + process.stdout, process.stderr[-3000:]
+    assert "news-bucket" in line or "127.0.0.1:1" in line, line  # the line still says which output
+
+
+@pytest.mark.parametrize(
     ("location", "shown", "secrets"),
     [
         ("postgresql://news:ab/cd@db:5432/news", "postgresql://news@db:5432/news", ["ab/cd"]),
@@ -271,8 +290,9 @@ def test_a_shard_beyond_the_site_groups_has_nothing_to_crawl(
     assert read_parts(output) == []
 
 
-def test_shards_below_the_site_groups_keep_their_groups_when_n_is_above_them(
-    two_sites: list[HostileServer], tmp_path: Path
+@pytest.mark.parametrize("groups", [2, 3])
+def test_shards_below_the_site_groups_crawl_one_group_each(
+    groups: int, two_sites: list[HostileServer], tmp_path: Path
 ) -> None:
     # N=3 over 2 groups is planned as N=2: 0/3 and 1/3 crawl one group each, as 0/2 and 1/2 do
     sources = two_sources(two_sites, tmp_path / "sources.toml")
@@ -280,26 +300,10 @@ def test_shards_below_the_site_groups_keep_their_groups_when_n_is_above_them(
     for index in range(2):
         output = tmp_path / f"out{index}"
         process = run_scrapy(
-            "crawlall", "--shard", f"{index}/3", NEWS_SOURCES=str(sources), NEWS_OUTPUT=str(output)
+            "crawlall", "--shard", f"{index}/{groups}", NEWS_SOURCES=str(sources), NEWS_OUTPUT=str(output)
         )
         assert process.returncode == 0, process.stderr[-3000:]
-        assert f"Shard {index}/3: 1 site group(s), 1 source(s)" in process.stderr
-        titles.append(sorted(record["title"] for record in read_parts(output)))
-    expected = {site: sorted(headline(site, n) for n in range(2)) for site in ("Herald", "Courier")}
-    assert sorted(titles) == sorted(expected.values())
-
-
-def test_shards_up_to_the_site_groups_crawl_one_group_each(
-    two_sites: list[HostileServer], tmp_path: Path
-) -> None:
-    sources = two_sources(two_sites, tmp_path / "sources.toml")
-    titles = []
-    for index in range(2):
-        output = tmp_path / f"out{index}"
-        process = run_scrapy(
-            "crawlall", "--shard", f"{index}/2", NEWS_SOURCES=str(sources), NEWS_OUTPUT=str(output)
-        )
-        assert process.returncode == 0, process.stderr[-3000:]
+        assert f"Shard {index}/{groups}: 1 site group(s), 1 source(s)" in process.stderr
         titles.append(sorted(record["title"] for record in read_parts(output)))
     expected = {site: sorted(headline(site, n) for n in range(2)) for site in ("Herald", "Courier")}
     assert sorted(titles) == sorted(expected.values())
@@ -535,6 +539,20 @@ def _wait_for(condition: object, process: subprocess.Popen[str], what: str) -> N
         time.sleep(0.1)
 
 
+def _terminated_when(condition: object, process: subprocess.Popen[str], what: str) -> str:
+    """SIGTERM once the run reaches ``what``; its log."""
+    try:
+        _wait_for(condition, process, what)
+        process.send_signal(signal.SIGTERM)
+        # a bound, not a measurement: without one a run held by an hour-long delay waited it out
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    return stderr
+
+
 def test_sigterm_ends_a_run_held_by_an_hour_long_delay_and_keeps_its_records(tmp_path: Path) -> None:
     with (
         hostile_server(article_site("Fast", 6), "127.0.0.4") as fast,
@@ -550,15 +568,7 @@ def test_sigterm_ends_a_run_held_by_an_hour_long_delay_and_keeps_its_records(tmp
         )
         output = tmp_path / "out"
         process = _started(crawl_env(NEWS_SOURCES=str(sources), NEWS_OUTPUT=str(output)))
-        try:
-            _wait_for(lambda: _open_records(output) == 6, process, "the fast site's six records")
-            process.send_signal(signal.SIGTERM)
-            # a bound, not a measurement: without one the run waited out the hour
-            _, stderr = process.communicate(timeout=60)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
+        stderr = _terminated_when(lambda: _open_records(output) == 6, process, "the fast site's six records")
         # the slow site's delay held: its first request of a slot goes at once (Scrapy delays the
         # ones after it), so robots.txt and the start page at most, and none of its articles
         requested = [path for _, path in slow.requests]
@@ -596,16 +606,9 @@ def test_sigterm_ends_a_run_held_by_a_download_that_never_ends(tmp_path: Path) -
             NEWS_BOILERPLATE_LEARN="no",
         )
         process = _started(env, "-s", "DOWNLOAD_TIMEOUT=600")
-        try:
-            _wait_for(
-                lambda: _open_records(output) == 4 and "/" in [p for _, p in slow.requests], process, "4"
-            )
-            process.send_signal(signal.SIGTERM)
-            _, stderr = process.communicate(timeout=60)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
+        stderr = _terminated_when(
+            lambda: _open_records(output) == 4 and "/" in [p for _, p in slow.requests], process, "4"
+        )
         assert "Traceback" not in stderr, stderr[-3000:]
         assert process.returncode == 1, stderr[-3000:]
         # stopped before the download ended: its part is left as a kill leaves it, and the next

@@ -17,7 +17,7 @@ import sqlite3
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import ExitStack, suppress
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 from crawler.boilerplate import LearningConfig, TemplateLearner
-from crawler.state import SqliteStateStore, StateStore, open_store
+from crawler.state import SqliteStateStore, StateStore
 from tests.crawling import REPO, crawl_env, kill_when, read_parts, run_in, scrapy_command
 from tests.hostile import HostileServer, Reply, Route, hostile_server
 from tests.test_hostile_learning import REFRESH, SOURCE, Runs, article_path, escaped, headline, index, page
@@ -449,20 +449,6 @@ def test_two_shard_workers_at_once_write_an_article_and_its_copy_once(
 # --- the store: both hashes of an article ------------------------------------------------------------
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def two_connections(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> Iterator[tuple[StateStore, StateStore]]:
-    """Two workers' connections to one state."""
-    location = (
-        str(tmp_path / "state.sqlite") if request.param == "sqlite" else request.getfixturevalue("pg_url")
-    )
-    one, two = open_store(location), open_store(location)
-    yield one, two
-    one.close()
-    two.close()
-
-
 def note(n: int, body: str, text: str) -> dict[str, Any]:
     url = f"https://site{n}.example/story"
     return {"canonical_url": url, "url": url, "id": f"id-{n}", "content_hash": body, "cleaned_hash": text,
@@ -470,9 +456,9 @@ def note(n: int, body: str, text: str) -> dict[str, Any]:
 
 
 def test_an_article_is_found_and_claimed_by_its_body_and_by_its_text(
-    two_connections: tuple[StateStore, StateStore],
+    two_stores: tuple[StateStore, StateStore],
 ) -> None:
-    one, two = two_connections
+    one, two = two_stores
     one.record_emitted([note(1, "body-1", "text-1"), note(2, "body-2", "body-2")])
     first = one.get("https://site1.example/story")
     assert two.find_by_hash("body-1") == two.find_by_hash("text-1") == first

@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import json
 import random
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -104,6 +105,7 @@ class Site:
     """The site as it is now: how many articles it has published, and how it serves them."""
 
     server: HostileServer
+    histories: Histories
     published: datetime = field(default_factory=lambda: datetime.now(timezone.utc) - timedelta(hours=1))
 
     def publish(
@@ -131,10 +133,36 @@ class Site:
                 routes[path] = Reply(article_page(number, self.published, stub=stub))
 
 
-@pytest.fixture
-def site() -> Iterator[Site]:
+@pytest.fixture(scope="module")
+def server() -> Iterator[HostileServer]:
+    """One server for the module: the histories below name its address."""
     with hostile_server({}) as server:
-        yield Site(server)
+        yield server
+
+
+@pytest.fixture
+def site(server: HostileServer, histories: Histories) -> Site:
+    return Site(server, histories)
+
+
+@dataclass
+class History:
+    """The three ordinary runs of one kind, made once for the module: their folder (state,
+    output, sources) and the publication time their pages gave."""
+
+    folder: Path
+    published: datetime
+
+
+@dataclass
+class Histories:
+    root: Path
+    made: dict[tuple[int, bool], History] = field(default_factory=dict)
+
+
+@pytest.fixture(scope="module")
+def histories(tmp_path_factory: pytest.TempPathFactory) -> Histories:
+    return Histories(tmp_path_factory.mktemp("histories"))
 
 
 def crawl(site: Site, tmp_path: Path, **env: str) -> tuple[int, dict[str, Any]]:
@@ -160,13 +188,24 @@ def crawl(site: Site, tmp_path: Path, **env: str) -> tuple[int, dict[str, Any]]:
 
 def ordinary_runs(site: Site, tmp_path: Path, per_run: int, teasers: bool = False) -> None:
     """Three healthy runs, each finding ``per_run`` new articles on the home page (``teasers``: the
-    articles of the earlier runs serve only a teaser now, as behind a metered paywall)."""
+    articles of the earlier runs serve only a teaser now, as behind a metered paywall).
+
+    The same three runs serve every test that asks for them: the first makes them, the others
+    start from a copy of its folder as those runs left it."""
+    made = site.histories.made.get((per_run, teasers))
+    if made is not None:
+        shutil.copytree(made.folder, tmp_path, dirs_exist_ok=True)
+        site.published = made.published
+        return
     for run in range(1, 4):
         site.publish(per_run * run, teasers=per_run * (run - 1) if teasers else 0)
         code, summary = crawl(site, tmp_path)
         assert code == 0, (summary["problems"], summary["log"][-3000:])
         assert len(summary["records"]) == per_run
         assert summary["health"]["ledger"].get("healthy", True) is True, summary["health"]
+    folder = site.histories.root / f"{per_run}-{teasers}"
+    shutil.copytree(tmp_path, folder)
+    site.histories.made[(per_run, teasers)] = History(folder, site.published)
 
 
 def warnings_of(summary: dict[str, Any]) -> list[str]:

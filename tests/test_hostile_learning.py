@@ -12,14 +12,13 @@ import subprocess
 import threading
 import time
 import tracemalloc
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from crawler.boilerplate import LearningConfig, TemplateLearner
-from crawler.state import SqliteStateStore, StateStore, open_store
+from crawler.state import SqliteStateStore, StateStore
 from tests import template_site
 from tests.crawling import REPO, crawl_env, read_parts, run_in, scrapy_command
 from tests.hostile import HostileServer, Reply, hostile_server
@@ -390,22 +389,12 @@ def test_the_memory_bound_counts_lines_over_every_source_and_loses_nothing(tmp_p
     store.close()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[StateStore, StateStore]]:
-    """Two connections to one state: a crawl's and `news-ingest sources --reset`'s."""
-    location = (
-        str(tmp_path / "state.sqlite") if request.param == "sqlite" else request.getfixturevalue("pg_url")
-    )
-    crawl, command = open_store(location), open_store(location)
-    yield crawl, command
-    crawl.close()
-    command.close()
-
-
-def test_a_reset_between_two_saves_of_a_crawl_is_not_undone(stores: tuple[StateStore, StateStore]) -> None:
+def test_a_reset_between_two_saves_of_a_crawl_is_not_undone(
+    two_stores: tuple[StateStore, StateStore],
+) -> None:
     """Case 6 on both stores: the counting a crawl holds when the source is reset is dropped,
     and what it counts after that starts from the reset."""
-    crawl, command = stores
+    crawl, command = two_stores
     learner = TemplateLearner(crawl, LearningConfig())
     for n in range(25):
         learner.clean(SOURCE, f"a{n}", [f"Story {n} of its own.", FOOTER], f"2026-12-03T10:{n:02d}:00Z")

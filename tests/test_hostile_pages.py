@@ -30,7 +30,7 @@ import pytest
 
 from crawler.page import Page, decode_body
 from tests import hostile_pages as pages
-from tests.crawling import REPO, crawl_env, read_parts, run_summary, scrapy_command
+from tests.crawling import REPO, article_crawl, crawl_env, read_parts, run_summary, scrapy_command
 from tests.hostile import HostileServer, Reply, hostile_server
 
 ARTICLE_TEXT = "\n\n".join(pages.PARAGRAPHS)  # the four paragraphs as a reader sees them
@@ -105,16 +105,7 @@ def crawl(server: HostileServer, tmp_path: Path, paths: list[str]) -> Crawl:
     urls = tmp_path / "urls.txt"
     urls.write_text("".join(server.url(path) + "\n" for path in paths))
     output = tmp_path / "out"
-    command = scrapy_command(
-        "crawl",
-        "article",
-        "-a",
-        f"urls={urls}",
-        "-s",
-        f"NEWS_OUTPUT={output}",
-        "-s",
-        "NEWS_EXTRACT_TIMEOUT=120",
-    )
+    command = scrapy_command(*article_crawl(urls, output, "-s", "NEWS_EXTRACT_TIMEOUT=120"))
     log = tmp_path / "crawl.log"
     with log.open("w") as stderr:
         process = subprocess.run(

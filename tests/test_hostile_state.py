@@ -37,12 +37,7 @@ ARTICLE_PREFIX = "/news/2026/"
 @pytest.fixture(scope="module")
 def pg() -> Iterator[pgserver.PgServer]:
     """A server of this module's own: its tests stop and start it."""
-    problem = pgserver.unavailable()
-    if problem is not None:
-        if os.geteuid() != 0:
-            pytest.skip(problem)
-        pytest.fail(problem)
-    with pgserver.running_postgres() as server:
+    with pgserver.server_for_tests() as server:
         yield server
 
 
@@ -117,12 +112,13 @@ def slow_crawl(env: dict[str, str], log: Path, *args: str) -> Crawl:
 # --- a PostgreSQL restart during the crawl ---------------------------------------------------
 
 
-@pytest.mark.parametrize("outage", [5, 18], ids=["5s", "18s"])
 def test_a_postgresql_restart_mid_crawl_is_waited_out(
-    pg: pgserver.PgServer, gazette: HostileServer, tmp_path: Path, outage: float
+    pg: pgserver.PgServer, gazette: HostileServer, tmp_path: Path
 ) -> None:
     # the default NEWS_STATE_RETRY_SECONDS (30) covers a restart of up to 30 s: the crawl pauses
-    # while the database is away, and no page is lost or counted as failed because of it
+    # while the database is away, and no page is lost or counted as failed because of it (the
+    # restart of the issue took 4 s; this one 18)
+    outage = 18
     output = tmp_path / "output"
     env = crawl_env(
         NEWS_SOURCES=str(gazette_sources(gazette, tmp_path / "sources.toml")),
@@ -407,12 +403,14 @@ def test_a_sqlite_group_lock_is_one_workers_and_goes_with_its_process(tmp_path: 
 # --- group locks of a shard with many site groups ----------------------------------------------
 
 FILE_LIMIT = 1024  # the usual soft limit of open files (ulimit -n) on Linux hosts
-DEAD_SOURCES = 1_199  # with the gazette, 1,200 site groups in one shard
+# a crawl under a lower limit, with more site groups than it: the same as 1,200 under 1,024, faster
+CRAWL_FILE_LIMIT = 256
+DEAD_SOURCES = 299  # with the gazette, 300 site groups in one shard
 
 
-def with_file_limit(command: list[str]) -> list[str]:
-    """``command`` under a soft limit of ``FILE_LIMIT`` open files (set by the shell that runs it)."""
-    return ["bash", "-c", f'ulimit -Sn {FILE_LIMIT} && exec "$@"', "bash", *command]
+def with_file_limit(command: list[str], limit: int = FILE_LIMIT) -> list[str]:
+    """``command`` under a soft limit of ``limit`` open files (set by the shell that runs it)."""
+    return ["bash", "-c", f'ulimit -Sn {limit} && exec "$@"', "bash", *command]
 
 
 def _dead_address(n: int) -> str:
@@ -461,11 +459,11 @@ def test_a_sqlite_store_holds_thousands_of_group_locks_with_one_descriptor(tmp_p
     assert list((tmp_path / "state" / "news.sqlite.groups").iterdir()) == []  # released: no file left
 
 
-def test_a_shard_of_1200_site_groups_on_sqlite_crawls_every_group(
+def test_a_shard_of_more_site_groups_than_open_files_on_sqlite_crawls_every_group(
     gazette: HostileServer, tmp_path: Path
 ) -> None:
-    # 1,200 site groups in one shard, under the usual limit of 1,024 open files: every group is
-    # locked and crawled (the gazette's articles written, every other source tried once)
+    # 300 site groups in one shard, under a limit of 256 open files: every group is locked and
+    # crawled (the gazette's articles written, every other source tried once)
     sources = gazette_sources(gazette, tmp_path / "sources.toml")
     with sources.open("a") as handle:
         for n in range(DEAD_SOURCES):
@@ -477,12 +475,13 @@ def test_a_shard_of_1200_site_groups_on_sqlite_crawls_every_group(
     )  # fmt: skip
     process = subprocess.run(
         with_file_limit(
-            scrapy_command("crawlall", "--shard", "0/1", "-s", "RETRY_TIMES=0", "-s", "ROBOTSTXT_OBEY=false")
+            scrapy_command("crawlall", "--shard", "0/1", "-s", "RETRY_TIMES=0", "-s", "ROBOTSTXT_OBEY=false"),
+            CRAWL_FILE_LIMIT,
         ),
         cwd=REPO, env=env, capture_output=True, text=True, timeout=600, check=False,
     )  # fmt: skip
     assert "Traceback" not in process.stderr, process.stderr[-5000:]
-    assert "Shard 0/1: 1200 site group(s), 1200 source(s)" in process.stderr
+    assert f"Shard 0/1: {DEAD_SOURCES + 1} site group(s), {DEAD_SOURCES + 1} source(s)" in process.stderr
     assert "being crawled by another worker" not in process.stderr
     assert len(article_requests(gazette)) == ARTICLES
     assert len(read_parts(output)) == ARTICLES

@@ -184,6 +184,11 @@ def usual_figures(history: list[dict[str, Any]]) -> dict[str, Any]:
     return usual
 
 
+def _rose(share: float | None, usual_share: float | None, rise: float) -> bool:
+    """Whether a share rose by ``rise`` or more over its usual value (both known)."""
+    return share is not None and usual_share is not None and share - usual_share >= rise
+
+
 def judge(now: dict[str, Any], usual: dict[str, Any]) -> list[str]:
     """What fell, each as a sentence with the figure and its usual value."""
     problems = []
@@ -209,28 +214,24 @@ def judge(now: dict[str, Any], usual: dict[str, Any]) -> list[str]:
             f"articles written fell to {written} (usual {usual_written:g}) while {unwritten} new "
             f"article URLs were requested and not written (usual {usual_unwritten:g})"
         )
-    share, usual_share = _redirected_share(now), usual.get("redirected_share")
+    share = _redirected_share(now)
     if (
         share is not None
-        and usual_share is not None
-        and now["redirected_offsite"] >= _MIN_COLLAPSE
         and share >= REDIRECTED_SHARE
-        and share - usual_share >= COVERAGE_FALL
+        and now["redirected_offsite"] >= _MIN_COLLAPSE
+        and _rose(share, usual.get("redirected_share"), COVERAGE_FALL)
     ):
         problems.append(
             f"{now['redirected_offsite']} of {_requests(now)} article requests were redirected off the "
-            f"source's domains (usual {usual_share:.0%})"
+            f"source's domains (usual {usual['redirected_share']:.0%})"
         )
-    share, usual_share = _stub_share(now), usual.get("refetched_stub_share")
     if (
-        share is not None
-        and usual_share is not None
+        _rose(_stub_share(now), usual.get("refetched_stub_share"), STUB_RISE)
         and now["refetched_stubs"] >= _MIN_COLLAPSE
-        and share - usual_share >= STUB_RISE
     ):
         problems.append(
             f"{now['refetched_stubs']} of {now['refetched']} articles fetched again came out as stubs "
-            f"(usual {usual_share:.0%})"
+            f"(usual {usual['refetched_stub_share']:.0%})"
         )
     if written < _MIN_ARTICLES:
         return problems
