@@ -24,8 +24,10 @@ demo: install
 	$(BIN)/python -m demo.run $(if $(DEMO_OUTPUT),--into $(DEMO_OUTPUT))
 
 ## test: lint and the whole test suite (as root, installs the system tools the tests need first)
+## TEST_WORKERS: test processes at once (most tests wait on crawls, servers and outages they stage)
+TEST_WORKERS ?= 3
 test: test-tools install-dev lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # System programs some tests run: podman and debootstrap (the image build test) and the PostgreSQL
 # server (initdb, pg_ctl: the shared state store tests start a server of their own). Installed

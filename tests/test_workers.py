@@ -15,7 +15,7 @@ def test_crash_hang_and_exception_in_workers_lose_no_other_record(site: SiteServ
     sources = sources_file(site.base_url, tmp_path / "sources.toml", text)
     process = run_scrapy(
         "crawl", "news", "-s", f"NEWS_SOURCES={sources}", "-s", f"NEWS_OUTPUT={tmp_path}/o",
-        "-s", "NEWS_EXTRACT_WORKERS=2", "-s", "NEWS_EXTRACT_TIMEOUT=5",
+        "-s", "NEWS_EXTRACT_WORKERS=2", "-s", "NEWS_EXTRACT_TIMEOUT=15",
         "-s", "NEWS_EXTRACT_PLUGINS=tests.plugins.faults.misbehave",
     )  # fmt: skip
     assert process.returncode == 0, process.stderr[-3000:]
