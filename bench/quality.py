@@ -15,6 +15,10 @@ Metrics, per corpus:
   article-extraction-benchmark). A dropped page is an empty prediction.
 - title exact: equal after folding Unicode compatibility forms, white space and case,
   typographic quotes to ASCII ones (annotators type straight ones) and soft hyphens out.
+- title fair: equal after folding punctuation and quotes too, or both the truth and the
+  prediction among the page's own headline forms (its h1, og:title, JSON-LD headline,
+  <title>...: corpora differ on which is the title); title clear errors: a prediction
+  that is none of them, or none at all (bench/titles.py).
 - authors: the words of the predicted names against the words of the true names;
   a page counts when word precision and recall are both at least 0.8.
 - date: ``published_date`` is the true day. A true date with an offset accepts its
@@ -44,6 +48,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from bench.titles import clear_error, fair_match, headline_forms
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_CORPORA = REPO.parent / "shared" / "devcorpus"
@@ -244,6 +250,11 @@ def ours(truth: Truth) -> Prediction:
     )
 
 
+def page_forms(truth: Truth) -> set[str]:
+    """The page's own headline forms (bench/titles.py)."""
+    return headline_forms(gzip.decompress(truth.path.read_bytes()), truth.url)
+
+
 def _defaults() -> dict[str, Any]:
     import settings.base  # noqa: PLC0415
 
@@ -320,6 +331,9 @@ class Score:
     body_p: float | None = None
     body_r: float | None = None
     title: float | None = None
+    title_fair: float | None = None
+    title_errors: int = 0
+    titled: int = 0  # pages with a true title
     authors: float | None = None
     date: float | None = None
     date_precision: float | None = None
@@ -337,9 +351,16 @@ def _mean(values: list[float]) -> float | None:
     return statistics.fmean(values) if values else None
 
 
-def score(pages: list[Truth], predictions: list[Prediction | None], with_body: bool = True) -> Score:
+def score(
+    pages: list[Truth],
+    predictions: list[Prediction | None],
+    with_body: bool = True,
+    forms: list[set[str]] | None = None,
+) -> Score:
+    """``forms``: each page's headline forms (bench/titles.py), for the fair title metric."""
     body_p, body_r, titles, authors, dates, dated = [], [], [], [], [], []
-    for truth, predicted in zip(pages, predictions, strict=True):
+    fair, errors = [], 0
+    for index, (truth, predicted) in enumerate(zip(pages, predictions, strict=True)):
         predicted = predicted or Prediction(dropped="none")
         if truth.body and with_body:
             precision, recall = body_precision_recall(truth.body, predicted.body)
@@ -347,6 +368,9 @@ def score(pages: list[Truth], predictions: list[Prediction | None], with_body: b
             body_r.append(recall)
         if truth.title:
             titles.append(title_match(truth.title, predicted.title))
+            page_forms = forms[index] if forms is not None else set()
+            fair.append(fair_match(truth.title, predicted.title, page_forms))
+            errors += clear_error(truth.title, predicted.title, page_forms)
         if truth.authors:
             authors.append(authors_match(truth.authors, predicted.authors))
         days = accepted_days(truth.published, truth.published_kind) if truth.published else set()
@@ -359,6 +383,9 @@ def score(pages: list[Truth], predictions: list[Prediction | None], with_body: b
         body_p=_mean(body_p),
         body_r=_mean(body_r),
         title=_mean(titles),
+        title_fair=_mean(fair),
+        title_errors=errors,
+        titled=len(titles),
         authors=_mean(authors),
         date=_mean(dates),
         date_precision=_mean(dated),
@@ -368,6 +395,10 @@ def score(pages: list[Truth], predictions: list[Prediction | None], with_body: b
 
 def _fmt(value: float | None, digits: int = 3) -> str:
     return "" if value is None else f"{value:.{digits}f}"
+
+
+def _errors(result: Score) -> str:
+    return f"{result.title_errors} ({result.title_errors / max(1, result.titled):.1%})"
 
 
 def table(results: dict[str, dict[str, Score]], sizes: dict[str, int]) -> str:
@@ -387,6 +418,8 @@ def table(results: dict[str, dict[str, Score]], sizes: dict[str, int]) -> str:
             )
         lines += [
             ("title exact", _fmt(mine.title), _fmt(traf.title), ""),
+            ("title fair", _fmt(mine.title_fair), _fmt(traf.title_fair), ""),
+            ("title clear errors", _errors(mine), _errors(traf), ""),
             ("authors", _fmt(mine.authors), _fmt(traf.authors), ""),
             (
                 "date (day) (precision)",
@@ -408,9 +441,16 @@ def table(results: dict[str, dict[str, Score]], sizes: dict[str, int]) -> str:
     return "\n".join(rows)
 
 
-def show(field_name: str, pages: list[Truth], predictions: list[Prediction], rival: list[Any]) -> None:
-    """The pages where ours is wrong on one field: for development."""
-    for truth, predicted, other in zip(pages, predictions, rival, strict=True):
+def show(
+    field_name: str,
+    pages: list[Truth],
+    predictions: list[Prediction],
+    rival: list[Any],
+    forms: list[set[str]],
+) -> None:
+    """The pages where ours is wrong on one field: for development. Titles: the fair misses,
+    marked ``clear`` where ours is none of the page's headline forms, with those forms."""
+    for truth, predicted, other, page_forms in zip(pages, predictions, rival, forms, strict=True):
         if field_name == "body-vs-trafilatura" and truth.body:
             mine = f1(*body_precision_recall(truth.body, predicted.body))
             theirs = f1(*body_precision_recall(truth.body, other.body if other else ""))
@@ -420,8 +460,14 @@ def show(field_name: str, pages: list[Truth], predictions: list[Prediction], riv
                 )
         if field_name == "dropped" and predicted.dropped:
             print(f"{truth.corpus}/{truth.id}\t{predicted.dropped}\t{truth.url}")
-        elif field_name == "title" and truth.title and not title_match(truth.title, predicted.title):
-            print(f"{truth.corpus}/{truth.id}\ttrue={truth.title!r}\tours={predicted.title!r}")
+        elif (
+            field_name == "title" and truth.title and not fair_match(truth.title, predicted.title, page_forms)
+        ):
+            clear = "clear" if clear_error(truth.title, predicted.title, page_forms) else "fair-miss"
+            print(
+                f"{truth.corpus}/{truth.id}\t{clear}\ttrue={truth.title!r}\tours={predicted.title!r}"
+                f"\tforms={sorted(page_forms)!r}"
+            )
         elif (
             field_name == "authors" and truth.authors and not authors_match(truth.authors, predicted.authors)
         ):
@@ -464,13 +510,14 @@ def evaluate(folders: list[Path], processes: int, limit: int = 0) -> tuple[str, 
                 pages = pages[:limit]
             sizes[folder.name] = len(pages)
             mine = pool.map(ours, pages, chunksize=4)
+            forms = pool.map(page_forms, pages, chunksize=8)
             base = cached_baselines(pages, pool)
             traf = [
                 Prediction(**base[p.id]["trafilatura"]) if base[p.id]["trafilatura"] else None for p in pages
             ]
             hdate = [Prediction(date=base[p.id]["htmldate"]) for p in pages]
             with_body = any(page.body for page in pages)
-            ours_score = score(pages, mine, with_body)
+            ours_score = score(pages, mine, with_body, forms)
             records = [p for p in mine if not p.dropped]
             ours_score.extra = {
                 # a wrong day that is the page's update day: the truth took the date the page
@@ -488,10 +535,10 @@ def evaluate(folders: list[Path], processes: int, limit: int = 0) -> tuple[str, 
             }
             results[folder.name] = {
                 "ours": ours_score,
-                "trafilatura": score(pages, traf, with_body),
+                "trafilatura": score(pages, traf, with_body, forms),
                 "htmldate": score(pages, hdate, False),
             }
-            details[folder.name] = (pages, mine, traf)
+            details[folder.name] = (pages, mine, traf, forms)
     return table(results, sizes), details
 
 
@@ -526,8 +573,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     report, details = evaluate(folders, args.processes, args.limit)
     if args.show:
-        for pages, predictions, rival in details.values():
-            show(args.show, pages, predictions, rival)
+        for pages, predictions, rival, forms in details.values():
+            show(args.show, pages, predictions, rival, forms)
     print(report)
     print(f"\n{sum(len(entry[0]) for entry in details.values())} pages in {time.monotonic() - started:.0f} s")
     return 0

@@ -24,6 +24,7 @@ from bench.quality import (
     score,
     title_match,
 )
+from bench.titles import clear_error, fair_fold, fair_match, headline_forms
 
 PAGES = Path(__file__).parent / "pages" / "patterns"
 
@@ -141,6 +142,69 @@ def test_title_match() -> None:
     assert not title_match("Council budget", "Council budget vote")
     assert not title_match("Council budget", None)
     assert not title_match("", "")
+
+
+# --- fair titles: the page's own headline forms (bench/titles.py) --------------------------------
+
+HERALD = """<!doctype html><html><head>
+<title>Harbour bridge reopens after refit | The Harbour Herald</title>
+<meta property="og:site_name" content="The Harbour Herald">
+<meta property="og:title" content="Harbour bridge reopens after two-year refit">
+<script type="application/ld+json">{"@type": "NewsArticle", "headline": "Harbour bridge reopens",
+ "publisher": {"@type": "Organization", "name": "The Harbour Herald"}}</script>
+</head><body>
+<header><h1 class="logo">The Harbour Herald</h1><nav><h1>Menu</h1></nav></header>
+<main><article><header><h1>Harbour bridge reopens after refit</h1></header>
+<p>The Saltings Bridge reopened this morning.</p></article></main>
+<aside><h1>Most read this week</h1></aside>
+</body></html>"""
+
+SECTION = """<html><head><title>Council approves a new budget for the harbour</title>
+<meta property="og:title" content="Council approves a new budget for the harbour"></head>
+<body><main><h1>Pulse</h1><p>The council approved the budget.</p></main></body></html>"""
+
+BRAND_FIRST = """<html><head><title>Riverton Ledger – Council votes to close the library</title></head>
+<body><p>The library closes in May.</p></body></html>"""
+
+
+def test_headline_forms_are_the_pages_headlines_without_the_site_name() -> None:
+    # read off the page: the article's h1, og:title, the JSON-LD headline, and <title> less its
+    # "| The Harbour Herald"; not the logo, menu or sidebar h1s, nor the site name alone
+    assert headline_forms(HERALD, "https://harbourherald.example/2023/09/04/bridge") == {
+        "harbour bridge reopens after refit",
+        "harbour bridge reopens after two year refit",
+        "harbour bridge reopens",
+    }
+
+
+def test_a_section_label_is_no_headline_form() -> None:
+    assert headline_forms(SECTION, "https://news.example/pulse/budget") == {
+        "council approves a new budget for the harbour"
+    }
+
+
+def test_a_leading_site_name_named_by_the_host_is_taken_off() -> None:
+    assert headline_forms(BRAND_FIRST, "https://www.rivertonledger.example/library") == {
+        "council votes to close the library"
+    }
+
+
+def test_fair_title_match_and_clear_errors() -> None:
+    forms = headline_forms(HERALD, "https://harbourherald.example/2023/09/04/bridge")
+    truth = "Harbour bridge reopens after refit"  # the corpus took the h1
+    # the page's og:title is as fair a title as its h1
+    assert fair_match(truth, "Harbour bridge reopens after two-year refit", forms)
+    assert not clear_error(truth, "Harbour bridge reopens after two-year refit", forms)
+    # punctuation and quotes folded
+    assert fair_fold("Bridge “reopens” – at last!") == "bridge reopens at last"
+    assert fair_match("Council budget: what changes", "Council budget — what changes?", set())
+    # the site name left in, the site name alone, a menu heading, no title: clear errors
+    for wrong in ("Harbour bridge reopens after refit | The Harbour Herald", "The Harbour Herald", "Menu", None):
+        assert not fair_match(truth, wrong, forms)
+        assert clear_error(truth, wrong, forms)
+    # a truth that is none of the page's forms is matched only by itself
+    assert not fair_match("Bridge opens", "Harbour bridge reopens", forms)
+    assert fair_match("Bridge opens", "bridge opens", forms)
 
 
 # --- scoring ------------------------------------------------------------------------------------
@@ -281,6 +345,9 @@ def test_main_runs_over_a_corpus_and_prints_its_table(
     assert "title exact" in out
     # three titles of four: the section page is dropped, and a dropped page has no title
     assert _row(out, "", "title exact")[1] == "0.750"
+    # the same three are fair; the dropped page, with no title, is the one clear error
+    assert _row(out, "", "title fair")[1] == "0.750"
+    assert _row(out, "", "title clear errors")[1] == "1 (25.0%)"
     assert _row(out, "", "authors")[1] == "1.000"
     # one scored date (the flagged one is not), 2021-03-09 from the URL, a day of the UTC instant
     assert _row(out, "", "date (day) (precision)")[1] == "1.000 (1.000)"
