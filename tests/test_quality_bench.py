@@ -199,7 +199,12 @@ def test_fair_title_match_and_clear_errors() -> None:
     assert fair_fold("Bridge “reopens” – at last!") == "bridge reopens at last"
     assert fair_match("Council budget: what changes", "Council budget — what changes?", set())
     # the site name left in, the site name alone, a menu heading, no title: clear errors
-    for wrong in ("Harbour bridge reopens after refit | The Harbour Herald", "The Harbour Herald", "Menu", None):
+    for wrong in (
+        "Harbour bridge reopens after refit | The Harbour Herald",
+        "The Harbour Herald",
+        "Menu",
+        None,
+    ):
         assert not fair_match(truth, wrong, forms)
         assert clear_error(truth, wrong, forms)
     # a truth that is none of the page's forms is matched only by itself
