@@ -28,10 +28,13 @@ from urllib.parse import urlsplit
 
 import lxml.html
 
+from crawler.page import decode_body
+
 # separators between a headline and a site name in <title> and og:title
 _SEPARATOR = re.compile(r"\s+(?:[|\-\u2013\u2014\u00b7\u2022\u00bb/]|::)\s+|\s*[|\u00b7\u2022\u00bb]\s*")
 _WORD = re.compile(r"\w+")
 _LABEL_WORDS = 3
+_PARSER = lxml.html.HTMLParser(encoding="utf-8")
 # an <h1> inside these is the site's chrome, not the page's headline
 _CHROME = ("nav", "footer", "aside")
 _CONTENT = ("article", "main")
@@ -66,8 +69,10 @@ def _in_chrome(element: Any) -> bool:
 
 def raw_forms(html: bytes | str) -> tuple[list[str], list[str]]:
     """The page's headline strings as written, and the names it gives the site."""
+    if isinstance(html, bytes):  # as the crawl decodes it: the charset declared, sniffed, corrected
+        html = decode_body(html, None)[0]
     try:
-        tree = lxml.html.fromstring(html)
+        tree = lxml.html.fromstring(html.encode("utf-8"), parser=_PARSER)
     except (ValueError, lxml.etree.ParserError):
         return [], []
     forms: list[str] = []
