@@ -224,6 +224,18 @@ def parse_rfc822(value: str) -> ParsedDate | None:
     return ParsedDate(moment, has_time=True, has_offset=True)
 
 
+def needs_text_parse(value: str) -> bool:
+    """Whether ``parse_date`` hands ``value`` to dateparser (the costly step): not an ISO 8601
+    or RFC 822 form, and with a digit, "ago" or "today" in it (else there is no date to find)."""
+    value = value[:MAX_DATE_CHARS]
+    return (
+        parse_iso(value) is None
+        and parse_rfc822(value) is None
+        and not _ISO.match(value)
+        and bool(_DATE_SIGNAL.search(value))
+    )
+
+
 def parse_date(
     value: str,
     language: str | None,
@@ -241,7 +253,6 @@ def parse_date(
     parsed = parse_iso(value) or parse_rfc822(value)
     if parsed is None and _ISO.match(value):
         return None  # ISO 8601 in form, impossible in value (month 13, "+99:99"): no guessing at it
-    # no digit and no "ago" or "today": no date for dateparser to find
     if parsed is None and not fast_only and _DATE_SIGNAL.search(value):
         parsed = parse_text(value, language, order, fetched_at)
     if parsed is None:

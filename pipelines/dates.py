@@ -5,11 +5,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
-from time import thread_time
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from crawler.dateparse import ParsedDate, date_order_for, parse_date
+from crawler.dateparse import ParsedDate, date_order_for, needs_text_parse, parse_date
 from crawler.drops import DropArticle
 from pipelines._datefind import SOURCE_RANK, Candidate, fallback_candidate, find_candidates, header_candidates
 
@@ -24,12 +23,10 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 _ORDERS = {"", "DMY", "MDY", "YMD"}
-# CPU seconds of date parsing per page (this thread's, htmldate not included), once dateparser
-# has read a few strings (the first call of a language loads its data); the ISO 8601 and
-# RFC 822 forms are always read
-PAGE_DATE_BUDGET = 0.04
-PAGE_DATE_MIN_READS = 3
-_SLOW_READ = 0.0005
+# Strings of a page read by dateparser (a few milliseconds each) before only the ISO 8601 and
+# RFC 822 forms are read: a count of work, never of time, so that the same page gives the
+# same dates on an idle or a busy machine (an archive or a hostile page holds hundreds)
+PAGE_DATE_TEXT_READS = 20
 
 
 @dataclass(frozen=True)
@@ -126,19 +123,18 @@ def resolve_dates(
     order = date_order_for(locale or language, hints.get("date_order") or config.date_order)
     candidates = find_candidates(page)
     parsed_of: dict[Candidate, ParsedDate | None] = {}
-    # Dates in text cost milliseconds each; a page with hundreds of them (an archive, a hostile
-    # page) gets this much time for them, then only the ISO and RFC 822 forms are read.
-    spent = 0.0  # CPU seconds of this thread in parsing this page's dates
-    reads = 0
+    text_reads = 0  # strings of this page read by dateparser (PAGE_DATE_TEXT_READS)
 
     def resolve(chosen: list[Candidate]) -> dict[str, list[Resolved]]:
         by_kind: dict[str, list[Resolved]] = {"published": [], "modified": []}
         naive: list[tuple[Candidate, ParsedDate]] = []
         offsets: list[timezone] = []
-        nonlocal reads, spent
+        nonlocal text_reads
         for candidate in chosen:
             if candidate not in parsed_of:
-                started = thread_time()
+                slow = needs_text_parse(candidate.value)
+                fast_only = slow and text_reads >= PAGE_DATE_TEXT_READS
+                text_reads += slow and not fast_only
                 parsed_of[candidate] = _parse(
                     candidate,
                     language=language,
@@ -146,11 +142,8 @@ def resolve_dates(
                     fetched_at=page.fetched_at,
                     zone=zone,
                     config=config,
-                    fast_only=reads >= PAGE_DATE_MIN_READS and spent > PAGE_DATE_BUDGET,
+                    fast_only=fast_only,
                 )
-                cost = thread_time() - started
-                spent += cost
-                reads += cost > _SLOW_READ  # the ISO and RFC 822 forms take microseconds
             parsed = parsed_of[candidate]
             if parsed is None:
                 continue
