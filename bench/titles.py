@@ -118,19 +118,23 @@ def headline_forms(html: bytes | str, url: str = "") -> set[str]:
     variants: set[str] = set()
     for index, form in enumerate(raw):
         others = set(folded_raw[:index] + folded_raw[index + 1 :])
-        segments, separators = _SEPARATOR.split(form), _SEPARATOR.findall(form)
+        segments = _SEPARATOR.split(form)
         if len(segments) > 1:
             # "Headline | Brand": only the headline is a form, the whole string is the site name left in
+            # (folding takes the separators out with the rest of the punctuation)
             stripped = [
-                (fair_fold("".join(_join(segments[1:], separators[1:]))), segments[0]),
-                (fair_fold("".join(_join(segments[:-1], separators[:-1]))), segments[-1]),
+                (fair_fold(" ".join(segments[1:])), segments[0]),
+                (fair_fold(" ".join(segments[:-1])), segments[-1]),
             ]
             named = [rest for rest, segment in stripped if rest in others or is_site(segment)]
             if named:
                 variants.update(named)
                 continue
         variants.add(folded_raw[index])
-    variants = {form for form in variants if form and form not in site and not is_site(form)}
+    # a whole form is the site's name only when it is that name, not when it holds a host label
+    variants = {
+        form for form in variants if form and form not in site and form.replace(" ", "") not in labels
+    }
     words = {form: set(form.split()) for form in variants}
     return {
         form
@@ -139,13 +143,6 @@ def headline_forms(html: bytes | str, url: str = "") -> set[str]:
         or len(variants) == 1
         or any(words[form] & words[other] for other in variants if other != form)
     }
-
-
-def _join(segments: list[str], separators: list[str]) -> Iterator[str]:
-    for index, segment in enumerate(segments):
-        yield segment
-        if index < len(separators):
-            yield separators[index]
 
 
 def fair_match(truth: str, predicted: str | None, forms: set[str]) -> bool:
