@@ -68,7 +68,6 @@ _NOT_DATED = frozenset({"script", "style", "meta", "html", "body", "article"})
 _WITH_CLASS = XPath("//*[@class or @id]")
 # Dates inside these blocks belong to other stories; links too (a teaser's date).
 _BOX_TAGS = frozenset({"nav", "footer", "aside", "a"})
-_RE_NS = {"re": "http://exslt.org/regular-expressions"}
 _MODIFIED_WORDS = re.compile(
     r"updated|modified|aktualisiert|geändert|mis à jour|modifié|actualizado|actualización|"
     r"обновлено|изменено|aggiornato",
@@ -80,14 +79,8 @@ _URL_DATE = re.compile(
     r"|/((?:19|20)\d{2})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(?:/|-|\.|_|$)"
     r"|/((?:19|20)\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?:/|$)"
 )
-# Dates inside these blocks belong to other stories.
-_OTHER_STORIES = (
-    "ancestor::*[self::nav or self::footer or self::aside or self::a or "
-    "re:test(concat(@class, ' ', @id), 'related|teaser|recommend|more-stories|promo|sidebar|widget|comment', 'i')]"
-)
-
 _ITEMPROP_DATES = XPath("//*[@itemprop='datePublished' or @itemprop='dateModified'][not(self::meta)]")
-_TIMES = XPath(f"//time[not({_OTHER_STORIES})]", namespaces=_RE_NS)
+_TIMES = XPath("//time[@datetime]")
 
 
 def _dated_elements(tree: Any) -> list[Any]:
@@ -150,7 +143,7 @@ def find_candidates(page: Page) -> list[Candidate]:
                 found.append(Candidate(kind, value.strip(), "meta"))
         for element in _TIMES(tree):
             value = (element.get("datetime") or "").strip()
-            if not value:
+            if not value or in_other_box(element, tags=_BOX_TAGS):  # another story's date
                 continue
             # Not the class: WordPress themes mark the published date "updated" (hentry).
             label = " ".join(filter(None, [element.get("itemprop"), _context(element)]))

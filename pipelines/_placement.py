@@ -16,8 +16,26 @@ from lxml.etree import XPath
 # the site, or to readers.
 BOX_TAGS = frozenset({"nav", "footer", "aside"})
 _CONTAINERS = frozenset({"html", "body", "main"})
-OTHER_STORIES = re.compile(
-    r"related|teaser|recommend|more-stories|promo|sidebar|widget|comment|newsletter", re.IGNORECASE
+
+
+def class_words(words: str) -> re.Pattern[str]:
+    """A pattern finding ``words`` (a regular expression) in a class or id attribute.
+
+    A word counts as a whole class token or as the head or tail of one ("related-posts",
+    "relatedArticles", "post_comments"), never inside a longer one: "content-sidebar-wrap"
+    and "elementor-widget-container" wrap the article itself, "node--promoted" is a flag,
+    and so are "has-comments", "with-sidebar" of the page's layout.
+    """
+    word = f"(?i:{words})"
+    return re.compile(
+        r"(?:^|\s)(?!(?i:has|with|without|no|is)[-_])"
+        rf"(?:{word}(?:[-_][^\s]*|[A-Z][^\s]*)?|[^\s]*[-_]{word})(?=\s|$)"
+    )
+
+
+# "widget" is no box word at all: CMSs build the whole page, headline included, of widgets.
+OTHER_STORIES = class_words(
+    r"related|teasers?|recommend(?:ed|ations?)?|more-stories|promos?|sidebars?|comments?|newsletters?"
 )
 
 # Elements in document order: lxml takes Python lists as node-set variables, and an XPath

@@ -50,7 +50,11 @@ _PLAIN_NAV = XPath(
 # Containers of the whole page: a class word on them ("comments-open" on a WordPress
 # <body>) says nothing about a boilerplate block.
 _CONTAINERS = frozenset({"html", "body", "main"})
-_CLASS_WORD = re.compile("|".join(map(re.escape, _CLASS_WORDS)))
+# Anywhere in a class token ("c-article-related-articles__item", "voc-share-social__link"),
+# but not in a flag of the layout: "has-comments" is on the article's own wrapper.
+_CLASS_WORD = re.compile(
+    r"(?:^|\s)(?!(?i:has|with|without|no|is)[-_])[^\s]*?(?:" + "|".join(map(re.escape, _CLASS_WORDS)) + ")"
+)
 
 
 def boilerplate_limit(element: Any) -> float:
