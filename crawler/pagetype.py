@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
+from lxml.etree import XPath
+
 from crawler.page import ARTICLE_TYPES, LISTING_TYPES, Page, json_ld_types
 from crawler.urls import is_home
 
@@ -102,32 +104,42 @@ def page_verdict(page: Page) -> tuple[str, bool]:
     kinds: set[str] = set()
     for obj in page.json_ld:
         kinds |= json_ld_types(obj)
-    parts = urlsplit(page.url)
-    if is_home(page.url) or (parts.query and _SEARCH_QUERY.search(parts.query)):
-        return "listing", True
+    url = page.url or ""  # HTML in hand without its address: nothing to read from a URL
+    parts = urlsplit(url)
+    og_type = [value.lower() for value in page.meta("og:type")]
+    says_article = any(value.startswith("article") for value in og_type)
+    if (url and is_home(url)) or (parts.query and _SEARCH_QUERY.search(parts.query)):
+        # a single article served at a site's root says so and reads like one
+        return "listing", not (says_article and _article_paragraphs(page))
     if kinds & ARTICLE_TYPES:
         return "article", True
     if _ARTICLE_PATH.search(parts.path) is None and _firm_listing_path(parts.path):
-        return "listing", True
+        # "/topic/history-of-coffee" on a reference site is an article under a listing word
+        return "listing", not (says_article and _article_paragraphs(page))
     if _ARTICLE_PATH.search(parts.path) is None and (
         _listing_path(parts.path) or _SECTION_PATH.match(parts.path)
     ):
         return "listing", False
-    og_type = [value.lower() for value in page.meta("og:type")]
-    if any(value == "article" or value.startswith("article") for value in og_type):
+    if says_article:
         return "article", False
     if kinds & LISTING_TYPES:
         return "listing", False
     if "website" in og_type and url_kind(page.url) != "article":
         # og:type=website on a page whose URL does not look like an article: a front or section page
         return "listing", False
-    if page.tree is not None and len(page.tree.xpath(_TEASER_XPATH)) >= 4:
+    if page.tree is not None and len(page.tree.xpath(_TEASER_XPATH)) >= 4 and not _article_paragraphs(page):
         # An article followed by "more stories" headlines has long paragraphs; a list of
         # teasers has one or two sentences under each headline.
-        long_paragraphs = page.tree.xpath("//p[string-length(normalize-space(.)) >= 300]")
-        if len(long_paragraphs) < 3:
-            return "listing", False
+        return "listing", False
     return "unknown", False
+
+
+_LONG_PARAGRAPHS = XPath("//p[string-length(normalize-space(.)) >= 300]")
+
+
+def _article_paragraphs(page: Page) -> bool:
+    """Whether the page has the paragraphs of an article: three of 300 characters or more."""
+    return page.tree is not None and len(_LONG_PARAGRAPHS(page.tree)) >= 3
 
 
 # A paragraph of prose, not a teaser's one-line summary or a list item.

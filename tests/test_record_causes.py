@@ -37,11 +37,19 @@ def html(name: str, **replace: str) -> str:
     return markup
 
 
-def kept(markup: str, url: str) -> dict[str, Any]:
+def record(markup: str, url: str) -> dict[str, Any]:
     page = Page(url=url, body=markup.encode("utf-8"), fetched_at=FETCHED, source="causes", hints={})
-    result = analyse(PagePayload.of(page))
+    return analyse(PagePayload.of(page))
+
+
+def kept(markup: str, url: str) -> dict[str, Any]:
+    result = record(markup, url)
     assert "_drop" not in result, f"dropped: {result.get('_drop')}"
     return result
+
+
+def dropped(markup: str, url: str) -> tuple[str, str] | None:
+    return record(markup, url).get("_drop")
 
 
 # --- class words of boxes: whole tokens, not substrings ---------------------------------
@@ -67,3 +75,30 @@ def test_a_layout_class_naming_a_sidebar_or_widget_is_not_a_box_of_other_stories
     assert result["authors"] == ["Maren Holt"]
     assert result["published_date"] == "2024-03-14"
     assert "Lifeboat station" not in result["text"]
+
+
+# --- a single article at a site's root, an article under a listing word ------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://greypoint-friends.example/",
+        "https://greypoint-friends.example",
+        "https://encyclopaedia.example/topic/lighthouse-keepers-cottage",
+        "",  # HTML in hand without its address
+    ],
+)
+def test_an_article_at_a_sites_root_or_under_a_listing_word_is_kept(url: str) -> None:
+    result = kept(html("single-article-site.html"), url)
+    assert result["title"] == "Why the old lighthouse keeper's cottage is worth saving"
+    assert result["authors"] == ["Ingrid Solberg"]
+    assert result["text"].startswith("The cottage at the foot of the Grey Point lighthouse was built in 1871")
+    assert result["text"].endswith("the birds that nest on the cliffs.")
+
+
+@pytest.mark.parametrize(
+    "url", ["https://riverside-courier.example/tag/budget", "https://riverside-courier.example/"]
+)
+def test_a_page_of_teasers_that_says_article_is_still_a_listing(url: str) -> None:
+    assert dropped(html("tag-page.html"), url) == ("not_article", "listing page")
