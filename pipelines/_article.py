@@ -423,14 +423,18 @@ def extract_article(page: Page, options: ExtractOptions) -> dict[str, Any]:
         )
         or None
     )
+    # every name the page gives itself: og:site_name "UWSP" beside application-name "University of ..."
+    site_names = [
+        name for name in [site_name, *map(clean_text, page.meta("og:site_name", "application-name"))] if name
+    ]
     title = choose_title(
         h1s,
-        _first([obj.get("headline") for obj in ld], page.meta("og:title", "twitter:title", "parsely-title")),
+        [*(obj.get("headline") for obj in ld), *page.meta("og:title", "twitter:title", "parsely-title")],
         html_title,
-        site_name,
+        site_names,
         page.url,
     ) or strip_site_name(
-        clean_text(_first(lambda: fallback.title, page.hints.get("title"))), site_name, page.url
+        clean_text(_first(lambda: fallback.title, page.hints.get("title"))), site_names, page.url
     )
     if not title:
         raise NotAnArticle("no headline")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from html import unescape
 from typing import Any
 
@@ -61,28 +62,85 @@ def similarity(a: str, b: str) -> float:
     return len(first & second) / min(len(first), len(second))
 
 
-def strip_site_name(title: str, site_name: str | None, url: str) -> str:
-    """Remove a trailing (or leading) " - Site Name" from a headline."""
-    parts = _STRICT_SEPARATORS.split(title)
-    if len(parts) < 2:
-        return title
-    host_key = registered_host(url).split(".")[0]
-    site_key = (site_name or "").casefold().strip()
+SiteNames = str | Sequence[str] | None
+_COMPACT = re.compile(r"\W|_")
+# "Headline | Section | Site": a section label between the headline and the site's name
+_SECTION_WORDS = 3
+# a brand is a few words, fewer than the headline it follows
+_BRAND_WORDS = 5
 
-    def is_site(part: str) -> bool:
-        key = part.casefold().strip()
-        compact = re.sub(r"\W", "", key)
-        return bool(
-            (site_key and (key == site_key or compact == re.sub(r"\W", "", site_key)))
-            or (host_key and compact == host_key)
+
+def _compact(value: str) -> str:
+    return _COMPACT.sub("", unicodedata.normalize("NFKC", value).casefold())
+
+
+def _names(site_name: SiteNames) -> list[str]:
+    if site_name is None:
+        return []
+    names = [site_name] if isinstance(site_name, str) else list(site_name)
+    return [compact for compact in map(_compact, names) if compact]
+
+
+def strip_site_name(title: str, site_name: SiteNames, url: str) -> str:
+    """Remove a trailing (or leading) " - Site Name" from a headline, and a section label
+    between the headline and a trailing site name ("Headline | Section | Site").
+
+    A segment is the site's name when it equals one of ``site_name`` or the host's name;
+    failing that, when it reads as the brand of the host ("Rust Blog" on rust-lang.org,
+    "Bridgestone Tires" on bridgestone.com, "DianaHR" on getdianahr.com) or of a site name
+    ("Thrive Internet Marketing" for "Thrive Internet Marketing Agency") and is a few
+    words, fewer than the rest of the title.
+    """
+    separators = list(_STRICT_SEPARATORS.finditer(title))
+    if not separators:
+        return title
+    parts = _STRICT_SEPARATORS.split(title)
+    # the host's names: "blog.rust-lang.org" gives "blog" and "rustlang"
+    host = registered_host(url or "").removeprefix("www.")
+    hosts = [_compact(label) for label in host.split(".")[:-1]]
+    hosts = [name for name in [*hosts, _compact(host)] if len(name) >= 3 and name != "www"]
+    names = _names(site_name)
+
+    def exact(part: str) -> bool:
+        compact = _compact(part)
+        return bool(compact) and (compact in names or compact in hosts)
+
+    def brand(part: str, rest: str) -> bool:
+        compact, words = _compact(part), _WORD.findall(part.casefold())
+        if len(compact) < 4 or not words or len(words) > _BRAND_WORDS:
+            return False
+        if any(len(name) >= 4 and (name.startswith(compact) or compact.startswith(name)) for name in names):
+            return True  # the site's name, shortened or lengthened
+        if len(words) >= len(_WORD.findall(rest)):
+            return False  # a brand is fewer words than the headline it follows
+        first = _compact(words[0])  # "Rust Blog" on rust-lang.org
+        return any(
+            compact.startswith(name)
+            or name.startswith(compact)
+            or compact in name
+            or (len(first) >= 4 and name.startswith(first))
+            for name in hosts
+            if len(name) >= 4
         )
 
-    separators = list(_STRICT_SEPARATORS.finditer(title))
-    if is_site(parts[-1]):
-        return title[: separators[-1].start()].strip()
-    if is_site(parts[0]):
-        return title[separators[0].end() :].strip()
-    return title
+    head = title[: separators[-1].start()].strip()
+    if exact(parts[-1]):
+        stripped = head
+    elif exact(parts[0]):
+        # "Site | Site.com - Headline": the name can come twice
+        cut = 1 if len(parts) >= 3 and exact(parts[1]) else 0
+        return title[separators[cut].end() :].strip()
+    elif brand(parts[-1], head):  # only at the end: "Rust - a language for everyone" is a headline
+        stripped = head
+    else:
+        return title
+    # pipes only: "Best Bread Machines - My Favorites! - Bread Dad" is a headline with a dash in it
+    if len(parts) >= 3 and separators[-1].group(0).strip() == separators[-2].group(0).strip() == "|":
+        section, rest = parts[-2], title[: separators[-2].start()].strip()
+        section_words = len(_WORD.findall(section))
+        if section_words <= _SECTION_WORDS and section_words < len(_WORD.findall(rest)):
+            return rest
+    return stripped
 
 
 def _without_segment(title: str, segment: str) -> str | None:
@@ -115,14 +173,18 @@ def headings(tree: Any) -> list[str]:
 
 
 def choose_title(
-    h1s: list[str], declared: str | None, html_title: str | None, site_name: str | None, url: str
+    h1s: list[str],
+    declared: str | Sequence[str] | None,
+    html_title: str | None,
+    site_name: SiteNames,
+    url: str,
 ) -> str | None:
-    """The headline, from the page's ``<h1>`` elements, its declared title (JSON-LD headline,
-    og:title) and its ``<title>``; None when the page names none."""
+    """The headline, from the page's ``<h1>`` elements, its declared titles (JSON-LD headline,
+    og:title, ... in that order) and its ``<title>``; None when the page names none."""
+    site_key = _key(site_name if isinstance(site_name, str) else next(iter(site_name or ()), ""))
+    declared = _declared(declared, h1s, site_name, url)
     # an unclosed <title> swallows the page: a title is a line, not a document
-    declared = strip_site_name(clean_text(declared)[:MAX_CHARS], site_name, url) or None
     tab = clean_text(html_title)[:MAX_CHARS]
-    site_key = _key(site_name or "")
     candidates = []
     for h1 in h1s:
         if site_key and _key(h1) == site_key:
@@ -146,13 +208,35 @@ def choose_title(
     best = max(candidates, key=lambda h1: similarity(h1, reference), default=None)
     if best is None or similarity(best, reference) < 0.3:
         return declared or _tab_headline(tab, candidates) or tab or None
-    if _key(reference) in _key(best):
+    if _key(reference) == _key(best):
         # the same words: the declared title keeps the punctuation that the <h1> leaves to its styling
         return reference
     kicker = _KICKER.match(best)
     if kicker and _key(best[kicker.end() :]) == _key(reference):
         return reference  # the kicker is a label over the headline, not part of it
     return best
+
+
+def _declared(
+    declared: str | Sequence[str] | None, h1s: list[str], site_name: SiteNames, url: str
+) -> str | None:
+    """The declared title to measure the ``<h1>`` against: the first one, unless it is only the
+    site's name (og:title "Robomow") or another declared title is the ``<h1>``'s headline and
+    it is not (a JSON-LD headline "Sample menus" beside og:title and ``<h1>`` that agree)."""
+    values = [declared] if isinstance(declared, str) else list(declared or ())
+    names = _names(site_name)
+    titles: list[str] = []
+    for value in values:
+        if not isinstance(value, str):
+            continue  # JSON-LD holds lists and objects where a string belongs
+        # an unclosed <title> swallows the page: a title is a line, not a document
+        title = strip_site_name(clean_text(value)[:MAX_CHARS], site_name, url)
+        if title and _compact(title) not in names and title not in titles:
+            titles.append(title)
+    if not titles:
+        return None
+    agreeing = [title for title in titles if any(similarity(title, h1) >= 0.5 for h1 in h1s)]
+    return titles[0] if not agreeing or titles[0] in agreeing else agreeing[0]
 
 
 def _tab_headline(tab: str, h1s: list[str]) -> str | None:
