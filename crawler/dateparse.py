@@ -51,6 +51,17 @@ _RELATIVE_WORDS = re.compile(
 _SEGMENTS = re.compile(r"\s*[·•|]\s*|\s+[-–—]\s+")
 
 
+# AP style, the house style of US newsrooms: "Dec. 22, 2016, 6:47 p.m.". dateparser reads
+# neither the dotted month ("Dec." stops its search at "Dec") nor the dotted "p.m." (a time
+# read in the morning): both are written the way it reads them.
+_DOTTED_MONTH = re.compile(r"\b(jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)\.(?=\s*\d)", re.IGNORECASE)
+_DOTTED_MERIDIEM = re.compile(r"\b([ap])\.\s?m\.", re.IGNORECASE)
+
+
+def _undotted(value: str) -> str:
+    return _DOTTED_MERIDIEM.sub(r"\1m", _DOTTED_MONTH.sub(r"\1", value))
+
+
 def _without_counters(value: str) -> str:
     segments = [segment for segment in _SEGMENTS.split(value) if not _COUNTER_SEGMENT.match(segment)]
     return _COUNTER.sub(" ", " · ".join(segments)).strip()
@@ -163,7 +174,7 @@ def parse_text(
     value: str, language: str | None, order: str | None, fetched_at: datetime
 ) -> ParsedDate | None:
     """A date in free text ("Veröffentlicht am 04.09.2023, 14:32 Uhr", "3 hours ago")."""
-    value = _without_counters(value)
+    value = _undotted(_without_counters(value))
     if not value:
         return None
     parsed = _parse_text_in(value, language, order, fetched_at)

@@ -57,6 +57,13 @@ MODIFIED_META = (
     "article.updated",
 )
 
+# Labels that open a published date in a line that states both ("Published 3 May 2023.
+# Updated 5 May 2023", "Updated 5 May 2023, originally published 3 May 2023").
+_PUBLISHED_WORDS = re.compile(
+    r"published|posted|written|veröffentlicht|erschienen|publié|publicado|publicada|pubblicato|"
+    r"опубликовано",
+    re.IGNORECASE,
+)
 # A class or id word that marks a date, a byline or the article's meta line.
 _DATE_WORDS = re.compile(
     r"(?:^|[-_ ])(?:date|dateline|datum|fecha|data|dates?|time|posted|published|publish|publication|pubdate|"
@@ -73,6 +80,7 @@ _MODIFIED_WORDS = re.compile(
     r"обновлено|изменено|aggiornato",
     re.IGNORECASE,
 )
+_LABELS = re.compile(f"{_MODIFIED_WORDS.pattern}|{_PUBLISHED_WORDS.pattern}", re.IGNORECASE)
 # /2023/09/04/slug, /2023-09-04-slug, /20230904/; not /2023/08/10-things-to-know/.
 _URL_DATE = re.compile(
     r"/((?:19|20)\d{2})/(0?[1-9]|1[0-2])/(0?[1-9]|[12]\d|3[01])(?:/|$)"
@@ -109,6 +117,30 @@ class Candidate:
     @property
     def rank(self) -> int:
         return SOURCE_RANK.get(self.source, 9)
+
+
+def labelled_parts(text: str) -> list[tuple[str, str]]:
+    """A line of dates cut where each label starts, each part with the kind its label says.
+
+    "Published 3 May 2023. Updated 5 May 2023" read whole is one modified date (the first one
+    dateparser finds: 3 May); cut, it is a published and a modified date. A line with no
+    "updated" word is one published date, as before; a part without a digit holds no date,
+    and an unlabelled opening part counts only with an absolute date in it.
+    """
+    if not _MODIFIED_WORDS.search(text):
+        return [("published", text)]
+    labels = _LABELS.finditer(text)
+    starts = sorted({0, *(label.start() for label in labels)})
+    parts = []
+    for start, end in zip(starts, [*starts[1:], len(text)], strict=True):
+        part = text[start:end].strip(" ,.;|·•-–—/()")
+        if not re.search(r"\d", part):
+            continue
+        kind = "modified" if _MODIFIED_WORDS.match(part) else "published"
+        if start == 0 and kind == "published" and not _TEXT_DATE.search(part):
+            continue  # what comes before the labels with no date of its own: "5 min read"
+        parts.append((kind, part))
+    return parts
 
 
 def _ld_value(value: object) -> str | None:
@@ -160,8 +192,8 @@ def find_candidates(page: Page) -> list[Candidate]:
             seen_text.add(text)
             if not re.search(r"\d", text):
                 continue
-            kind = "modified" if _MODIFIED_WORDS.search(text) else "published"
-            found.append(Candidate(kind, text, "text", near_headline=near(element)))
+            for kind, part in labelled_parts(text):
+                found.append(Candidate(kind, part, "text", near_headline=near(element)))
     match = _URL_DATE.search(urlsplit(page.url).path)
     if match:
         year, month, day = (group for group in match.groups() if group)
@@ -257,15 +289,35 @@ def header_candidates(page: Page) -> list[Candidate]:
     found: list[Candidate] = []
     for element in lines:
         text = " ".join(element.text_content().split())
-        match = _TEXT_DATE.search(text)
-        if match is None or _NOT_THE_ARTICLES.search(text) or not near(element):
+        if _NOT_THE_ARTICLES.search(text) or not near(element):
             continue
-        kind = "modified" if _MODIFIED_WORDS.search(text[: match.start()]) else "published"
-        if kind == "published":
+        # "Updated" may stand in the element before the date's ("<span>Updated</span>
+        # <span>5 May 2023</span>"): it labels a line that opens with the date
+        label = _label_before(element)
+        for match in _TEXT_DATE.finditer(text):
+            before = text[: match.start()]
+            if not before.strip():
+                before = label
+            labels = list(_LABELS.finditer(before))
+            if labels and _MODIFIED_WORDS.match(labels[-1].group(0)):
+                continue  # the nearest label before the date says "updated"
             found.append(Candidate("published", match.group(0), "text"))
+            break
         if len(found) >= _MAX_HEADER_DATES:
             break
     return found
+
+
+def _label_before(element: Any) -> str:
+    """The words just before ``element``: its previous sibling's, or its parent's opening text."""
+    previous = element.getprevious()
+    if previous is not None:
+        text = f"{previous.text_content()} {previous.tail or ''}"
+    else:
+        parent = element.getparent()
+        text = (parent.text or "") if parent is not None else ""
+    text = " ".join(text.split())[-40:]
+    return "" if re.search(r"\d", text) else text
 
 
 def fallback_candidate(page: Page, value: str | None) -> Candidate | None:
@@ -276,18 +328,29 @@ def fallback_candidate(page: Page, value: str | None) -> Candidate | None:
         # htmldate's stand-in for a bare year: "© 2021" in a footer, not a publication day
         return None
     if _URL_DATE.search(urlsplit(page.url).path) is None and _loose_url_date(page.url, value):
-        # htmldate also reads dates out of URLs, more loosely than _URL_DATE does
-        # ("/2023/08/10-things-to-know/"): such a date is not taken from it either.
+        # htmldate also reads dates out of URLs, more loosely than _URL_DATE does: such a
+        # date is not taken from it either.
         return None
     return Candidate("published", value, "fallback")
 
 
 def _loose_url_date(url: str, value: str) -> bool:
-    digits = re.findall(r"\d+", urlsplit(url).path)
+    """Whether htmldate's date is one it made up from a URL that names no day: the first of
+    the month for "/2023/08/slug" (a blog archive's path names the month only), or the count
+    that opens the slug of "/2023/08/10-things-to-know/". Any other day on such a URL comes
+    from the page itself (a Blogger or WordPress post under /yyyy/mm/ prints its day)."""
     parts = value.split("-")
-    return (
-        len(parts) == 3 and parts[0] in digits and any(d.lstrip("0") == parts[1].lstrip("0") for d in digits)
-    )
+    if len(parts) != 3:
+        return False
+    year, month, day = parts
+    path = urlsplit(url).path
+    digits = re.findall(r"\d+", path)
+    if year not in digits or not any(d.lstrip("0") == month.lstrip("0") for d in digits):
+        return False
+    if day == "01":
+        return True
+    opening = re.search(rf"/{year}/0?{int(month)}/0?{int(day)}(?=[^\d/])", path)
+    return opening is not None
 
 
 def _context(element: object) -> str:
