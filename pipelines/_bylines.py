@@ -15,6 +15,7 @@ from typing import Any
 
 from lxml.etree import XPath
 
+from pipelines._authors import clean_authors
 from pipelines._placement import in_document_order, in_other_box
 
 # a class, id, rel or itemprop word that names the author
@@ -64,6 +65,14 @@ def element_text(element: Any) -> str:
     return " ".join(" ".join(piece.split()) for piece in element.itertext() if piece.strip())
 
 
+def _names(element: Any) -> bool:
+    return bool(clean_authors([element_text(element)]))
+
+
+def _inside(element: Any, block: Any) -> bool:
+    return any(ancestor is block for ancestor in element.iterancestors())
+
+
 def _same_block(first: Any, other: Any, levels: int = 3) -> bool:
     ancestors = set()
     node = first
@@ -84,7 +93,9 @@ def _same_block(first: Any, other: Any, levels: int = 3) -> bool:
 
 def visible_bylines(tree: Any) -> list[str]:
     """The texts of the article's byline elements, nearest to the headline first."""
-    matches = [element for element in _WITH_NAMES(tree) if _is_byline(element)]
+    # only elements that hold a name: a "By" label, a job title or the date in a byline
+    # element of its own says nothing about who wrote the piece, its wrapper does
+    matches = [element for element in _WITH_NAMES(tree) if _is_byline(element) and _names(element)]
     inner = set(matches)
     # of nested byline elements only the innermost, so that wrappers do not repeat them
     bylines = {m for m in matches if not any(d in inner for d in m.iterdescendants())}
@@ -116,8 +127,9 @@ def visible_bylines(tree: Any) -> list[str]:
     found = set(lines) | bylines
     lines = [line for line in lines if not any(d in found for d in line.iterdescendants())]
     candidates = after or before
-    if lines and (not after or order[lines[0]] < order[after[0]]):
-        # a "By ..." line under the headline comes before any author box further down
+    if lines and (not after or order[lines[0]] < order[after[0]] or _inside(lines[0], after[0])):
+        # a "By ..." line under the headline comes before any author box further down; inside
+        # the byline block it is the name alone, without the desk and the date beside it
         return [element_text(lines[0])]
     if not candidates:
         return []
