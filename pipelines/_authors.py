@@ -20,7 +20,8 @@ _SOFT_SPLIT = re.compile(r"\s*,\s*|\s+(?:and|und|et|y|e|и|en|og|och|i)\s+", re.
 # Tails glued to names: "Jane Doe · 4 Sep 2023", "Jane Doe⋅Review Editor", "Jane Doe - Updated 10:05", "Jane Doe (AFP)".
 # A digit starts a tail only at the start of a word: "BR24 Redaktion" is a desk, not "BR" and a date.
 _TAIL = re.compile(
-    r"\s*(?:[·•⋅∙–—]|\s-\s|\blast\s+(?:updated|modified|edited)\b|\bupdated\b|\bpublished\b|\bposted\b|\b\d"
+    r"\s*(?:[·•⋅∙–—]|\s-\s|\blast\s+(?:updated|modified|edited)\b|\bupdated\b|\bpublished\b|\bposted\b|"
+    r"\b(?:veröffentlicht|aktualisiert|publié|publicado|actualizado|pubblicato|gepubliceerd)\b|\b\d"
     r"|\s(?-i:in|im|dans)\s+(?-i:[A-Z])).*$",
     re.IGNORECASE,
 )
@@ -86,6 +87,7 @@ _CALENDAR_WORDS = {
     ],
     *["lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"],
 }
+_URL = re.compile(r"^\s*(?:https?:|www\.)", re.IGNORECASE)
 _PAREN = re.compile(r"\s*[(\[].*?[)\]]")
 # "ByJane Doe": a byline whose "By" and name were set in separate elements without a space
 _GLUED_BY = re.compile(r"^(?:written\s+)?by(?=[A-Z][a-z])")
@@ -250,7 +252,7 @@ def _is_phrase(words: list[str]) -> bool:
     return len(lowercase) >= 2
 
 
-def _clean_one(raw: str) -> str | None:
+def _clean_one(raw: str, *, lowercase: bool = False) -> str | None:
     name = unicodedata.normalize("NFKC", raw).strip()
     name = _PAREN.sub("", name)
     name = _PREFIX.sub("", name)
@@ -269,26 +271,28 @@ def _clean_one(raw: str) -> str | None:
         return None
     if _is_phrase(words) or _CREDENTIALS.match(name):
         return None
-    if len(words) == 1 and name.islower():
-        # a lone lowercase token is a user handle or a CMS login, not a byline
+    if len(words) == 1 and name.islower() and not lowercase:
+        # a lone lowercase token is a user handle or a CMS login, not a byline (unless the
+        # markup says it is an organisation's name: "dpa")
         return None
     return " ".join(words)
 
 
-def clean_authors(candidates: Iterable[str]) -> list[str]:
-    """Split, clean and de-duplicate raw author strings, keeping their order."""
+def clean_authors(candidates: Iterable[str], *, lowercase: bool = False) -> list[str]:
+    """Split, clean and de-duplicate raw author strings, keeping their order; ``lowercase``
+    keeps a name of one lowercase word (an organisation's, "dpa")."""
     names: list[str] = []
     seen: set[str] = set()
     for raw in candidates:
-        if not raw:
-            continue
+        if not raw or _URL.match(raw):
+            continue  # article:author may hold a profile's address: a link, no name
         head = _PREFIX.sub("", _GLUED_BY.sub("", _PAREN.sub("", unicodedata.normalize("NFKC", raw).strip())))
         if _JOB_TITLE.match(head) and _NOT_A_NAME.search(head.split()[-1]):
             continue
         for chunk in _HARD_SPLIT.split(head):
             # the date or role glued to the end goes before splitting, or it would become a "name"
             for part in _soft_split(_strip_calendar_tail(_TAIL.sub("", chunk))):
-                name = _clean_one(part)
+                name = _clean_one(part, lowercase=lowercase)
                 if name and name.casefold() not in seen:
                     seen.add(name.casefold())
                     names.append(name)

@@ -24,6 +24,7 @@ _BYLINE_WORDS = re.compile(
     r"news-author|story-author|contributor)(?:[-_ ]|$)",
     re.IGNORECASE,
 )
+_FIGURES = frozenset({"figure", "figcaption"})
 _WITH_NAMES = XPath("//*[@class or @id or @rel or @itemprop]")
 _BYLINE_CHARS = 120
 # a line that opens with "By ..." in the languages we see most, followed by a capital
@@ -56,7 +57,13 @@ def _is_byline(element: Any) -> bool:
         bool(_BYLINE_WORDS.search(words))
         and len(" ".join(element.text_content().split())) < _BYLINE_CHARS
         and not in_other_box(element)
+        and not _in_figure(element)
     )
+
+
+def _in_figure(element: Any) -> bool:
+    """A byline in a figure's caption credits the photo or the audio, not the article."""
+    return any(ancestor.tag in _FIGURES for ancestor in element.iterancestors())
 
 
 def element_text(element: Any) -> str:
@@ -66,7 +73,7 @@ def element_text(element: Any) -> str:
 
 
 def _names(element: Any) -> bool:
-    return bool(clean_authors([element_text(element)]))
+    return bool(clean_authors([element_text(element)], lowercase=True))
 
 
 def _inside(element: Any, block: Any) -> bool:
