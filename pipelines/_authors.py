@@ -296,7 +296,9 @@ def clean_authors(candidates: Iterable[str], *, lowercase: bool = False) -> list
                 if name and name.casefold() not in seen:
                     seen.add(name.casefold())
                     names.append(name)
-    return names
+    # an avatar's initials beside the name they stand for ("NB", "Nicole Burke") are no author
+    initials = {"".join(word[0] for word in name.split()) for name in names if " " in name}
+    return [name for name in names if not (name.isupper() and 2 <= len(name) <= 3 and name in initials)]
 
 
 def _strip_calendar_tail(chunk: str) -> str:

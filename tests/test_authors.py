@@ -44,6 +44,9 @@ from pipelines._authors import clean_authors
         (["Senior Politics Editor", "Certified Pediatric Sleep Consultant"], []),
         (["Dylan Baird, MS, RD, FAND"], ["Dylan Baird, MS, RD, FAND"]),
         (["Ruth Alder's Most Recent Stories"], []),
+        # an avatar's initials beside the name are no second author; an agency's letters alone are
+        (["RA", "Ruth Alder"], ["Ruth Alder"]),
+        (["Ruth Alder", "VPA"], ["Ruth Alder", "VPA"]),
         # digits inside a word are part of the name, not the start of a date
         (["KR24 Redaktion"], ["KR24 Redaktion"]),
     ],
