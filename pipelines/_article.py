@@ -21,7 +21,7 @@ from crawler.boilerplate import link_text_key, paragraph_fingerprint, split_lead
 from crawler.page import Page, article_json_ld, json_ld_types
 from crawler.urls import absolute_http_url, is_home, normalize_url, registered_host, same_site
 from pipelines._authors import clean_authors
-from pipelines._bylines import visible_bylines
+from pipelines._bylines import labelled_lines, visible_bylines
 from pipelines._fallback import MetadataFallback
 from pipelines._prune import compile_selectors, pruned_copy
 from pipelines._standfirst import standfirst
@@ -179,7 +179,8 @@ def _authors(
     if found:
         return found
     visible = visible_bylines(tree)
-    found = persons(visible) or persons([fallback.author or ""])
+    # an explicit "Written by" line under the text before trafilatura's guess
+    found = persons(visible) or persons(labelled_lines(tree)[:1]) or persons([fallback.author or ""])
     if found:
         return found
     # the publisher, or a one-person site named after its author, as the page names it; an

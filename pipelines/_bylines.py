@@ -148,3 +148,33 @@ def visible_bylines(tree: Any) -> list[str]:
             if text and text not in texts:
                 texts.append(text)
     return texts
+
+
+# An explicit author label, anywhere in the article: "Written by Jane Doe" in an author box
+# under the text ("By" alone is left out: "Photos by", "Sponsored by" end in it too)
+_LABEL_TEXTS = XPath(
+    "//text()[starts-with(normalize-space(), 'Written by') or starts-with(normalize-space(), 'Written By')"
+    " or starts-with(normalize-space(), 'WRITTEN BY') or starts-with(normalize-space(), 'Article by')"
+    " or starts-with(normalize-space(), 'Article By') or starts-with(normalize-space(), 'Authored by')]"
+)
+_LABELLED_LINES = 3
+
+
+def labelled_lines(tree: Any) -> list[str]:
+    """The lines that name the author with an explicit label ("Written by Jane Doe"), in page
+    order, outside boxes of other stories: the byline of last resort, under the text or not."""
+    found: list[str] = []
+    for text in _LABEL_TEXTS(tree):
+        element = text.getparent()
+        if element is None or not isinstance(element.tag, str) or element.tag in ("script", "style"):
+            continue
+        # "Written by" in a label element of its own: the name is beside it, in the parent
+        line = element_text(element)
+        if line.rstrip(" :").casefold() in {"written by", "article by", "authored by"}:
+            element = element.getparent()
+            line = element_text(element) if element is not None else ""
+        if line and len(line) < _BYLINE_CHARS and not in_other_box(element) and line not in found:
+            found.append(line)
+        if len(found) >= _LABELLED_LINES:
+            break
+    return found

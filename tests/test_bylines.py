@@ -93,3 +93,10 @@ def test_a_byline_in_a_figure_caption_credits_the_photo() -> None:
         '<span class="byline">Dana Kowal</span></figcaption></figure><p class="byline">By Ruth Alder</p>'
     )
     assert authors(header) == ["Ruth Alder"]
+
+
+def test_a_written_by_line_under_the_text_names_the_author_when_the_header_does_not() -> None:
+    # the author box follows the text; "By" alone there could be a photo's or a sponsor's credit
+    box = '<div class="about"><p><span>Written by</span><a href="/team/ruth">Ruth Alder</a></p></div>'
+    assert authors(f"<p>{BODY}</p><p>{BODY}</p><p>{BODY}</p>{box}") == ["Ruth Alder"]
+    assert authors(f"<p>{BODY}</p><p>{BODY}</p><p>{BODY}</p><p>Photos by Lena Hart</p>") == []
