@@ -123,12 +123,19 @@ _DOMAIN = re.compile(r"[\w-]+(?:\.[\w-]+)+")
 
 
 def _card_authors(page: Page) -> list[str]:
-    found: list[str] = []
-    for index in range(1, 5):
-        label = _first(page.meta(f"twitter:label{index}"))
-        if label and _AUTHOR_LABEL.match(label.strip(" :")):
-            found += page.meta(f"twitter:data{index}")
-    return found
+    """The data of a card whose label says "Written by"; one pass over the meta tags."""
+    if page.tree is None:
+        return []
+    labels: dict[str, str] = {}
+    data: dict[str, str] = {}
+    for element in page.tree.iter("meta"):
+        key = (element.get("name") or element.get("property") or "").strip().lower()
+        value = (element.get("content") or "").strip()
+        if key.startswith("twitter:label") and value:
+            labels.setdefault(key.removeprefix("twitter:label"), value)
+        elif key.startswith("twitter:data") and value:
+            data.setdefault(key.removeprefix("twitter:data"), value)
+    return [data[n] for n, label in labels.items() if n in data and _AUTHOR_LABEL.match(label.strip(" :"))]
 
 
 def _names_the_site(raw: str, host: str) -> bool:
