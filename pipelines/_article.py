@@ -21,7 +21,7 @@ from crawler.boilerplate import link_text_key, paragraph_fingerprint, split_lead
 from crawler.page import Page, article_json_ld, json_ld_types
 from crawler.urls import absolute_http_url, is_home, normalize_url, registered_host, same_site
 from pipelines._authors import clean_authors
-from pipelines._bylines import visible_bylines
+from pipelines._bylines import labelled_lines, visible_bylines
 from pipelines._fallback import MetadataFallback
 from pipelines._prune import compile_selectors, pruned_copy
 from pipelines._standfirst import standfirst
@@ -98,14 +98,54 @@ def _resolve(value: Any, by_id: dict[str, dict[str, Any]]) -> Any:
 
 
 def _ld_people(value: Any, by_id: dict[str, dict[str, Any]]) -> tuple[list[str], list[str]]:
-    """Names from a JSON-LD author/creator value, split into people and organisations."""
+    """Names from a JSON-LD author/creator value, split into people and organisations. An
+    organisation listed beside a person ("Paula Steiger", "SDA") is a co-author, an agency or a
+    desk, and counts with the people."""
     people: list[str] = []
     organisations: list[str] = []
     for entry in value if isinstance(value, list) else [value]:
         entry = _resolve(entry, by_id)
         is_org = isinstance(entry, dict) and bool(json_ld_types(entry) & _ORGANISATION_TYPES)
         (organisations if is_org else people).extend(_ld_names(entry, by_id))
+    if people and organisations and isinstance(value, list):
+        names = [name for entry in value for name in _ld_names(_resolve(entry, by_id), by_id)]
+        return names, []
     return people, organisations
+
+
+# "Written by" in Twitter's card labels: the data beside it is the author (WordPress SEO plugins)
+_AUTHOR_LABEL = re.compile(
+    r"^(?:(?:written|posted|verfasst|geschrieben|écrit|escrito|scritto)\s+(?:by|von|par|por|da|door)|"
+    r"authors?|autor(?:in)?|auteur|autore)$",
+    re.IGNORECASE,
+)
+_DOMAIN = re.compile(r"[\w-]+(?:\.[\w-]+)+")
+
+
+def _card_authors(page: Page) -> list[str]:
+    """The data of a card whose label says "Written by"; one pass over the meta tags."""
+    if page.tree is None:
+        return []
+    labels: dict[str, str] = {}
+    data: dict[str, str] = {}
+    for element in page.tree.iter("meta"):
+        key = (element.get("name") or element.get("property") or "").strip().lower()
+        value = (element.get("content") or "").strip()
+        if key.startswith("twitter:label") and value:
+            labels.setdefault(key.removeprefix("twitter:label"), value)
+        elif key.startswith("twitter:data") and value:
+            data.setdefault(key.removeprefix("twitter:data"), value)
+    return [data[n] for n, label in labels.items() if n in data and _AUTHOR_LABEL.match(label.strip(" :"))]
+
+
+def _names_the_site(raw: str, host: str) -> bool:
+    """A name that holds the site's own domain ("Deutsche Welle (www.dw.com)", "hessenschau.de,
+    Frankfurt") is the publisher's, not a person's."""
+    for token in _DOMAIN.findall(raw.casefold()):
+        token = token.removeprefix("www.")
+        if host == token or host.endswith("." + token):
+            return True
+    return False
 
 
 def _authors(
@@ -127,23 +167,39 @@ def _authors(
             found_people, found_orgs = _ld_people(obj.get(key), by_id)
             people += found_people
             organisations += found_orgs
-    publisher = {_name_key(name) for name in (site_name, registered_host(page.url).split(".")[0]) if name}
+    host = registered_host(page.url)
+    publisher = {_name_key(name) for name in (site_name, host.split(".")[0]) if name}
     for obj in ld:
         publisher.add(_name_key(_first(_resolve(obj.get("publisher"), by_id)) or ""))
     publisher.discard("")
 
-    def persons(names: list[str]) -> list[str]:
-        cleaned = clean_authors(names)
+    def persons(names: list[str], *, lowercase: bool = False) -> list[str]:
+        cleaned = clean_authors(names, lowercase=lowercase)
         return [name for name in cleaned if _name_key(name) not in publisher]
 
     meta = page.meta("author", "article:author", "parsely-author", "sailthru.author", "dc.creator")
-    found = persons(people) or persons(meta)
+    site_meta = [name for name in meta if _names_the_site(name, host)]
+    meta = [name for name in meta if name not in site_meta]
+    # after the author tags: a theme's card may name the account that posted the piece
+    card = _card_authors(page)
+    found = persons(people) or persons(meta) or persons(card)
     if found:
         return found
-    found = persons(visible_bylines(tree)) or persons([fallback.author or ""])
+    visible = visible_bylines(tree)
+    # an explicit "Written by" line under the text before trafilatura's guess
+    found = persons(visible) or persons(labelled_lines(tree)[:1]) or persons([fallback.author or ""])
     if found:
         return found
-    return clean_authors(people) or clean_authors(organisations) or clean_authors(meta)
+    # the publisher, or a one-person site named after its author, as the page names it; an
+    # agency written in lowercase ("dpa") is a name when the markup says it is an organisation
+    return (
+        clean_authors(people)
+        or clean_authors(organisations, lowercase=True)
+        or clean_authors(meta)
+        or clean_authors(card)
+        or clean_authors(visible)
+        or clean_authors(site_meta)
+    )
 
 
 def _name_key(name: str) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 
 from lxml.etree import XPath
 
+from pipelines._authors import clean_authors
 from pipelines._placement import in_document_order, in_other_box
 
 # a class, id, rel or itemprop word that names the author
@@ -23,6 +24,7 @@ _BYLINE_WORDS = re.compile(
     r"news-author|story-author|contributor)(?:[-_ ]|$)",
     re.IGNORECASE,
 )
+_FIGURES = frozenset({"figure", "figcaption"})
 _WITH_NAMES = XPath("//*[@class or @id or @rel or @itemprop]")
 _BYLINE_CHARS = 120
 # a line that opens with "By ..." in the languages we see most, followed by a capital
@@ -55,13 +57,27 @@ def _is_byline(element: Any) -> bool:
         bool(_BYLINE_WORDS.search(words))
         and len(" ".join(element.text_content().split())) < _BYLINE_CHARS
         and not in_other_box(element)
+        and not _in_figure(element)
     )
+
+
+def _in_figure(element: Any) -> bool:
+    """A byline in a figure's caption credits the photo or the audio, not the article."""
+    return any(ancestor.tag in _FIGURES for ancestor in element.iterancestors())
 
 
 def element_text(element: Any) -> str:
     """Text with a space between the pieces of different elements: "By<a>Jane Doe</a>"
     reads "By Jane Doe", and "Jane Doe<span>Washington Post</span>" two names, not one."""
     return " ".join(" ".join(piece.split()) for piece in element.itertext() if piece.strip())
+
+
+def _names(element: Any) -> bool:
+    return bool(clean_authors([element_text(element)], lowercase=True))
+
+
+def _inside(element: Any, block: Any) -> bool:
+    return any(ancestor is block for ancestor in element.iterancestors())
 
 
 def _same_block(first: Any, other: Any, levels: int = 3) -> bool:
@@ -84,7 +100,9 @@ def _same_block(first: Any, other: Any, levels: int = 3) -> bool:
 
 def visible_bylines(tree: Any) -> list[str]:
     """The texts of the article's byline elements, nearest to the headline first."""
-    matches = [element for element in _WITH_NAMES(tree) if _is_byline(element)]
+    # only elements that hold a name: a "By" label, a job title or the date in a byline
+    # element of its own says nothing about who wrote the piece, its wrapper does
+    matches = [element for element in _WITH_NAMES(tree) if _is_byline(element) and _names(element)]
     inner = set(matches)
     # of nested byline elements only the innermost, so that wrappers do not repeat them
     bylines = {m for m in matches if not any(d in inner for d in m.iterdescendants())}
@@ -116,8 +134,9 @@ def visible_bylines(tree: Any) -> list[str]:
     found = set(lines) | bylines
     lines = [line for line in lines if not any(d in found for d in line.iterdescendants())]
     candidates = after or before
-    if lines and (not after or order[lines[0]] < order[after[0]]):
-        # a "By ..." line under the headline comes before any author box further down
+    if lines and (not after or order[lines[0]] < order[after[0]] or _inside(lines[0], after[0])):
+        # a "By ..." line under the headline comes before any author box further down; inside
+        # the byline block it is the name alone, without the desk and the date beside it
         return [element_text(lines[0])]
     if not candidates:
         return []
@@ -129,3 +148,33 @@ def visible_bylines(tree: Any) -> list[str]:
             if text and text not in texts:
                 texts.append(text)
     return texts
+
+
+# An explicit author label, anywhere in the article: "Written by Jane Doe" in an author box
+# under the text ("By" alone is left out: "Photos by", "Sponsored by" end in it too)
+_LABEL_TEXTS = XPath(
+    "//text()[starts-with(normalize-space(), 'Written by') or starts-with(normalize-space(), 'Written By')"
+    " or starts-with(normalize-space(), 'WRITTEN BY') or starts-with(normalize-space(), 'Article by')"
+    " or starts-with(normalize-space(), 'Article By') or starts-with(normalize-space(), 'Authored by')]"
+)
+_LABELLED_LINES = 3
+
+
+def labelled_lines(tree: Any) -> list[str]:
+    """The lines that name the author with an explicit label ("Written by Jane Doe"), in page
+    order, outside boxes of other stories: the byline of last resort, under the text or not."""
+    found: list[str] = []
+    for text in _LABEL_TEXTS(tree):
+        element = text.getparent()
+        if element is None or not isinstance(element.tag, str) or element.tag in ("script", "style"):
+            continue
+        # "Written by" in a label element of its own: the name is beside it, in the parent
+        line = element_text(element)
+        if line.rstrip(" :").casefold() in {"written by", "article by", "authored by"}:
+            element = element.getparent()
+            line = element_text(element) if element is not None else ""
+        if line and len(line) < _BYLINE_CHARS and not in_other_box(element) and line not in found:
+            found.append(line)
+        if len(found) >= _LABELLED_LINES:
+            break
+    return found

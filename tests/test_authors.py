@@ -35,6 +35,20 @@ from pipelines._authors import clean_authors
         (["Natalie Hoidal", "Extension horticulture educators"], ["Natalie Hoidal"]),
         (["Ursula von der Leyen"], ["Ursula von der Leyen"]),
         (["FOCUS online"], ["FOCUS online"]),
+        # a job title or a desk set after the name without a comma is cut off; a title alone is no name
+        (["By Jane Doe Senior Autos Reporter"], ["Jane Doe"]),
+        (["Danielle PadulaHead of Marketing"], ["Danielle Padula"]),
+        (["By Meg Quill VALLEY FARM WIRE"], ["Meg Quill"]),
+        (["Matthew Ryder⋅Review Editor⋅Updated May 2, 2024"], ["Matthew Ryder"]),
+        (["News & Culture Writer", "Marketing and Event Coordinator"], []),
+        (["Senior Politics Editor", "Certified Pediatric Sleep Consultant"], []),
+        (["Dylan Baird, MS, RD, FAND"], ["Dylan Baird, MS, RD, FAND"]),
+        (["Ruth Alder's Most Recent Stories"], []),
+        # an avatar's initials beside the name are no second author; an agency's letters alone are
+        (["RA", "Ruth Alder"], ["Ruth Alder"]),
+        (["Ruth Alder", "VPA"], ["Ruth Alder", "VPA"]),
+        # digits inside a word are part of the name, not the start of a date
+        (["KR24 Redaktion"], ["KR24 Redaktion"]),
     ],
 )
 def test_clean_authors(raw: list[str], expected: list[str]) -> None:
