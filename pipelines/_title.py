@@ -189,6 +189,8 @@ def choose_title(
     for h1 in h1s:
         if site_key and _key(h1) == site_key:
             continue
+        if tab and _key(h1) == _key(tab):
+            h1 = strip_site_name(h1, site_name, url)  # a hidden <h1> that repeats the tab, site name and all
         rest = _without_segment(tab, h1) if tab else None
         if (
             rest is not None
