@@ -102,3 +102,78 @@ def test_an_article_at_a_sites_root_or_under_a_listing_word_is_kept(url: str) ->
 )
 def test_a_page_of_teasers_that_says_article_is_still_a_listing(url: str) -> None:
     assert dropped(html("tag-page.html"), url) == ("not_article", "listing page")
+
+
+# --- the headline: site names beyond exact equality, declared titles that disagree ------------
+
+HEADLINE = "Winter timetable for the island ferry"
+
+
+@pytest.mark.parametrize(
+    ("url", "head", "h1"),
+    [
+        # the tab's suffix is the host's brand, not its exact name
+        (
+            "https://blog.harbour-trust.example/2024/10/winter-timetable",
+            f"<title>{HEADLINE} | Harbour Blog</title>",
+            "",
+        ),
+        # "Headline | Section | Site"
+        (
+            "https://www.coastlineferries.example/news/winter-timetable",
+            f"<title>{HEADLINE} | Timetables | Coastline Ferries Ltd</title>",
+            "",
+        ),
+        # the site's name is the second name the page gives itself
+        (
+            "https://cw.example/news/winter-timetable",
+            f'<title>{HEADLINE} - Coastline Weekly</title><meta property="og:site_name" content="CW">'
+            '<meta name="application-name" content="Coastline Weekly">',
+            "",
+        ),
+        # og:title is only the site's name; twitter:title is the headline
+        (
+            "https://cw.example/news/winter-timetable",
+            '<title>Coastline Weekly</title><meta property="og:site_name" content="Coastline Weekly">'
+            f'<meta property="og:title" content="Coastline Weekly"><meta name="twitter:title" content="{HEADLINE}">',
+            "",
+        ),
+        # a JSON-LD headline naming a part of the page, against og:title and <h1> that agree
+        (
+            "https://cw.example/news/winter-timetable",
+            f'<title>{HEADLINE}</title><meta property="og:title" content="{HEADLINE}">'
+            '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "Sample crossings"}</script>',
+            f"<h1>{HEADLINE}</h1>",
+        ),
+        # the site's name twice before the headline, and a section label as the only <h1>
+        (
+            "https://www.coastlineweekly.example/index.php/winter-timetable",
+            f"<title>Coastline Weekly! | CoastlineWeekly.example - {HEADLINE}</title>",
+            "<h1>Ahoy!</h1>",
+        ),
+        # a hidden <h1> that repeats the tab, site name and all
+        (
+            "https://www.coastlineferries.example/news/winter-timetable",
+            f"<title>{HEADLINE} | Timetables | Coastline Ferries</title>",
+            f'<h1 class="sr-only">{HEADLINE} | Timetables | Coastline Ferries</h1>',
+        ),
+    ],
+)
+def test_the_headline_comes_without_the_sites_name_or_a_label(url: str, head: str, h1: str) -> None:
+    assert kept(html("headline.html", HEAD=head, H1=h1), url)["title"] == HEADLINE
+
+
+def test_a_dash_inside_a_headline_is_not_a_section_label() -> None:
+    head = "<title>Best bread machines - my favourites! - Bread Dad</title>"
+    h1 = "<h1>Best bread machines – my favourites!</h1>"
+    title = kept(html("headline.html", HEAD=head, H1=h1), "https://breaddad.example/best-bread-machines/")[
+        "title"
+    ]
+    assert title == "Best bread machines - my favourites!"
+
+
+def test_a_leading_word_like_the_hosts_name_is_part_of_the_headline() -> None:
+    # only a trailing segment is taken for a brand by resemblance; a leading one must be the name
+    head = "<title>Harbour - what changes in winter</title>"
+    url = "https://blog.harbour-trust.example/winter"
+    assert kept(html("headline.html", HEAD=head, H1=""), url)["title"] == "Harbour - what changes in winter"
