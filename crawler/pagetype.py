@@ -127,11 +127,42 @@ def page_verdict(page: Page) -> tuple[str, bool]:
     if "website" in og_type and url_kind(page.url) != "article":
         # og:type=website on a page whose URL does not look like an article: a front or section page
         return "listing", False
-    if page.tree is not None and len(page.tree.xpath(_TEASER_XPATH)) >= 4 and not _article_paragraphs(page):
+    if (
+        page.tree is not None
+        and len(page.tree.xpath(_TEASER_XPATH)) >= 4
+        and not _article_paragraphs(page)
+        and not _headed_by_its_title(page)
+    ):
         # An article followed by "more stories" headlines has long paragraphs; a list of
         # teasers has one or two sentences under each headline.
         return "listing", False
     return "unknown", False
+
+
+_FIRST_H1 = XPath("(//h1[not(ancestor::nav or ancestor::footer or ancestor::aside or ancestor::a)])[1]")
+# a word, or one character of the scripts that do not separate words
+_WORDS = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]|[^\W_]+")
+_TITLE_SEPARATOR = re.compile(r"\s+[-|–—:·»]\s+|\s*[|｜:：]\s*")
+# "Budget", "World news": a section's name is short; a headline says something
+HEADLINE_WORDS = 5
+
+
+def _headed_by_its_title(page: Page) -> bool:
+    """Whether the page's first ``<h1>`` is its title (the ``<title>`` or ``og:title``, site
+    name aside) and reads as a headline: a short news item followed by its "related" and
+    "more from" boxes is an article, a section page is headed by the section's name."""
+    h1 = _FIRST_H1(page.tree)
+    if not h1:
+        return False
+    words = _WORDS.findall(h1[0].text_content().casefold())
+    if len(words) < HEADLINE_WORDS:
+        return False
+    titles = [*page.meta("og:title"), *(title.text_content() for title in page.tree.iter("title"))]
+    for title in titles:
+        segments = [_WORDS.findall(segment.casefold()) for segment in _TITLE_SEPARATOR.split(title)]
+        if words in segments or words == _WORDS.findall(title.casefold()):
+            return True
+    return False
 
 
 _LONG_PARAGRAPHS = XPath("//p[string-length(normalize-space(.)) >= 300]")

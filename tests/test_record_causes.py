@@ -98,7 +98,11 @@ def test_an_article_at_a_sites_root_or_under_a_listing_word_is_kept(url: str) ->
 
 
 @pytest.mark.parametrize(
-    "url", ["https://riverside-courier.example/tag/budget", "https://riverside-courier.example/"]
+    "url",
+    [
+        "https://riverside-courier.example/tag/budget",
+        "https://riverside-courier.example/",
+    ],
 )
 def test_a_page_of_teasers_that_says_article_is_still_a_listing(url: str) -> None:
     assert dropped(html("tag-page.html"), url) == ("not_article", "listing page")
@@ -177,3 +181,18 @@ def test_a_leading_word_like_the_hosts_name_is_part_of_the_headline() -> None:
     head = "<title>Harbour - what changes in winter</title>"
     url = "https://blog.harbour-trust.example/winter"
     assert kept(html("headline.html", HEAD=head, H1=""), url)["title"] == "Harbour - what changes in winter"
+
+
+def test_a_page_of_teasers_headed_by_a_sections_name_is_a_listing() -> None:
+    markup = html("tag-page.html", **{'<meta property="og:type" content="article">\n': ""})
+    assert dropped(markup, "https://riverside-courier.example/coverage/budget-2024") == (
+        "not_article",
+        "listing page",
+    )
+
+
+def test_a_short_item_headed_by_its_title_is_an_article_beside_related_headlines() -> None:
+    result = kept(html("short-item.html"), "https://riverside-courier.example/news/library-sundays")
+    assert result["title"] == "Library opens on Sundays from next month"
+    assert result["text"].startswith("The town library will open on Sunday afternoons")
+    assert "Library roof repairs" not in result["text"]
