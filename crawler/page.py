@@ -16,6 +16,7 @@ from lxml import html as lxml_html
 from lxml.etree import ParserError
 from w3lib.encoding import html_body_declared_encoding
 
+from crawler.double_encoding import undo_double_encoding
 from crawler.markup import (
     PARSER_DEPTH,
     cap_nodes,
@@ -245,6 +246,8 @@ class Page:
     @cached_property
     def decoded(self) -> tuple[str, str]:
         text, encoding, self._lossy = decode_lossy(self.body, self.declared_encoding)
+        if encoding.replace("-", "_").lower() in ("utf_8", "utf8"):
+            text = undo_double_encoding(text, self.body)
         return text, encoding
 
     @property

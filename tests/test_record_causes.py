@@ -196,3 +196,27 @@ def test_a_short_item_headed_by_its_title_is_an_article_beside_related_headlines
     assert result["title"] == "Library opens on Sundays from next month"
     assert result["text"].startswith("The town library will open on Sunday afternoons")
     assert "Library roof repairs" not in result["text"]
+
+
+# --- a page double encoded: UTF-8 read as Latin-1 or cp1252, and encoded again ------------------
+
+
+@pytest.mark.parametrize("misread_as", ["latin-1", "cp1252"])
+def test_a_double_encoded_page_reads_as_it_was_written(misread_as: str) -> None:
+    head = "<title>A beginner’s guide to the winter ferry</title>"
+    h1 = "<h1>A beginner’s guide to the winter ferry</h1>"
+    markup = html("headline.html", HEAD=head, H1=h1).replace("o'clock", "o’clock").replace("day —", "day —")
+    mangled = markup.encode("utf-8").decode(
+        misread_as, errors="ignore" if misread_as == "cp1252" else "strict"
+    )
+    assert "’" not in mangled  # the page as served: "beginnerâ\x80\x99s" or "beginnerâ€™s"
+    page = Page(url=PIER_URL, body=mangled.encode("utf-8"), fetched_at=FETCHED, source="causes", hints={})
+    result = analyse(PagePayload.of(page))
+    assert result["title"] == "A beginner’s guide to the winter ferry"
+    assert "instead of six o’clock" in result["text"]
+
+
+def test_one_odd_pair_of_letters_is_left_as_it_is() -> None:
+    head = "<title>Ferry names: the “Ã€” flag and the winter timetable</title>"
+    result = kept(html("headline.html", HEAD=head, H1=""), PIER_URL)
+    assert result["title"] == "Ferry names: the “Ã€” flag and the winter timetable"
