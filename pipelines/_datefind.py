@@ -87,6 +87,7 @@ _URL_DATE = re.compile(
     r"|/((?:19|20)\d{2})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(?:/|-|\.|_|$)"
     r"|/((?:19|20)\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?:/|$)"
 )
+_CARD_DATES = 4
 _ITEMPROP_DATES = XPath("//*[@itemprop='datePublished' or @itemprop='dateModified'][not(self::meta)]")
 _TIMES = XPath("//time[@datetime]")
 
@@ -185,15 +186,22 @@ def find_candidates(page: Page) -> list[Candidate]:
         seen_text: set[str] = set()
         dated = _dated_elements(tree)
         near = _near_headline(tree, dated)
+        texts: list[tuple[Any, str]] = []
         for element in dated:
             text = " ".join(element.text_content().split())
             if not text or len(text) > 160 or text in seen_text:
                 continue
             seen_text.add(text)
-            if not re.search(r"\d", text):
+            if re.search(r"\d", text):
+                texts.append((element, text))
+        # as many different dates as a list of cards has: only the header's is the article's
+        cards = len(texts) >= _CARD_DATES
+        for element, text in texts:
+            is_near = near(element)
+            if cards and not is_near:
                 continue
             for kind, part in labelled_parts(text):
-                found.append(Candidate(kind, part, "text", near_headline=near(element)))
+                found.append(Candidate(kind, part, "text", near_headline=is_near))
     match = _URL_DATE.search(urlsplit(page.url).path)
     if match:
         year, month, day = (group for group in match.groups() if group)
@@ -222,7 +230,11 @@ def _near_headline(
         if not window:
             window.add(headline)
             block = headline.getparent()
-            block = block.getparent() if block is not None and block.getparent() is not None else block
+            outer = block.getparent() if block is not None else None
+            # one level up, to a dateline just above the headline's own box; never to the page's
+            # <body>, whose masthead prints today's date
+            if outer is not None and outer.tag not in ("body", "html"):
+                block = outer
             above = set(block.iter()) if block is not None else set()
             # the first paragraphs are enough to know where the header ends; libxml2's union
             # of node sets grows with the square of their size

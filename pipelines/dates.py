@@ -183,17 +183,19 @@ def resolve_dates(
         # in rank order, as find_candidates gave them
         chosen = [candidate for candidate in candidates if candidate.source != "text" or candidate in text]
         by_kind = resolve(chosen)
+    if not by_kind["published"]:
+        # a date the article's header prints in a line with no date markup, before htmldate's
+        # guess over the whole page (a "today" widget, a copyright line, another story's date)
+        for candidate in header_candidates(page):
+            by_kind = resolve([*chosen, candidate])
+            if by_kind["published"]:
+                chosen = [*chosen, candidate]
+                break
     if not by_kind["published"] and fallback is not None:
         extra = fallback_candidate(page, _guarded(fallback))
         if extra is not None:
             chosen = [*chosen, extra]
             by_kind = resolve(chosen)
-    if not by_kind["published"]:
-        # the last resort: a date the article's header prints in a line with no date markup
-        for candidate in header_candidates(page):
-            by_kind = resolve([*chosen, candidate])
-            if by_kind["published"]:
-                break
 
     result: dict[str, Any] = {
         "published_at": None,

@@ -220,3 +220,18 @@ def test_one_odd_pair_of_letters_is_left_as_it_is() -> None:
     head = "<title>Ferry names: the “Ã€” flag and the winter timetable</title>"
     result = kept(html("headline.html", HEAD=head, H1=""), PIER_URL)
     assert result["title"] == "Ferry names: the “Ã€” flag and the winter timetable"
+
+
+# --- the header's printed date against cards of other stories and a "today" widget -------------
+
+LEDGER_URL = "https://pocket-ledger.example/find-forgotten-money"
+
+
+@pytest.mark.parametrize(
+    "today",
+    ["", '<span class="today-date">Tuesday, August 9, 2022</span>', "<span>Tuesday, August 9, 2022</span>"],
+)
+def test_the_date_printed_under_the_headline_beats_dated_cards_and_a_today_widget(today: str) -> None:
+    result = kept(html("dated-cards.html", TODAY=today), LEDGER_URL)
+    assert result["published_date"] == "2017-06-21"
+    assert result["authors"] == ["Nora Quist"]
