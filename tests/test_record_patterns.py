@@ -99,8 +99,10 @@ def test_an_article_whose_markup_hints_at_a_listing_is_kept(hints: str) -> None:
     if hints == "more-from headlines only":
         markup = replaced(markup, OG_WEBSITE, "")
     page = make_page(markup, FERRY_URL)
-    # the page carries the weak listing hint this test is about
-    assert page_verdict(page) == ("listing", False)
+    # og:type website: the weak listing hint that the body's prose overrules. Headlines alone
+    # are no hint on a page headed by its own title (tests/test_record_causes.py)
+    expected = ("listing", False) if hints.startswith("og:type") else ("unknown", False)
+    assert page_verdict(page) == expected
     result = analyse(PagePayload.of(page))
     assert "_drop" not in result, f"dropped: {result.get('_drop')}"
     assert result["title"] == "Carrow ferry to sail every twenty minutes at peak times"
