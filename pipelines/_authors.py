@@ -291,7 +291,13 @@ def clean_authors(candidates: Iterable[str], *, lowercase: bool = False) -> list
             continue
         for chunk in _HARD_SPLIT.split(head):
             # the date or role glued to the end goes before splitting, or it would become a "name"
-            for part in _soft_split(_strip_calendar_tail(_TAIL.sub("", chunk))):
+            chunk = _strip_calendar_tail(_TAIL.sub("", chunk))
+            inverted = _SURNAME_FIRST.match(chunk)
+            if inverted and not _ROLE.match(inverted.group(2)):
+                chunk = (
+                    f"{inverted.group(2)} {inverted.group(1)}"  # "Lenharo, Mariana" as a catalogue writes it
+                )
+            for part in _soft_split(chunk):
                 name = _clean_one(part, lowercase=lowercase)
                 if name and name.casefold() not in seen:
                     seen.add(name.casefold())
@@ -299,6 +305,13 @@ def clean_authors(candidates: Iterable[str], *, lowercase: bool = False) -> list
     # an avatar's initials beside the name they stand for ("NB", "Nicole Burke") are no author
     initials = {"".join(word[0] for word in name.split()) for name in names if " " in name}
     return [name for name in names if not (name.isupper() and 2 <= len(name) <= 3 and name in initials)]
+
+
+# "Surname, Given names": one capitalised word, a comma, then given names or initials, nothing else;
+# "Jane Smith, John Doe" (a full name before the comma) is two people
+_SURNAME_FIRST = re.compile(
+    r"^\s*((?:[A-Z][a-z]+[-'’])?[A-Z][a-z][\w'’-]*),\s+([A-Z][a-z][\w'’-]*(?:\s+(?:[A-Z]\.|[A-Z][a-z][\w'’-]*)){0,2})\s*$"
+)
 
 
 def _strip_calendar_tail(chunk: str) -> str:

@@ -235,3 +235,28 @@ def test_the_date_printed_under_the_headline_beats_dated_cards_and_a_today_widge
     result = kept(html("dated-cards.html", TODAY=today), LEDGER_URL)
     assert result["published_date"] == "2017-06-21"
     assert result["authors"] == ["Nora Quist"]
+
+
+# --- names as a catalogue writes them -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("author_markup", "expected"),
+    [
+        ('<meta name="author" content="Lenharo, Mariana">', ["Mariana Lenharo"]),
+        (
+            '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "Winter timetable for the'
+            ' island ferry", "author": [{"@type": "Person", "name": "Kaufman, Jeff T."},'
+            ' {"@type": "Person", "name": "Ana Ruiz"}]}</script>',
+            ["Jeff T. Kaufman", "Ana Ruiz"],
+        ),
+        # a full name before the comma: two people, not one name turned round
+        ('<meta name="author" content="Jane Holm, Peter Lund">', ["Jane Holm", "Peter Lund"]),
+    ],
+)
+def test_a_name_written_surname_first_is_turned_round(author_markup: str, expected: list[str]) -> None:
+    head = f"<title>{HEADLINE}</title>{author_markup}"
+    result = kept(
+        html("headline.html", HEAD=head, H1=f"<h1>{HEADLINE}</h1>"), "https://cw.example/news/winter"
+    )
+    assert result["authors"] == expected
