@@ -28,6 +28,8 @@ _CLASS_WORDS = (
     "comment-respond", "comment-list", "comments",
     "share", "social", "related", "newsletter", "subscribe", "subscription",
     "cookie", "consent", "back-to-top", "backtotop", "read-also", "readalso", "read-more",
+    # the box that asks a reader to log in or register before reading on
+    "access-wall", "registration-wall", "regwall", "login-wall",
 )  # fmt: skip
 # Bylines and datelines: their content is in the metadata, not in the body.
 _BYLINE = re.compile(
@@ -57,6 +59,23 @@ _CLASS_WORD = re.compile(
 )
 
 
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+_NOT_ALNUM = re.compile(r"[\W_]+")
+
+
+def _slug(text: str) -> str:
+    return _NOT_ALNUM.sub("", text.casefold())
+
+
+def _is_anchor(element: Any, ident: str) -> bool:
+    """An id that spells the heading's own text ("what-share-of-adults-...") is the anchor a
+    table of contents links to, not the name of a block's role: a class word in it says nothing."""
+    if element.tag not in _HEADINGS:
+        return False
+    slug = _slug(ident)
+    return len(slug) >= 8 and slug in _slug(element.text_content())
+
+
 def boilerplate_limit(element: Any) -> float:
     """The text length under which ``element`` is a boilerplate block; 0 when it is none."""
     tag = element.tag
@@ -74,10 +93,10 @@ def boilerplate_limit(element: Any) -> float:
         ident in ("respond", "comments")
         or "wp-caption-text" in _XML_SPACE.split(classes)
         or _CLASS_WORD.search(classes)
-        or _CLASS_WORD.search(ident)
+        or (_CLASS_WORD.search(ident) and not _is_anchor(element, ident))
     ):
         limit = BLOCK_LIMIT
-    elif not limit and _BYLINE.search(f" {classes} {ident} "):
+    elif not limit and _BYLINE.search(f" {classes} {ident if not _is_anchor(element, ident) else ''} "):
         limit = BYLINE_LIMIT
     return limit
 
@@ -104,6 +123,23 @@ def remove(element: Any) -> None:
     parent.remove(element)
 
 
+# A kicker is a label of a few words: the topic or section a template prints above the headline.
+_KICKER_WORDS = 6
+
+
+def _remove_kickers(work: Any) -> None:
+    """The short heading right above the headline, in the headline's own box ("MIDDLE EAST
+    CRISIS", "Analysis"): a label of the page's topic, which the reader sees above the headline,
+    not the article's first line. A logo ``<h1>`` (no text) has no kicker."""
+    for headline in list(work.iter("h1")):
+        label = headline.getprevious()
+        if label is None or label.tag not in _HEADINGS or not headline.text_content().strip():
+            continue
+        words = label.text_content().split()
+        if 0 < len(words) <= _KICKER_WORDS:
+            remove(label)
+
+
 def compile_selectors(xpaths: tuple[str, ...]) -> tuple[XPath, ...]:
     return tuple(XPath(xpath, namespaces=_RE_NS) for xpath in xpaths)
 
@@ -118,6 +154,7 @@ def pruned_copy(tree: Any, selectors: tuple[XPath, ...] = ()) -> Any:
     etree.strip_tags(work, etree.Comment, etree.ProcessingInstruction)
     for nav in reversed(_PLAIN_NAV(work)):
         remove(nav)
+    _remove_kickers(work)
     # reversed document order: every element comes after its descendants
     for element in reversed(_CANDIDATES(work)):
         limit = boilerplate_limit(element)

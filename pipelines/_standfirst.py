@@ -26,6 +26,15 @@ _OTHER_WORDS = {
     "time", "meta", "link", "links", "list", "nav", "menu", "label", "title", "heading", "headline", "item",
     "card", "related", "more", "share", "tag", "tags", "button", "icon", "wrapper", "container",
 }  # fmt: skip
+# ... or a box around it says the line belongs to something else: a newsletter sign-up, a
+# pop-up, an author's profile, a promotion.
+_BOX_WORDS = {
+    "newsletter", "subscribe", "subscription", "signup", "modal", "popup", "promo", "author", "bio",
+    "profile", "paywall",
+}  # fmt: skip
+# how far up the boxes around a lead are looked at, and where that stops
+_BOX_DEPTH = 6
+_PAGE_BOXES = {"article", "main", "body", "html"}
 _TAGS = {"p", "h2", "h3", "div"}
 _BLOCK_CHILDREN = {"p", "div", "ul", "ol", "li", "table", "figure", "section", "article"}
 _OUTSIDE = {"nav", "aside", "footer", "figure", "figcaption", "form"}
@@ -37,7 +46,28 @@ _NEAR = 40
 
 def _is_lead(element: Any) -> bool:
     words = set(_WORDS.findall(f"{element.get('class', '')} {element.get('id', '')}".lower()))
-    return bool(words & _LEAD_WORDS) and not words & _OTHER_WORDS
+    return bool(words & _LEAD_WORDS) and not words & (_OTHER_WORDS | _BOX_WORDS)
+
+
+def _in_other_box(element: Any) -> bool:
+    """The lead candidate sits in a form's, a pop-up's or an author box's markup, or inside a
+    link (a teaser card of another article). The article's own wrapper and the page's are
+    not looked at: their flags ("newsletter-post", "pmc-subscription-behind-paywall",
+    "a-article-author-ruler") describe the whole page."""
+    for depth, ancestor in enumerate(element.iterancestors()):
+        if depth >= _BOX_DEPTH or ancestor.tag in _PAGE_BOXES:
+            break
+        if ancestor.tag == "a":
+            return True
+        words = set(_WORDS.findall(f"{ancestor.get('class', '')} {ancestor.get('id', '')}".lower()))
+        if words & _BOX_WORDS:
+            return True
+    return False
+
+
+def _visible_text(element: Any) -> str:
+    """The element's text without what its scripts and styles hold (``text_content`` keeps it)."""
+    return " ".join("".join(element.xpath(".//text()[not(ancestor::script or ancestor::style)]")).split())
 
 
 def _key(text: str) -> str:
@@ -71,6 +101,10 @@ def standfirst(tree: Any, body: str) -> str | None:
             continue
         if any(ancestor.tag in _OUTSIDE for ancestor in element.iterancestors()):
             continue
+        if element.find(".//script") is not None or element.find(".//style") is not None:
+            text = _visible_text(element)
         if _MIN_WORDS <= count_words(text) <= _MAX_WORDS and _key(text)[:60] not in body_key:
+            if _in_other_box(element):
+                continue
             return text
     return None
