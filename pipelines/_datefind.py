@@ -322,12 +322,15 @@ def header_candidates(page: Page) -> list[Candidate]:
 
 def _label_before(element: Any) -> str:
     """The words just before ``element``: its previous sibling's, or its parent's opening text."""
-    previous = element.getprevious()
+    previous, between = element.getprevious(), ""
+    while previous is not None and not isinstance(previous.tag, str):
+        between = f"{previous.tail or ''} {between}"  # a comment's text is no label; what follows it is
+        previous = previous.getprevious()
     if previous is not None:
-        text = f"{previous.text_content()} {previous.tail or ''}"
+        text = f"{previous.text_content()} {previous.tail or ''} {between}"
     else:
         parent = element.getparent()
-        text = (parent.text or "") if parent is not None else ""
+        text = f"{(parent.text or '') if parent is not None else ''} {between}"
     text = " ".join(text.split())[-40:]
     return "" if re.search(r"\d", text) else text
 

@@ -200,7 +200,15 @@ def _analyse(page: Page, options: WorkOptions, *, plugins: bool) -> dict[str, An
         )
     record["fetched_at"] = page.fetched_at.strftime("%Y-%m-%dT%H:%M:%SZ")
     record["version"] = 1
-    record.update(resolve_dates(page, options.dates, fields["language"], fields["_locale"], fallback_date))
+    try:
+        dates = resolve_dates(page, options.dates, fields["language"], fields["_locale"], fallback_date)
+    except (
+        Exception
+    ) as exc:  # one bad field never costs the article: a page that breaks the dates keeps its text
+        logger.warning("Dates left empty at %s: %r", page.url, exc)
+        page.notes.append("dates_failed")
+        dates = dict.fromkeys(("published_at", "published_date", "modified_at", "date_source"))
+    record.update(dates)
     for plugin in _PLUGINS if plugins else ():
         record = plugin(page, record)
     return record

@@ -260,3 +260,11 @@ def test_a_name_written_surname_first_is_turned_round(author_markup: str, expect
         html("headline.html", HEAD=head, H1=f"<h1>{HEADLINE}</h1>"), "https://cw.example/news/winter"
     )
     assert result["authors"] == expected
+
+
+def test_a_comment_before_the_printed_date_does_not_break_the_dates() -> None:
+    line = "<div><span>By Nora Quist</span><!-- posted on --><span>June 21, 2017</span></div>"
+    markup = html("dated-cards.html", TODAY="", **{"<p>By Nora Quist · June 21, 2017</p>": line})
+    result = kept(markup, LEDGER_URL)
+    assert result["published_date"] == "2017-06-21"
+    assert "_notes" not in result
