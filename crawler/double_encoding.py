@@ -17,10 +17,13 @@ _TO_BYTE = {
     ch: bytes([byte]) for byte in range(0x80, 0xA0) for ch in [bytes([byte]).decode("cp1252", "ignore")] if ch
 }
 _CONTINUATION = f"[\x80-\xbf{re.escape(_CP1252_HIGH)}]"
-# a UTF-8 lead byte read as a letter, then its continuation bytes; at least one of them from
-# 0x80-0x9F, which Latin-1 shows as a control and cp1252 as punctuation: "Ã©" alone stays
+# A UTF-8 lead byte read as a letter, then its continuation bytes. Through Latin-1 at least one
+# of them is a C1 control, which no text holds: any lead. Through cp1252 they are punctuation
+# that real text puts after a letter ("Spaß“"), so only the leads of the usual victims count:
+# "Ã"/"Â" (Latin-1's letters and signs) and "â" (quotes, dashes, ellipsis, "€", "™").
 _RUN = re.compile(
-    f"[\xc2-\xf4](?={_CONTINUATION}*[\x80-\x9f{re.escape(_CP1252_HIGH)}]){_CONTINUATION}{{1,3}}"
+    f"[\xc2-\xf4](?={_CONTINUATION}{{0,2}}[\x80-\x9f]){_CONTINUATION}{{1,3}}"
+    f"|[\xc2\xc3\xe2](?={_CONTINUATION}{{0,2}}[{re.escape(_CP1252_HIGH)}]){_CONTINUATION}{{1,3}}"
 )
 
 # what every run holds, looked for in the UTF-8 bytes: a C1 control (Latin-1's reading), or

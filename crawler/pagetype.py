@@ -124,7 +124,7 @@ def page_verdict(page: Page) -> tuple[str, bool]:
         return "article", False
     if kinds & LISTING_TYPES:
         return "listing", False
-    if "website" in og_type and url_kind(page.url) != "article":
+    if "website" in og_type and url_kind(url) != "article":
         # og:type=website on a page whose URL does not look like an article: a front or section page
         return "listing", False
     if (
@@ -140,9 +140,15 @@ def page_verdict(page: Page) -> tuple[str, bool]:
 
 
 _FIRST_H1 = XPath("(//h1[not(ancestor::nav or ancestor::footer or ancestor::aside or ancestor::a)])[1]")
+# after the headline, a paragraph of text comes before the first linked heading
+_PROSE_FIRST = XPath(
+    "boolean((following::*[self::p[string-length(normalize-space()) >= 80]"
+    " or self::*[self::h2 or self::h3 or self::h4][.//a]])[1][self::p])"
+)
 # a word, or one character of the scripts that do not separate words
 _WORDS = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]|[^\W_]+")
-_TITLE_SEPARATOR = re.compile(r"\s+[-|–—:·»]\s+|\s*[|｜:：]\s*")
+# not a colon: "Analysis: the vote" is one headline
+_TITLE_SEPARATOR = re.compile(r"\s+[-|–—·»]\s+|\s*[|｜]\s*")
 # "Budget", "World news": a section's name is short; a headline says something
 HEADLINE_WORDS = 5
 
@@ -152,8 +158,8 @@ def _headed_by_its_title(page: Page) -> bool:
     name aside) and reads as a headline: a short news item followed by its "related" and
     "more from" boxes is an article, a section page is headed by the section's name."""
     h1 = _FIRST_H1(page.tree)
-    if not h1:
-        return False
+    if not h1 or not _PROSE_FIRST(h1[0]):
+        return False  # a section's page goes from its name straight to the teasers
     words = _WORDS.findall(h1[0].text_content().casefold())
     if len(words) < HEADLINE_WORDS:
         return False

@@ -119,7 +119,8 @@ _AUTHOR_LABEL = re.compile(
     r"authors?|autor(?:in)?|auteur|autore)$",
     re.IGNORECASE,
 )
-_DOMAIN = re.compile(r"[\w-]+(?:\.[\w-]+)+")
+# anchored at a word's start: without it a long run with no dot is rescanned from every letter
+_DOMAIN = re.compile(r"(?<![\w-])[\w-]+(?:\.[\w-]+)+")
 
 
 def _card_authors(page: Page) -> list[str]:
@@ -141,7 +142,7 @@ def _card_authors(page: Page) -> list[str]:
 def _names_the_site(raw: str, host: str) -> bool:
     """A name that holds the site's own domain ("Deutsche Welle (www.dw.com)", "hessenschau.de,
     Frankfurt") is the publisher's, not a person's."""
-    for token in _DOMAIN.findall(raw.casefold()):
+    for token in _DOMAIN.findall(raw[:300].casefold()):  # a name, not a document
         token = token.removeprefix("www.")
         if host == token or host.endswith("." + token):
             return True

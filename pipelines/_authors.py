@@ -120,7 +120,7 @@ _GLUED_TITLE = re.compile(
 )
 # a job title alone, with a conjunction no list of names has before a job word:
 # "News & Culture Writer", "Marketing and Event Coordinator"
-_JOB_TITLE = re.compile(r"^[^,]{1,60}\s(?:&|and|und|et|y)\s[^,]{1,40}$", re.IGNORECASE)
+_JOB_TITLE = re.compile(r"^[^,|/;]{1,60}\s(?:&|and|und|et|y)\s[^,|/;]{1,40}$", re.IGNORECASE)
 
 
 def _strip_title(name: str) -> str:
@@ -307,10 +307,10 @@ def clean_authors(candidates: Iterable[str], *, lowercase: bool = False) -> list
     return [name for name in names if not (name.isupper() and 2 <= len(name) <= 3 and name in initials)]
 
 
-# "Surname, Given names": one capitalised word, a comma, then given names or initials, nothing else;
-# "Jane Smith, John Doe" (a full name before the comma) is two people
+# "Surname, Given": one capitalised word, a comma, then one given name and initials, nothing else;
+# "Jane Smith, John Doe" (a full name before the comma) and "Nature, Mariana Lenharo" are two
 _SURNAME_FIRST = re.compile(
-    r"^\s*((?:[A-Z][a-z]+[-'’])?[A-Z][a-z][\w'’-]*),\s+([A-Z][a-z][\w'’-]*(?:\s+(?:[A-Z]\.|[A-Z][a-z][\w'’-]*)){0,2})\s*$"
+    r"^\s*((?:[A-Z][a-z]+[-'’])?[A-Z][a-z][\w'’-]*),\s+([A-Z][a-z][\w'’-]*(?:\s+[A-Z]\.)*)\s*$"
 )
 
 

@@ -166,10 +166,17 @@ def labelled_lines(tree: Any) -> list[str]:
     found: list[str] = []
     for text in _LABEL_TEXTS(tree):
         element = text.getparent()
+        if element is not None and text.is_tail:
+            # text after a child ("<b>Opinion</b> Written by ...") is its parent's, and the line
+            # starts at the label
+            element = element.getparent()
         if element is None or not isinstance(element.tag, str) or element.tag in ("script", "style"):
             continue
         # "Written by" in a label element of its own: the name is beside it, in the parent
         line = element_text(element)
+        if text.is_tail:
+            label = " ".join(text.split())
+            line = line[line.find(label) :] if label in line else line
         if line.rstrip(" :").casefold() in {"written by", "article by", "authored by"}:
             element = element.getparent()
             line = element_text(element) if element is not None else ""

@@ -131,13 +131,15 @@ def _remove_kickers(work: Any) -> None:
     """The short heading right above the headline, in the headline's own box ("MIDDLE EAST
     CRISIS", "Analysis"): a label of the page's topic, which the reader sees above the headline,
     not the article's first line. A logo ``<h1>`` (no text) has no kicker."""
-    for headline in list(work.iter("h1")):
-        label = headline.getprevious()
-        if label is None or label.tag not in _HEADINGS or not headline.text_content().strip():
-            continue
-        words = label.text_content().split()
-        if 0 < len(words) <= _KICKER_WORDS:
-            remove(label)
+    # the headline only: a body that sets its sections in <h1>s keeps their headings
+    headline = next((h1 for h1 in work.iter("h1") if h1.text_content().strip()), None)
+    label = headline.getprevious() if headline is not None else None
+    if (
+        label is not None
+        and label.tag in _HEADINGS
+        and 0 < len(label.text_content().split()) <= _KICKER_WORDS
+    ):
+        remove(label)
 
 
 def compile_selectors(xpaths: tuple[str, ...]) -> tuple[XPath, ...]:

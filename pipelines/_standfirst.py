@@ -39,6 +39,7 @@ _TAGS = {"p", "h2", "h3", "div"}
 _BLOCK_CHILDREN = {"p", "div", "ul", "ol", "li", "table", "figure", "section", "article"}
 _OUTSIDE = {"nav", "aside", "footer", "figure", "figcaption", "form"}
 _WORDS = re.compile(r"[a-z]+")
+_FLAG = re.compile(r"(?:has|with|without|no|is)[-_]")
 _MIN_WORDS, _MAX_WORDS = 8, 90
 # How far after the headline a lead may sit, in elements, when the body's start is not found.
 _NEAR = 40
@@ -59,7 +60,9 @@ def _in_other_box(element: Any) -> bool:
             break
         if ancestor.tag == "a":
             return True
-        words = set(_WORDS.findall(f"{ancestor.get('class', '')} {ancestor.get('id', '')}".lower()))
+        tokens = f"{ancestor.get('class', '')} {ancestor.get('id', '')}".lower().split()
+        # "has-author-image", "with-newsletter" are flags of the layout, not boxes
+        words = {word for token in tokens if not _FLAG.match(token) for word in _WORDS.findall(token)}
         if words & _BOX_WORDS:
             return True
     return False

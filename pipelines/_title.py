@@ -68,17 +68,23 @@ _COMPACT = re.compile(r"\W|_")
 _SECTION_WORDS = 3
 # a brand is a few words, fewer than the headline it follows
 _BRAND_WORDS = 5
+# a name long enough that a segment starting with it is the brand ("Bridgestone Tires"): short
+# ones ("TIME", "Apple") start headlines
+_LONG_NAME = 6
 
 
 def _compact(value: str) -> str:
     return _COMPACT.sub("", unicodedata.normalize("NFKC", value).casefold())
 
 
-def _names(site_name: SiteNames) -> list[str]:
+def _listed(site_name: SiteNames) -> list[str]:
     if site_name is None:
         return []
-    names = [site_name] if isinstance(site_name, str) else list(site_name)
-    return [compact for compact in map(_compact, names) if compact]
+    return [site_name] if isinstance(site_name, str) else list(site_name)
+
+
+def _names(site_name: SiteNames) -> list[str]:
+    return [compact for compact in map(_compact, _listed(site_name)) if compact]
 
 
 def strip_site_name(title: str, site_name: SiteNames, url: str) -> str:
@@ -105,22 +111,26 @@ def strip_site_name(title: str, site_name: SiteNames, url: str) -> str:
         compact = _compact(part)
         return bool(compact) and (compact in names or compact in hosts)
 
+    site_words = [
+        _WORD.findall(unicodedata.normalize("NFKC", name).casefold()) for name in _listed(site_name)
+    ]
+
     def brand(part: str, rest: str) -> bool:
-        compact, words = _compact(part), _WORD.findall(part.casefold())
+        compact, words = _compact(part), _WORD.findall(unicodedata.normalize("NFKC", part).casefold())
         if len(compact) < 4 or not words or len(words) > _BRAND_WORDS:
             return False
-        if any(len(name) >= 4 and (name.startswith(compact) or compact.startswith(name)) for name in names):
-            return True  # the site's name, shortened or lengthened
+        for name in site_words:
+            if name and words == name[: len(words)]:
+                return True  # the site's name shortened, word by word ("Thrive Internet Marketing")
         if len(words) >= len(_WORD.findall(rest)):
             return False  # a brand is fewer words than the headline it follows
-        first = _compact(words[0])  # "Rust Blog" on rust-lang.org
+        for name in site_words:
+            if len("".join(name)) >= _LONG_NAME and words[: len(name)] == name:
+                return True  # lengthened: "Coastline Weekly Online"; never "Time to act" for "TIME"
         return any(
-            compact.startswith(name)
-            or name.startswith(compact)
-            or compact in name
-            or (len(first) >= 4 and name.startswith(first))
+            (len(name) >= _LONG_NAME and (compact.startswith(name) or compact in name))  # "Bridgestone Tires"
+            or (len(words) <= 2 and len(words[0]) >= 4 and name.startswith(_compact(words[0])))  # "Rust Blog"
             for name in hosts
-            if len(name) >= 4
         )
 
     head = title[: separators[-1].start()].strip()

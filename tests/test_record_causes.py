@@ -268,3 +268,67 @@ def test_a_comment_before_the_printed_date_does_not_break_the_dates() -> None:
     result = kept(markup, LEDGER_URL)
     assert result["published_date"] == "2017-06-21"
     assert "_notes" not in result
+
+
+# --- guards: what the rules above must leave alone (found in review) -------------------------------
+
+
+def test_a_section_page_headed_by_a_long_name_that_is_its_title_is_a_listing() -> None:
+    name = "Latest news on the harbour, the ferries and the island"
+    teasers = "".join(
+        f'<div><h2><a href="/news/story-{i}">Story {i} from the harbour this week</a></h2>'
+        "<p>A summary of the story in one sentence, as section pages print them.</p></div>"
+        for i in range(8)
+    )
+    markup = f"<html><head><title>{name} | Riverside Courier</title></head><body><h1>{name}</h1>{teasers}</body></html>"
+    assert dropped(markup, "https://riverside-courier.example/coverage/harbour-news") == (
+        "not_article",
+        "listing page",
+    )
+
+
+@pytest.mark.parametrize(
+    ("tab", "site", "url"),
+    [
+        ("Harbour bill passes council - Time to act", "TIME", "https://time.example/harbour-bill"),
+        ("Review: the new ferry - Harbour fans rejoice", "", "https://harbourinsider.example/review"),
+    ],
+)
+def test_a_last_segment_that_only_begins_like_the_sites_name_stays(tab: str, site: str, url: str) -> None:
+    head = f"<title>{tab}</title>" + (f'<meta property="og:site_name" content="{site}">' if site else "")
+    assert kept(html("headline.html", HEAD=head, H1=""), url)["title"] == tab
+
+
+@pytest.mark.parametrize(
+    ("author_markup", "expected"),
+    [
+        (
+            '<meta name="author" content="Jane Holm and Peter Lund | Contributors">',
+            ["Jane Holm", "Peter Lund"],
+        ),
+        ('<meta name="author" content="Nature, Mariana Lenharo">', ["Mariana Lenharo"]),
+    ],
+)
+def test_names_beside_a_role_or_an_organisation_are_kept(author_markup: str, expected: list[str]) -> None:
+    head = f"<title>{HEADLINE}</title>{author_markup}"
+    result = kept(
+        html("headline.html", HEAD=head, H1=f"<h1>{HEADLINE}</h1>"), "https://cw.example/news/winter"
+    )
+    assert expected[-1] in result["authors"]
+    assert all(" " in name for name in result["authors"] if name != "Nature")
+
+
+def test_a_written_by_line_after_a_label_names_the_author() -> None:
+    markup = html("headline.html", HEAD=f"<title>{HEADLINE}</title>", H1=f"<h1>{HEADLINE}</h1>").replace(
+        "</article>", '<div class="bio"><b>Opinion</b> Written by Jane Holm</div></article>'
+    )
+    assert kept(markup, "https://cw.example/news/winter")["authors"] == ["Jane Holm"]
+
+
+def test_german_quotes_after_a_sharp_s_are_not_taken_for_double_encoding() -> None:
+    head = "<title>Viel Spaß“ und nasse Füße: die Fähre im Winter</title>"
+    line = "<p>„Das macht Spaß“, sagt der Kapitän, „auch bei Regen, wenn man nasse Füße“ bekommt.</p>"
+    markup = html("headline.html", HEAD=head, H1="").replace("<article>\n", f"<article>\n{line}\n")
+    result = kept(markup, "https://faehre.example/winter")
+    assert result["title"] == "Viel Spaß“ und nasse Füße: die Fähre im Winter"
+    assert "„Das macht Spaß“, sagt der Kapitän" in result["text"]
