@@ -208,6 +208,8 @@ def choose_title(
             and len(rest) > 1.5 * len(h1)
             and not (declared and similarity(h1, declared) >= 0.5)
             and not (site_key and _key(rest) == site_key)
+            # "<h1> - Category - Site": an <h1> heading a tab of several parts is its headline
+            and not (_key(tab).startswith(_key(h1)) and _STRICT_SEPARATORS.search(rest))
         ):
             # the <title> is "<h1> - A Longer Headline": the <h1> is the site's name, the rest the headline
             tab = rest

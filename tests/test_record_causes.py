@@ -17,6 +17,7 @@ from scrapy.settings import Settings
 
 import settings.base as crawl_defaults
 from crawler.page import Page
+from pipelines._title import choose_title
 from pipelines._work import PagePayload, WorkOptions, analyse, init_worker
 
 PAGES = Path(__file__).parent / "pages" / "causes"
@@ -332,3 +333,9 @@ def test_german_quotes_after_a_sharp_s_are_not_taken_for_double_encoding() -> No
     result = kept(markup, "https://faehre.example/winter")
     assert result["title"] == "Viel Spaß“ und nasse Füße: die Fähre im Winter"
     assert "„Das macht Spaß“, sagt der Kapitän" in result["text"]
+
+
+def test_an_h1_heading_a_tab_of_several_parts_is_the_headline_not_the_sites_name() -> None:
+    # the title step alone: on the whole page another rule happens to rescue this one
+    tab = f"{HEADLINE} - Timetables, fares and guides to every island crossing - Coastline Weekly -"
+    assert choose_title([HEADLINE], [], tab, [], "https://cw.example/guides/winter") == HEADLINE
