@@ -129,22 +129,45 @@ class ExtractArticlePipeline:
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.max_pending)
         async with self._slots:
-            try:
-                future = self.pool.schedule(analyse, args=(payload,), timeout=self.timeout)
-            except (OSError, RuntimeError) as exc:
-                # the pool cannot run here after all: go on in this thread rather than lose pages
+            for attempt in range(2):
+                try:
+                    future = self.pool.schedule(analyse, args=(payload,), timeout=self.timeout)
+                except (OSError, RuntimeError) as exc:
+                    # the pool cannot run here after all: go on in this thread rather than lose pages
+                    logger.warning(
+                        "Extraction workers failed (%(error)s); extracting in the crawl's thread",
+                        {"error": exc},
+                    )
+                    self.pool.stop()
+                    self.pool = None
+                    init_worker(self.options)
+                    return analyse(payload)
+                # the pool enforces the timeout; this one only guards against a pool gone wrong
+                done, _ = await asyncio.wait({asyncio.wrap_future(future)}, timeout=self.timeout * 2 + 30)
+                if not done:
+                    future.cancel()
+                elif not isinstance(future.exception(), (TimeoutError, FutureTimeout)):
+                    break
+                if attempt:
+                    break
+                # A timeout, or no answer at all, once: a task handed to a worker that the pool was
+                # replacing at that moment times out without having run (pebble's race, seen under
+                # load). A fresh worker tries the page once more; a page that hangs hangs again.
                 logger.warning(
-                    "Extraction workers failed (%(error)s); extracting in the crawl's thread", {"error": exc}
+                    "Extraction of %(url)s ran out of time; once more in a fresh worker", {"url": payload.url}
                 )
-                self.pool.stop()
-                self.pool = None
-                init_worker(self.options)
-                return analyse(payload)
             try:
-                # the pool enforces the timeout; the outer one only guards against a pool gone wrong
-                return await asyncio.wait_for(asyncio.wrap_future(future), self.timeout * 2 + 30)
+                if not future.done():
+                    future.cancel()
+                    raise FutureTimeout
+                return future.result()
             except (TimeoutError, FutureTimeout):
-                return {"_drop": ("extract_timeout", f"no result within {self.timeout:g} s; worker replaced")}
+                return {
+                    "_drop": (
+                        "extract_timeout",
+                        f"no result within {self.timeout:g} s, twice; worker replaced",
+                    )
+                }
             except ProcessExpired as exc:
                 return {"_drop": ("extract_error", f"the worker died (exit code {exc.exitcode})")}
             except Exception as exc:  # an exception raised by the extractor on this page

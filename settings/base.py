@@ -148,7 +148,7 @@ NEWS_EXTRACT_STRIP: list[str] = []
 NEWS_EXTRACT_FAVOR = "balanced"
 # Worker processes for extraction and dates: -1 one per available core, 0 none (in the crawl's thread).
 NEWS_EXTRACT_WORKERS = -1
-# Seconds a page may take in a worker before it is dropped as extract_timeout.
+# Seconds a page may take in a worker; over it, one more try in a fresh worker, then extract_timeout.
 NEWS_EXTRACT_TIMEOUT = 30.0
 # Pages waiting for a worker before downloads pause (backpressure); 0: twice the workers.
 NEWS_EXTRACT_MAX_PENDING = 0
