@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from lxml import etree
 from lxml.etree import XPath
 
 from pipelines._authors import clean_authors
@@ -35,12 +36,36 @@ _BY_LINE = re.compile(
 _H1S = XPath("//h1")
 # The short lines that follow the headline, the first of them only: a byline sits right under it.
 _HEADER_LINES = 80
-_LINES_AFTER = XPath(
-    "(following::*[self::p or self::div or self::span or self::li or self::address or self::section]"
-    "[not(*[self::p or self::div or self::li])]"
-    "[string-length(normalize-space(.)) > 4][string-length(normalize-space(.)) < 160])"
-    f"[position() <= {_HEADER_LINES}]"
-)
+_LINE_TAGS = frozenset({"p", "div", "span", "li", "address", "section"})
+_BLOCK_TAGS = frozenset({"p", "div", "li"})
+_XML_SPACE = re.compile(r"[ \t\r\n]+")
+
+
+def following(element: Any) -> Any:
+    """The elements after ``element`` in document order, its own descendants left out: XPath's
+    ``following::*``, walked lazily, so that a caller who needs the first few stops there."""
+    node = element
+    while node is not None:
+        for sibling in node.itersiblings(etree.Element):
+            yield sibling
+            yield from sibling.iterdescendants(etree.Element)
+        node = node.getparent()
+
+
+def _lines_after(headline: Any) -> list[Any]:
+    """The first short lines after the headline: elements of a line's tag, holding no block,
+    with 5 to 159 characters of text (as XPath's ``normalize-space`` counts them)."""
+    lines: list[Any] = []
+    for element in following(headline):
+        if element.tag not in _LINE_TAGS or any(child.tag in _BLOCK_TAGS for child in element):
+            continue
+        if 4 < len(_XML_SPACE.sub(" ", element.text_content()).strip(" ")) < 160:
+            lines.append(element)
+            if len(lines) >= _HEADER_LINES:
+                break
+    return lines
+
+
 # where the article's text begins: the header, and its byline, end there
 _LONG_PARAGRAPHS = XPath("//p[string-length(normalize-space(.)) >= 120]")
 _HEADER_PARAGRAPHS = 2
@@ -107,7 +132,7 @@ def visible_bylines(tree: Any) -> list[str]:
     # of nested byline elements only the innermost, so that wrappers do not repeat them
     bylines = {m for m in matches if not any(d in inner for d in m.iterdescendants())}
     headline = main_headline(tree)
-    lines_after = [] if headline is None else [e for e in _LINES_AFTER(headline) if not in_other_box(e)]
+    lines_after = [] if headline is None else [e for e in _lines_after(headline) if not in_other_box(e)]
     prose = [p for p in _LONG_PARAGRAPHS(tree)[:50] if not in_other_box(p)]
     prose_set, line_set = set(prose), set(lines_after)
     started = headline is None

@@ -77,6 +77,18 @@ def _key(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
+def _after(element: Any) -> Any:
+    """Every node after ``element`` in document order, its own descendants first: what
+    ``tree.iter()`` yields once it has passed ``element``, without walking up to it."""
+    yield from element.iterdescendants()
+    node = element
+    while node is not None:
+        for sibling in node.itersiblings():
+            yield sibling
+            yield from sibling.iterdescendants()
+        node = node.getparent()
+
+
 def standfirst(tree: Any, body: str) -> str | None:
     """The lead paragraph the page shows under its headline and ``body`` lacks, or None."""
     headline = next(iter(tree.iter("h1")), None)
@@ -84,17 +96,14 @@ def standfirst(tree: Any, body: str) -> str | None:
         return None
     first = _key(body.split("\n\n", 1)[0])[:60]
     body_key = _key(body)
-    after = False
-    for distance, element in enumerate(tree.iter()):
-        if element is headline:
-            after, start = True, distance
+    for distance, element in enumerate(_after(headline), start=1):
+        if not isinstance(element.tag, str):
             continue
-        if not after or not isinstance(element.tag, str):
-            continue
-        if distance - start > _NEAR * 10:
+        if distance > _NEAR * 10:
             return None
         text = " ".join(element.text_content().split())
-        if first and text and _key(text).startswith(first):
+        # a prefix is enough to compare with the body's first 60 characters
+        if first and text and text[: 2 * len(first)].casefold().startswith(first):
             return None  # the body begins: no lead before it
         if element.tag not in _TAGS or not _is_lead(element):
             continue
