@@ -17,7 +17,7 @@ from lxml import etree
 from lxml.etree import XPath
 
 from pipelines._authors import clean_authors
-from pipelines._placement import in_document_order, in_other_box
+from pipelines._placement import in_document_order, in_other_box, names
 
 # a class, id, rel or itemprop word that names the author
 _BYLINE_WORDS = re.compile(
@@ -77,9 +77,8 @@ def main_headline(tree: Any) -> Any | None:
 
 
 def _is_byline(element: Any) -> bool:
-    words = " ".join(filter(None, (element.get(name) for name in ("class", "id", "rel", "itemprop"))))
     return (
-        bool(_BYLINE_WORDS.search(words))
+        any(names(_BYLINE_WORDS, element.get(name) or "") for name in ("class", "id", "rel", "itemprop"))
         and len(" ".join(element.text_content().split())) < _BYLINE_CHARS
         and not in_other_box(element)
         and not _in_figure(element)

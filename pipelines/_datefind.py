@@ -12,7 +12,7 @@ from lxml.etree import XPath
 
 from crawler.page import Page, article_json_ld
 from pipelines._bylines import main_headline
-from pipelines._placement import in_document_order, in_other_box
+from pipelines._placement import in_document_order, in_other_box, names
 
 # Most reliable first; the rank orders candidates from different places. Feed and
 # sitemap dates come from outside the page: they count when the page itself has none.
@@ -98,7 +98,7 @@ def _dated_elements(tree: Any) -> list[Any]:
         element
         for element in _WITH_CLASS(tree)
         if element.tag not in _NOT_DATED
-        and _DATE_WORDS.search(f"{element.get('class') or ''} {element.get('id') or ''}")
+        and (names(_DATE_WORDS, element.get("class") or "") or names(_DATE_WORDS, element.get("id") or ""))
         and not in_other_box(element, tags=_BOX_TAGS)
     ]
 
@@ -273,6 +273,14 @@ _TEXT_DATE = re.compile(
     r"|(?:19|20)\d{2}年\d{1,2}月\d{1,2}日)",
     re.IGNORECASE,
 )
+# every form of _TEXT_DATE has a year: a line without one is ruled out before its slow search
+_YEAR = re.compile(r"(?:19|20)\d\d")
+
+
+def _has_text_date(text: str) -> bool:
+    return _YEAR.search(text) is not None and _TEXT_DATE.search(text) is not None
+
+
 _NOT_THE_ARTICLES = re.compile(r"©|copyright|\(c\)|all rights reserved", re.IGNORECASE)
 _HEADER_LINES = XPath(
     "//*[self::p or self::div or self::span or self::li or self::small or self::em or self::strong or self::header]"
@@ -295,7 +303,7 @@ def header_candidates(page: Page) -> list[Candidate]:
     lines = [
         line
         for line in _HEADER_LINES(tree)[:_MAX_HEADER_LINES]
-        if _TEXT_DATE.search(line.text_content()) and not in_other_box(line, tags=_BOX_TAGS)
+        if _has_text_date(line.text_content()) and not in_other_box(line, tags=_BOX_TAGS)
     ]
     near = _near_headline(tree, lines, paragraphs=_HEADER_PARAGRAPHS)
     found: list[Candidate] = []

@@ -8,6 +8,7 @@ of the page, which on a large page costs more than the extraction it serves.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from lxml.etree import XPath
@@ -38,6 +39,15 @@ OTHER_STORIES = class_words(
     r"related|teasers?|recommend(?:ed|ations?)?|more-stories|promos?|sidebars?|comments?|newsletters?"
 )
 
+
+@lru_cache(maxsize=32768)
+def names(pattern: re.Pattern[str], value: str) -> bool:
+    """Whether ``pattern`` finds a word in a class or id value. A page repeats a few hundred
+    class values over thousands of elements, and a search for dozens of words costs
+    microseconds: each value is searched once."""
+    return bool(value) and pattern.search(value) is not None
+
+
 # Elements in document order: lxml takes Python lists as node-set variables, and an XPath
 # union returns its nodes in document order; no walk over the whole tree in Python.
 _UNION = {n: XPath(" | ".join(f"$s{i}" for i in range(n))) for n in range(1, 6)}
@@ -54,7 +64,7 @@ def in_other_box(
         if ancestor.tag in tags:
             return True
         for value in (ancestor.get("class"), ancestor.get("id")):
-            if value and words.search(value):
+            if value and names(words, value):
                 return True
     return False
 
