@@ -272,7 +272,7 @@ def _language(page: Page, text: str) -> tuple[str | None, str | None]:
                 return detected, detected
         return lang, locale
     if len(text) >= 40:
-        detected, _ = py3langid.classify(text)
+        detected, _ = py3langid.classify(text[:_LANGUAGE_SAMPLE])
         return (detected, None) if len(detected) == 2 else (None, None)
     return None, None
 

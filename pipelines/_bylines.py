@@ -17,7 +17,7 @@ from lxml import etree
 from lxml.etree import XPath
 
 from pipelines._authors import clean_authors
-from pipelines._placement import in_document_order, in_other_box, names
+from pipelines._placement import elements_named, in_document_order, in_other_box
 
 # a class, id, rel or itemprop word that names the author
 _BYLINE_WORDS = re.compile(
@@ -26,7 +26,6 @@ _BYLINE_WORDS = re.compile(
     re.IGNORECASE,
 )
 _FIGURES = frozenset({"figure", "figcaption"})
-_WITH_NAMES = XPath("//*[@class or @id or @rel or @itemprop]")
 _BYLINE_CHARS = 120
 # a line that opens with "By ..." in the languages we see most, followed by a capital
 _BY_LINE = re.compile(
@@ -77,9 +76,10 @@ def main_headline(tree: Any) -> Any | None:
 
 
 def _is_byline(element: Any) -> bool:
+    """Whether an element named as a byline reads as the article's: a short line, outside the
+    boxes of other stories and outside a figure."""
     return (
-        any(names(_BYLINE_WORDS, element.get(name) or "") for name in ("class", "id", "rel", "itemprop"))
-        and len(" ".join(element.text_content().split())) < _BYLINE_CHARS
+        len(" ".join(element.text_content().split())) < _BYLINE_CHARS
         and not in_other_box(element)
         and not _in_figure(element)
     )
@@ -126,7 +126,8 @@ def visible_bylines(tree: Any) -> list[str]:
     """The texts of the article's byline elements, nearest to the headline first."""
     # only elements that hold a name: a "By" label, a job title or the date in a byline
     # element of its own says nothing about who wrote the piece, its wrapper does
-    matches = [element for element in _WITH_NAMES(tree) if _is_byline(element) and _names(element)]
+    candidates = elements_named(tree, _BYLINE_WORDS, rel_and_itemprop=True)
+    matches = [element for element in candidates if _is_byline(element) and _names(element)]
     inner = set(matches)
     # of nested byline elements only the innermost, so that wrappers do not repeat them
     bylines = {m for m in matches if not any(d in inner for d in m.iterdescendants())}

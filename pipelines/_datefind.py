@@ -12,7 +12,7 @@ from lxml.etree import XPath
 
 from crawler.page import Page, article_json_ld
 from pipelines._bylines import main_headline
-from pipelines._placement import in_document_order, in_other_box, names
+from pipelines._placement import elements_named, in_document_order, in_other_box
 
 # Most reliable first; the rank orders candidates from different places. Feed and
 # sitemap dates come from outside the page: they count when the page itself has none.
@@ -72,7 +72,6 @@ _DATE_WORDS = re.compile(
     re.IGNORECASE,
 )
 _NOT_DATED = frozenset({"script", "style", "meta", "html", "body", "article"})
-_WITH_CLASS = XPath("//*[@class or @id]")
 # Dates inside these blocks belong to other stories; links too (a teaser's date).
 _BOX_TAGS = frozenset({"nav", "footer", "aside", "a"})
 _MODIFIED_WORDS = re.compile(
@@ -96,10 +95,8 @@ def _dated_elements(tree: Any) -> list[Any]:
     """Elements whose class or id marks a date, outside the boxes of other stories."""
     return [
         element
-        for element in _WITH_CLASS(tree)
-        if element.tag not in _NOT_DATED
-        and (names(_DATE_WORDS, element.get("class") or "") or names(_DATE_WORDS, element.get("id") or ""))
-        and not in_other_box(element, tags=_BOX_TAGS)
+        for element in elements_named(tree, _DATE_WORDS)
+        if element.tag not in _NOT_DATED and not in_other_box(element, tags=_BOX_TAGS)
     ]
 
 

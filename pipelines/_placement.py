@@ -48,6 +48,25 @@ def names(pattern: re.Pattern[str], value: str) -> bool:
     return bool(value) and pattern.search(value) is not None
 
 
+_CLASSES_AND_IDS = XPath("//@class | //@id")
+_NAMING_ATTRIBUTES = XPath("//@class | //@id | //@rel | //@itemprop")
+
+
+def elements_named(tree: Any, pattern: re.Pattern[str], *, rel_and_itemprop: bool = False) -> list[Any]:
+    """The elements whose class or id (and rel and itemprop) ``pattern`` finds a word in, in
+    document order. The attribute values come from libxml2 and are searched once per value
+    (``names``): no element of the thousands without such a word is touched in Python."""
+    found: list[Any] = []
+    seen: set[Any] = set()
+    for value in (_NAMING_ATTRIBUTES if rel_and_itemprop else _CLASSES_AND_IDS)(tree):
+        if names(pattern, value):
+            element = value.getparent()
+            if element not in seen:
+                seen.add(element)
+                found.append(element)
+    return found
+
+
 # Elements in document order: lxml takes Python lists as node-set variables, and an XPath
 # union returns its nodes in document order; no walk over the whole tree in Python.
 _UNION = {n: XPath(" | ".join(f"$s{i}" for i in range(n))) for n in range(1, 6)}
