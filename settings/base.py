@@ -77,6 +77,9 @@ DOWNLOADER_MIDDLEWARES = {
 TWISTED_DNS_RESOLVER = "crawler.middlewares.address_guard.GuardedResolver"
 EXTENSIONS = {
     "crawler.settings_check.SettingsCheck": -10,
+    # Scrapy's AutoThrottle, except that a 404 or 410 may lower the delay as a 200 does
+    "scrapy.extensions.throttle.AutoThrottle": None,
+    "crawler.extensions.throttle.NewsAutoThrottle": 0,
     "crawler.logjson.JsonLogs": 0,
     "crawler.extensions.banner.RunBanner": 5,
     # after the banner: a state whose site group locks cannot be taken stops the start there
