@@ -94,14 +94,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--corpus", type=Path, default=DEVCORPUS)
+    parser.add_argument(
+        "--corpus", type=Path, action="append", help=f"a folder of corpora (repeatable; default {DEVCORPUS})"
+    )
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--limit", type=int, default=0, help="the first N pages of each corpus")
     parser.add_argument("--profile", type=int, default=0, metavar="N", help="cProfile's top N of our step")
     parser.add_argument("--profile-file", type=Path, help="and the raw profile here (pstats)")
     parser.add_argument("--records", type=Path, help="write each page's record here (JSON lines)")
     args = parser.parse_args(argv)
-    pages = load_pages(args.corpus, args.limit)
+    pages = [page for root in args.corpus or [DEVCORPUS] for page in load_pages(root, args.limit)]
     make_payload, analyse = _ours()
     payloads = [make_payload(url, body) for _, url, body in pages]
     _bare(pages[0][1], pages[0][2])  # trafilatura's data loaded before timing, as ours is by init_worker

@@ -104,9 +104,21 @@ def init_worker(options: WorkOptions) -> None:
     """Once per worker process: the options, the plugins imported, the libraries warmed up."""
     global _OPTIONS  # noqa: PLW0603 - per-process configuration
     _OPTIONS = options
+    _log_only_what_is_shown()
     _PLUGINS[:] = [load_plugin(path) for path in options.plugins]
     _options_with.cache_clear()
     warm_up()
+
+
+def _log_only_what_is_shown() -> None:
+    """The root logger at the level of its most verbose handler: Scrapy leaves the root at
+    NOTSET and filters in the handler, so every debug message of trafilatura and htmldate
+    (dozens a page) was built into a record and thrown away. Nothing changes where no handler
+    is set up, or one takes every level (a test capturing the logs, a notebook)."""
+    root = logging.getLogger()
+    levels = [handler.level for handler in root.handlers]
+    if root.level == logging.NOTSET and levels and min(levels) > logging.NOTSET:
+        root.setLevel(min(levels))
 
 
 _WARM_UP_SENTENCES = (
