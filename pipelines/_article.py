@@ -221,13 +221,16 @@ def _ld_names(value: Any, by_id: dict[str, dict[str, Any]]) -> list[str]:
     return []
 
 
+# control characters other than tab, line feed, form feed and carriage return; the replacement character
+_NOT_TEXT = re.compile("[\ufffd\x00-\x08\x0b\x0e-\x1f]")
+
+
 def _looks_binary(text: str) -> bool:
     """Bytes that are not text at all: control characters and undecodable bytes."""
     sample = text[:4096]
     if not sample:
         return False
-    odd = sum(1 for ch in sample if ch == "\ufffd" or (ord(ch) < 32 and ch not in "\t\n\r\f"))
-    return odd / len(sample) > 0.05
+    return len(_NOT_TEXT.findall(sample)) / len(sample) > 0.05
 
 
 def _title_suffix(html_title: str | None, h1: str | None) -> str | None:
