@@ -76,10 +76,10 @@ class _Server:
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
 
-def run(sources: int, server: _Server) -> tuple[float, float, int]:
+def _project(sources_toml: str) -> dict[str, str]:
+    """A fresh folder with the sources file, output and state; the environment that points at it."""
     work = Path(tempfile.mkdtemp(prefix="bench-sources-"))
-    text = "".join(f'[sources.s{n:05d}]\nstart_urls = ["{server.base}/s{n}/"]\n' for n in range(sources))
-    (work / "sources.toml").write_text(text)
+    (work / "sources.toml").write_text(sources_toml)
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWS_")}
     env.update(
         NEWS_SOURCES=str(work / "sources.toml"),
@@ -87,6 +87,13 @@ def run(sources: int, server: _Server) -> tuple[float, float, int]:
         NEWS_STATE=str(work / "state.sqlite"),
         NEWS_METRICS_FILE=str(work / "metrics.prom"),
         NEWS_ALLOW_PRIVATE_NETWORKS="true",
+    )
+    return env
+
+
+def run(sources: int, server: _Server) -> tuple[float, float, int]:
+    env = _project(
+        "".join(f'[sources.s{n:05d}]\nstart_urls = ["{server.base}/s{n}/"]\n' for n in range(sources))
     )
     started = time.monotonic()
     process = subprocess.run(
@@ -100,17 +107,10 @@ def run(sources: int, server: _Server) -> tuple[float, float, int]:
 
 def run_sitemaps(sources: int, server: _Server) -> tuple[float, float, int]:
     """A crawl of ``sources`` sources with one (missing) sitemap each: wall and CPU seconds, exit code."""
-    work = Path(tempfile.mkdtemp(prefix="bench-sitemaps-"))
-    text = "".join(
-        f'[sources.s{n:05d}]\nsitemaps = ["{server.base}/s{n}/sitemap.xml"]\n' for n in range(sources)
-    )
-    (work / "sources.toml").write_text(text)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWS_")}
-    env.update(
-        NEWS_SOURCES=str(work / "sources.toml"),
-        NEWS_OUTPUT=str(work / "output"),
-        NEWS_STATE=str(work / "state.sqlite"),
-        NEWS_ALLOW_PRIVATE_NETWORKS="true",
+    env = _project(
+        "".join(
+            f'[sources.s{n:05d}]\nsitemaps = ["{server.base}/s{n}/sitemap.xml"]\n' for n in range(sources)
+        )
     )
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
