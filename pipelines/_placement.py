@@ -59,7 +59,9 @@ def elements_named(tree: Any, pattern: re.Pattern[str], *, rel_and_itemprop: boo
     found: list[Any] = []
     seen: set[Any] = set()
     for value in (_NAMING_ATTRIBUTES if rel_and_itemprop else _CLASSES_AND_IDS)(tree):
-        if names(pattern, value):
+        # a plain copy for the cache: libxml2's string points to its element, and a cached one
+        # would keep every page it came from in memory
+        if names(pattern, str(value)):
             element = value.getparent()
             if element not in seen:
                 seen.add(element)
