@@ -27,6 +27,7 @@ from crawler.markup import (
     flatten_tree,
     needs_census,
 )
+from crawler.naming import NamedElements
 
 logger = logging.getLogger(__name__)
 
@@ -321,6 +322,11 @@ class Page:
                     self.notes.append("json_ld_skipped")
                 script.text = ""
         return tree
+
+    @cached_property
+    def named(self) -> NamedElements | None:
+        """The tree's elements by their class, id, rel, itemprop and data-* values."""
+        return NamedElements(self.tree) if self.tree is not None else None
 
     @cached_property
     def json_ld(self) -> list[dict[str, Any]]:

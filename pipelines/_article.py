@@ -186,7 +186,7 @@ def _authors(
     found = persons(people) or persons(meta) or persons(card)
     if found:
         return found
-    visible = visible_bylines(tree)
+    visible = visible_bylines(tree, page.named)
     # an explicit "Written by" line under the text before trafilatura's guess
     found = persons(visible) or persons(labelled_lines(tree)[:1]) or persons([fallback.author or ""])
     if found:
@@ -466,7 +466,7 @@ def extract_article(page: Page, options: ExtractOptions) -> dict[str, Any]:
     pruned = pruned_copy(tree, _compiled(options.strip_xpaths))
     ld = article_json_ld(page)
     body = _body(pruned, page.url, options, ld)
-    fallback = MetadataFallback(pruned, page.url, original=tree)
+    fallback = MetadataFallback(pruned, page.url, original=tree, original_named=page.named)
     by_id = {obj["@id"]: obj for obj in page.json_ld if isinstance(obj.get("@id"), str)}
 
     h1s = headings(tree)

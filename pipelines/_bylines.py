@@ -16,6 +16,7 @@ from typing import Any
 from lxml import etree
 from lxml.etree import XPath
 
+from crawler.naming import NamedElements
 from pipelines._authors import clean_authors
 from pipelines._placement import elements_named, in_document_order, in_other_box
 
@@ -122,11 +123,12 @@ def _same_block(first: Any, other: Any, levels: int = 3) -> bool:
     return False
 
 
-def visible_bylines(tree: Any) -> list[str]:
-    """The texts of the article's byline elements, nearest to the headline first."""
+def visible_bylines(tree: Any, named: NamedElements | None = None) -> list[str]:
+    """The texts of the article's byline elements, nearest to the headline first; ``named``
+    is the tree's (``Page.named``), made here when not given."""
     # only elements that hold a name: a "By" label, a job title or the date in a byline
     # element of its own says nothing about who wrote the piece, its wrapper does
-    candidates = elements_named(tree, _BYLINE_WORDS, rel_and_itemprop=True)
+    candidates = elements_named(named or NamedElements(tree), _BYLINE_WORDS, rel_and_itemprop=True)
     matches = [element for element in candidates if _is_byline(element) and _names(element)]
     inner = set(matches)
     # of nested byline elements only the innermost, so that wrappers do not repeat them

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from lxml.etree import XPath
 
+from crawler.naming import NamedElements
 from crawler.page import Page, article_json_ld
 from pipelines._bylines import main_headline
 from pipelines._placement import elements_named, in_document_order, in_other_box
@@ -87,15 +88,15 @@ _URL_DATE = re.compile(
     r"|/((?:19|20)\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?:/|$)"
 )
 _CARD_DATES = 4
-_ITEMPROP_DATES = XPath("//*[@itemprop='datePublished' or @itemprop='dateModified'][not(self::meta)]")
-_TIMES = XPath("//time[@datetime]")
+_ITEMPROP_DATE = frozenset({"datePublished", "dateModified"})
+_ITEMPROP = frozenset({"itemprop"})
 
 
-def _dated_elements(tree: Any) -> list[Any]:
+def _dated_elements(named: NamedElements) -> list[Any]:
     """Elements whose class or id marks a date, outside the boxes of other stories."""
     return [
         element
-        for element in elements_named(tree, _DATE_WORDS)
+        for element in elements_named(named, _DATE_WORDS)
         if element.tag not in _NOT_DATED and not in_other_box(element, tags=_BOX_TAGS)
     ]
 
@@ -149,6 +150,11 @@ def _ld_value(value: object) -> str | None:
 
 def find_candidates(page: Page) -> list[Candidate]:
     """All date statements of the page, in order of reliability."""
+    return sorted([*markup_candidates(page), *text_candidates(page)], key=lambda candidate: candidate.rank)
+
+
+def markup_candidates(page: Page) -> list[Candidate]:
+    """The dates the page's markup, its feed entry and its URL state, in order of reliability."""
     found: list[Candidate] = []
     hint = page.hints.get("published")
     if isinstance(hint, dict) and hint.get("value"):
@@ -166,12 +172,14 @@ def find_candidates(page: Page) -> list[Candidate]:
     found += [Candidate("modified", value, "meta") for value in page.meta(*MODIFIED_META)]
     tree = page.tree
     if tree is not None:
-        for element in _ITEMPROP_DATES(tree):
+        for element in page.named.elements(_ITEMPROP_DATE.__contains__, _ITEMPROP):
+            if element.tag == "meta":
+                continue
             value = element.get("content") or element.get("datetime") or element.text_content()
             kind = "modified" if element.get("itemprop") == "dateModified" else "published"
             if value and value.strip():
                 found.append(Candidate(kind, value.strip(), "meta"))
-        for element in _TIMES(tree):
+        for element in tree.iter("time"):
             value = (element.get("datetime") or "").strip()
             if not value or in_other_box(element, tags=_BOX_TAGS):  # another story's date
                 continue
@@ -180,30 +188,39 @@ def find_candidates(page: Page) -> list[Candidate]:
             modified = _MODIFIED_WORDS.search(label) or "modified" in (element.get("class") or "")
             kind = "modified" if modified else "published"
             found.append(Candidate(kind, value, "time"))
-        seen_text: set[str] = set()
-        dated = _dated_elements(tree)
-        near = _near_headline(tree, dated)
-        texts: list[tuple[Any, str]] = []
-        for element in dated:
-            text = " ".join(element.text_content().split())
-            if not text or len(text) > 160 or text in seen_text:
-                continue
-            seen_text.add(text)
-            if re.search(r"\d", text):
-                texts.append((element, text))
-        # as many different dates as a list of cards has: only the header's is the article's
-        cards = len(texts) >= _CARD_DATES
-        for element, text in texts:
-            is_near = near(element)
-            if cards and not is_near:
-                continue
-            for kind, part in labelled_parts(text):
-                found.append(Candidate(kind, part, "text", near_headline=is_near))
     match = _URL_DATE.search(urlsplit(page.url).path)
     if match:
         year, month, day = (group for group in match.groups() if group)
         found.append(Candidate("published", f"{year}-{int(month):02d}-{int(day):02d}", "url"))
     return sorted(found, key=lambda candidate: candidate.rank)
+
+
+def text_candidates(page: Page) -> list[Candidate]:
+    """The dates in the page's elements named for a date ("posted-on", "dateline"): the costliest
+    search, for the pages whose markup leaves a date open."""
+    if page.tree is None:
+        return []
+    found: list[Candidate] = []
+    seen_text: set[str] = set()
+    dated = _dated_elements(page.named)
+    near = _near_headline(page.tree, dated)
+    texts: list[tuple[Any, str]] = []
+    for element in dated:
+        text = " ".join(element.text_content().split())
+        if not text or len(text) > 160 or text in seen_text:
+            continue
+        seen_text.add(text)
+        if re.search(r"\d", text):
+            texts.append((element, text))
+    # as many different dates as a list of cards has: only the header's is the article's
+    cards = len(texts) >= _CARD_DATES
+    for element, text in texts:
+        is_near = near(element)
+        if cards and not is_near:
+            continue
+        for kind, part in labelled_parts(text):
+            found.append(Candidate(kind, part, "text", near_headline=is_near))
+    return found
 
 
 # How many paragraphs of the article's text the header's dates may run into: one for a

@@ -18,8 +18,6 @@ from urllib.parse import urlsplit
 from htmldate import find_date
 from trafilatura.metadata import (
     examine_meta,
-    extract_author,
-    extract_catstags,
     extract_meta_json,
     extract_sitename,
     extract_title,
@@ -27,6 +25,9 @@ from trafilatura.metadata import (
 )
 from trafilatura.settings import Document
 from trafilatura.utils import line_processing
+
+from crawler.naming import NamedElements
+from pipelines._markup_rules import find_author, find_catstags
 
 logger = logging.getLogger(__name__)
 
@@ -44,11 +45,18 @@ def _clean(value: str | None) -> str | None:
 class MetadataFallback:
     """Lazily computed metadata of one (pruned) tree; the tree is never modified."""
 
-    def __init__(self, tree: Any, url: str, original: Any = None):
+    def __init__(
+        self, tree: Any, url: str, original: Any = None, original_named: NamedElements | None = None
+    ):
         self._tree = tree
         self._url = url
         # bylines and datelines are pruned from the body's tree: their searches see the page
         self._original = tree if original is None else original
+        self._original_named = original_named
+
+    @cached_property
+    def _named(self) -> NamedElements:
+        return NamedElements(self._tree, ("class", "id"))
 
     @cached_property
     def _markup(self) -> Document:
@@ -68,7 +76,9 @@ class MetadataFallback:
 
     @cached_property
     def author(self) -> str | None:
-        return _clean(self._markup.author or extract_author(self._original))
+        if self._markup.author:
+            return _clean(self._markup.author)
+        return _clean(find_author(self._original, self._original_named or NamedElements(self._original)))
 
     @cached_property
     def sitename(self) -> str | None:
@@ -91,11 +101,11 @@ class MetadataFallback:
 
     @cached_property
     def categories(self) -> list[str]:
-        return list(self._markup.categories or extract_catstags("category", self._tree))
+        return list(self._markup.categories or find_catstags("category", self._tree, self._named))
 
     @cached_property
     def tags(self) -> list[str]:
-        return list(self._markup.tags or extract_catstags("tag", self._tree))
+        return list(self._markup.tags or find_catstags("tag", self._tree, self._named))
 
     @cached_property
     def date(self) -> str | None:

@@ -8,10 +8,13 @@ of the page, which on a large page costs more than the extraction it serves.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
-from typing import Any
+from functools import lru_cache, partial
+from typing import TYPE_CHECKING, Any
 
 from lxml.etree import XPath
+
+if TYPE_CHECKING:
+    from crawler.naming import NamedElements
 
 # Tags and class words of boxes whose names and dates belong to other stories, to
 # the site, or to readers.
@@ -48,25 +51,18 @@ def names(pattern: re.Pattern[str], value: str) -> bool:
     return bool(value) and pattern.search(value) is not None
 
 
-_CLASSES_AND_IDS = XPath("//@class | //@id")
-_NAMING_ATTRIBUTES = XPath("//@class | //@id | //@rel | //@itemprop")
+_CLASS_AND_ID = frozenset({"class", "id"})
+_CLASS_ID_REL_ITEMPROP = frozenset({"class", "id", "rel", "itemprop"})
 
 
-def elements_named(tree: Any, pattern: re.Pattern[str], *, rel_and_itemprop: bool = False) -> list[Any]:
+def elements_named(
+    named: NamedElements, pattern: re.Pattern[str], *, rel_and_itemprop: bool = False
+) -> list[Any]:
     """The elements whose class or id (and rel and itemprop) ``pattern`` finds a word in, in
-    document order. The attribute values come from libxml2 and are searched once per value
-    (``names``): no element of the thousands without such a word is touched in Python."""
-    found: list[Any] = []
-    seen: set[Any] = set()
-    for value in (_NAMING_ATTRIBUTES if rel_and_itemprop else _CLASSES_AND_IDS)(tree):
-        # a plain copy for the cache: libxml2's string points to its element, and a cached one
-        # would keep every page it came from in memory
-        if names(pattern, str(value)):
-            element = value.getparent()
-            if element not in seen:
-                seen.add(element)
-                found.append(element)
-    return found
+    document order; each distinct value is searched once (``names``)."""
+    return named.elements(
+        partial(names, pattern), _CLASS_ID_REL_ITEMPROP if rel_and_itemprop else _CLASS_AND_ID
+    )
 
 
 # Elements in document order: lxml takes Python lists as node-set variables, and an XPath

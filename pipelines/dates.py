@@ -10,7 +10,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from crawler.dateparse import ParsedDate, date_order_for, needs_text_parse, parse_date
 from crawler.drops import DropArticle
-from pipelines._datefind import SOURCE_RANK, Candidate, fallback_candidate, find_candidates, header_candidates
+from pipelines._datefind import (
+    SOURCE_RANK,
+    Candidate,
+    fallback_candidate,
+    header_candidates,
+    markup_candidates,
+    text_candidates,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -121,7 +128,7 @@ def resolve_dates(
     hints = page.hints
     zone = _zone(hints["timezone"]) if hints.get("timezone") else config.zone
     order = date_order_for(locale or language, hints.get("date_order") or config.date_order)
-    candidates = find_candidates(page)
+    candidates = markup_candidates(page)
     parsed_of: dict[Candidate, ParsedDate | None] = {}
     text_reads = 0  # strings of this page read by dateparser (PAGE_DATE_TEXT_READS)
 
@@ -176,11 +183,14 @@ def resolve_dates(
         for kind in ("published", "modified")
         if not _settled(by_kind[kind], text_rank, exact_only=kind == "modified")
     }
+    if open_kinds:
+        # the dates printed in the page's lines: searched for only when the markup leaves one open
+        candidates = sorted([*candidates, *text_candidates(page)], key=lambda candidate: candidate.rank)
     text = [
         candidate for candidate in candidates if candidate.source == "text" and candidate.kind in open_kinds
     ]
     if text:
-        # in rank order, as find_candidates gave them
+        # in rank order
         chosen = [candidate for candidate in candidates if candidate.source != "text" or candidate in text]
         by_kind = resolve(chosen)
     if not by_kind["published"]:
