@@ -70,6 +70,23 @@ _UTF16_SAMPLE = 4096
 _UTF16_NULS = 0.3
 _UTF16_STRAY = 0.02
 _CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_C0_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
+
+
+def _without_control_characters(markup: str) -> str:
+    """``markup`` without the control characters XML does not allow. Most pages hold none:
+    a pass in C over the UTF-8 bytes tells (in UTF-8 a byte below 0x20 is always that
+    character), where the regular expression takes 10 ns a character."""
+    data = markup.encode("utf-8", "surrogatepass")
+    if (
+        len(data.translate(None, _C0_BYTES)) == len(data)
+        and "\ufffe" not in markup
+        and "\uffff" not in markup
+    ):
+        return markup
+    return _CONTROL_CHARACTERS.sub("", markup)
+
+
 # in a record's fields also DEL and the C1 controls, which no text means (a JSON "\u0000" included)
 _FIELD_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 
@@ -289,7 +306,7 @@ class Page:
             window = fit_window(markup, self.limits.max_html_chars, self.limits.max_json_ld_chars)
             markup = window.markup
             self.notes += ["json_ld_skipped"] * window.json_ld_skipped + ["html_truncated"] * window.truncated
-        markup = _CONTROL_CHARACTERS.sub("", _XML_DECLARATION.sub("", markup))
+        markup = _without_control_characters(_XML_DECLARATION.sub("", markup))
         # A template that closes </body></html> before the article (a header include with its own
         # end tags) makes libxml2 drop everything after them; browsers, following HTML5, put what
         # follows into the body. Without the end tags libxml2 does the same.

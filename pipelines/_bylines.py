@@ -52,11 +52,17 @@ def following(element: Any) -> Any:
         node = node.getparent()
 
 
-def _lines_after(headline: Any) -> list[Any]:
+def _lines_after(headline: Any, prose: frozenset[Any] = frozenset()) -> list[Any]:
     """The first short lines after the headline: elements of a line's tag, holding no block,
-    with 5 to 159 characters of text (as XPath's ``normalize-space`` counts them)."""
+    with 5 to 159 characters of text (as XPath's ``normalize-space`` counts them); up to the
+    header's end, the second paragraph of ``prose`` (none after it is read as a byline)."""
     lines: list[Any] = []
+    paragraphs = 0
     for element in following(headline):
+        if element in prose:
+            paragraphs += 1
+            if paragraphs >= _HEADER_PARAGRAPHS:
+                break
         if element.tag not in _LINE_TAGS or any(child.tag in _BLOCK_TAGS for child in element):
             continue
         if 4 < len(_XML_SPACE.sub(" ", element.text_content()).strip(" ")) < 160:
@@ -134,9 +140,14 @@ def visible_bylines(tree: Any, named: NamedElements | None = None) -> list[str]:
     # of nested byline elements only the innermost, so that wrappers do not repeat them
     bylines = {m for m in matches if not any(d in inner for d in m.iterdescendants())}
     headline = main_headline(tree)
-    lines_after = [] if headline is None else [e for e in _lines_after(headline) if not in_other_box(e)]
     prose = [p for p in _LONG_PARAGRAPHS(tree)[:50] if not in_other_box(p)]
-    prose_set, line_set = set(prose), set(lines_after)
+    prose_set = frozenset(prose)
+    # a byline element long enough to be prose still counts as the byline, below
+    header_end = prose_set - bylines
+    lines_after = (
+        [] if headline is None else [e for e in _lines_after(headline, header_end) if not in_other_box(e)]
+    )
+    line_set = set(lines_after)
     started = headline is None
     in_header = True
     prose_seen = 0
@@ -185,12 +196,18 @@ _LABEL_TEXTS = XPath(
     " or starts-with(normalize-space(), 'Article By') or starts-with(normalize-space(), 'Authored by')]"
 )
 _LABELLED_LINES = 3
+# what every such text holds; the document's text is searched once before the costly XPath,
+# which normalises every text node of the page six times
+_LABEL_WORDS = re.compile(r"(?:Written|WRITTEN|Article|Authored)[ \t\r\n]+(?:by|By|BY)")
+_DOCUMENT_TEXT = XPath("string(/)")
 
 
 def labelled_lines(tree: Any) -> list[str]:
     """The lines that name the author with an explicit label ("Written by Jane Doe"), in page
     order, outside boxes of other stories: the byline of last resort, under the text or not."""
     found: list[str] = []
+    if not _LABEL_WORDS.search(_DOCUMENT_TEXT(tree)):
+        return found
     for text in _LABEL_TEXTS(tree):
         element = text.getparent()
         if element is not None and text.is_tail:
