@@ -164,6 +164,8 @@ def _absolute(value: str, language: str | None, order: str | None) -> tuple[str,
     against both ("4. September 2023, 14:32 Uhr") is absolute, and its reading is
     cached across pages, since it no longer depends on when a page was fetched.
     """
+    if not _YEAR.search(value):
+        return None  # what dateparser finds is a part of ``value``: it would hold no year either
     first = _search(value, language, order, _REFERENCES[0])
     if first is None or not _YEAR.search(first[0]):
         return None

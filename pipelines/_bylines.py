@@ -18,13 +18,12 @@ from lxml.etree import XPath
 
 from crawler.naming import NamedElements
 from pipelines._authors import clean_authors
-from pipelines._placement import elements_named, in_document_order, in_other_box
+from pipelines._placement import LowercaseWords, elements_named, in_document_order, in_other_box
 
 # a class, id, rel or itemprop word that names the author
-_BYLINE_WORDS = re.compile(
+_BYLINE_WORDS = LowercaseWords(
     r"(?:^|[-_ ])(?:byline|author|authors|author-name|autor|autoren|auteur|signature|firma|writer|"
-    r"news-author|story-author|contributor)(?:[-_ ]|$)",
-    re.IGNORECASE,
+    r"news-author|story-author|contributor)(?:[-_ ]|$)"
 )
 _FIGURES = frozenset({"figure", "figcaption"})
 _BYLINE_CHARS = 120

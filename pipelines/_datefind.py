@@ -13,7 +13,7 @@ from lxml.etree import XPath
 from crawler.naming import NamedElements
 from crawler.page import Page, article_json_ld
 from pipelines._bylines import main_headline
-from pipelines._placement import elements_named, in_document_order, in_other_box
+from pipelines._placement import LowercaseWords, elements_named, in_document_order, in_other_box
 
 # Most reliable first; the rank orders candidates from different places. Feed and
 # sitemap dates come from outside the page: they count when the page itself has none.
@@ -66,11 +66,10 @@ _PUBLISHED_WORDS = re.compile(
     re.IGNORECASE,
 )
 # A class or id word that marks a date, a byline or the article's meta line.
-_DATE_WORDS = re.compile(
+_DATE_WORDS = LowercaseWords(
     r"(?:^|[-_ ])(?:date|dateline|datum|fecha|data|dates?|time|posted|published|publish|publication|pubdate|"
     r"byline|meta|timestamp|post-meta|entry-meta|article-meta|article-date|news-date|"
-    r"date-publication|updated|modified)(?:[-_ ]|$)",
-    re.IGNORECASE,
+    r"date-publication|updated|modified)(?:[-_ ]|$)"
 )
 _NOT_DATED = frozenset({"script", "style", "meta", "html", "body", "article"})
 # Dates inside these blocks belong to other stories; links too (a teaser's date).

@@ -43,8 +43,24 @@ OTHER_STORIES = class_words(
 )
 
 
+class LowercaseWords:
+    """A case-insensitive search for a pattern of lowercase words. An ASCII value (nearly every
+    class and id) is lowered and searched case-sensitively: 2 to 3 times faster than
+    ``re.IGNORECASE``, and each new value of a page is searched once."""
+
+    def __init__(self, pattern: str):
+        self.pattern = pattern
+        self._lowered = re.compile(pattern)
+        self._ignoring_case = re.compile(pattern, re.IGNORECASE)
+
+    def search(self, value: str) -> re.Match[str] | None:
+        if value.isascii():
+            return self._lowered.search(value.lower())
+        return self._ignoring_case.search(value)
+
+
 @lru_cache(maxsize=32768)
-def names(pattern: re.Pattern[str], value: str) -> bool:
+def names(pattern: re.Pattern[str] | LowercaseWords, value: str) -> bool:
     """Whether ``pattern`` finds a word in a class or id value. A page repeats a few hundred
     class values over thousands of elements, and a search for dozens of words costs
     microseconds: each value is searched once."""

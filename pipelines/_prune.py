@@ -84,9 +84,8 @@ def _names_a_rule_word(value: str) -> bool:
     microseconds: each value is searched once."""
     if not value:
         return False
-    if value.isascii():  # a substring test per word: an alternation of forty words is slower
-        lowered = value.lower()
-        return any(word in lowered for word in _RULE_WORDS)
+    if value.isascii():  # lowered, for a case-sensitive search: re.IGNORECASE is 6 times slower
+        return _ANY_LOWERCASE_WORD.search(value.lower()) is not None
     return _ANY_WORD.search(value) is not None
 
 
@@ -121,6 +120,14 @@ _XML_SPACE = re.compile(r"[ \t\r\n]+")
 # every word the rules of boilerplate_limit look for, in any case: one search rules most elements out
 _RULE_WORDS = (*_CLASS_WORDS, "respond", "wp-caption-text", *_BYLINE_WORDS.split("|"))
 _ANY_WORD = re.compile("|".join(map(re.escape, _RULE_WORDS)), re.IGNORECASE)
+# the same, without the words that hold another of them ("article-date" holds "date")
+_ANY_LOWERCASE_WORD = re.compile(
+    "|".join(
+        re.escape(word)
+        for word in sorted(set(_RULE_WORDS))
+        if not any(o != word and o in word for o in _RULE_WORDS)
+    )
+)
 
 
 def _text_length(element: Any) -> int:

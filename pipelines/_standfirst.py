@@ -73,6 +73,24 @@ def _visible_text(element: Any) -> str:
     return " ".join("".join(element.xpath(".//text()[not(ancestor::script or ancestor::style)]")).split())
 
 
+def _text_start(element: Any, size: int) -> str:
+    """The start of ``" ".join(element.text_content().split())``, ``size`` characters at least
+    when the text has them: read piece by piece, so that a wrapper of the whole article is not
+    joined into one string to compare its first line. (White space squeezed in a part of the
+    text is a prefix of the whole text squeezed.)"""
+    pieces: list[str] = []
+    length, target = 0, size
+    for piece in element.itertext():
+        pieces.append(piece)
+        length += len(piece)
+        if length >= target:
+            text = " ".join("".join(pieces).split())
+            if len(text) >= size:
+                return text
+            target = length + size  # mostly white space so far: read on
+    return " ".join("".join(pieces).split())
+
+
 def _key(text: str) -> str:
     return " ".join(text.split()).casefold()
 
@@ -101,12 +119,13 @@ def standfirst(tree: Any, body: str) -> str | None:
             continue
         if distance > _NEAR * 10:
             return None
-        text = " ".join(element.text_content().split())
         # a prefix is enough to compare with the body's first 60 characters
-        if first and text and text[: 2 * len(first)].casefold().startswith(first):
+        start = _text_start(element, 2 * len(first))
+        if first and start and start[: 2 * len(first)].casefold().startswith(first):
             return None  # the body begins: no lead before it
         if element.tag not in _TAGS or not _is_lead(element):
             continue
+        text = " ".join(element.text_content().split())
         if any(
             child.tag in _BLOCK_CHILDREN for child in element.iterdescendants() if isinstance(child.tag, str)
         ):

@@ -31,7 +31,12 @@ _TEASER = re.compile(
     re.IGNORECASE,
 )
 _SPACES = re.compile(r"[ \t\u00a0\u2009\u202f]+")
-_WORD = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]|[^\W_]+(?:['’\-][^\W_]+)*")
+_CJK = "[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]"
+_WORD = re.compile(rf"{_CJK}|[^\W_]+(?:['’\-][^\W_]+)*")
+# the same words in a text without CJK characters: the pattern is tried at every character, and
+# trying the CJK branch first costs a sixth of the count
+_CJK_CHARACTER = re.compile(_CJK)
+_WORD_NOT_CJK = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
 
 
 def _norm(value: str) -> str:
@@ -87,6 +92,8 @@ def clean_body(raw: str, title: str | None) -> str:
 
 def count_words(text: str) -> int:
     """Words, counting each CJK character as one (those scripts do not separate words)."""
+    if _CJK_CHARACTER.search(text) is None:
+        return len(_WORD_NOT_CJK.findall(text))
     return len(_WORD.findall(text))
 
 

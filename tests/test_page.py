@@ -72,3 +72,18 @@ def test_utf8_with_a_stray_cp1252_byte_stays_utf8() -> None:
     assert text == "Le café de la rue: l\ufffd ouverture du marché"
     page = Page("http://127.0.0.1/", body, datetime.now(timezone.utc), "s", "utf-8")
     assert page.undecodable is False
+
+
+def test_control_characters_leave_the_tree_and_the_text_around_them_stays() -> None:
+    # U+0010 in a Latin page, U+FFFF in a Greek one (a string of two-byte characters), tab and
+    # line feed (allowed in XML) kept; a page without any is parsed as it is
+    now = datetime.now(timezone.utc)
+    for paragraph, expected in (
+        ("Ferry\x10 service resumes\x0b today", "Ferry service resumes today"),
+        ("Το πλοίο\uffff επιστρέφει\ufffe σήμερα", "Το πλοίο επιστρέφει σήμερα"),
+        ("Tabs\tand\nlines stay", "Tabs\tand\nlines stay"),
+    ):
+        html = f"<html><body><p>{paragraph}</p></body></html>".encode()
+        tree = Page("http://127.0.0.1/a", html, now, "s", declared_encoding="utf-8").tree
+        assert tree is not None
+        assert tree.findtext(".//p") == expected

@@ -1,0 +1,114 @@
+"""Shortcuts taken for speed give the answers of the plain forms they replace: the
+case-insensitive class-word searches, the boilerplate rule words, the word count without
+CJK characters, and the start of an element's text read piece by piece."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from crawler.page import Page
+from pipelines._bylines import _BYLINE_WORDS
+from pipelines._datefind import _DATE_WORDS
+from pipelines._placement import LowercaseWords
+from pipelines._prune import _RULE_WORDS, _names_a_rule_word
+from pipelines._standfirst import _text_start
+from pipelines._text import _WORD, count_words
+
+REPO = Path(__file__).resolve().parent.parent
+VALUES = [
+    "post-date",
+    "Post-Date entry",
+    "ArticleByline",
+    "article_byline",
+    "BYLINE",
+    "c-article-related-articles__item",
+    "datetime",  # "date" inside a longer word: no date word for the class-word rules
+    "meta-date has-comments",
+    "Veröffentlicht datum",  # not ASCII: searched as it is
+    "ſigned date",  # the long s folds to "s" only under IGNORECASE
+    "KOMMENTARE",
+    "",
+    "NEWSLETTER-box",
+    "newsletter_signup",
+    "wp-caption-text",
+    "auteur-Name",
+]
+
+
+@pytest.mark.parametrize("words", [_DATE_WORDS, _BYLINE_WORDS])
+def test_lowercase_words_find_what_ignorecase_finds(words: LowercaseWords) -> None:
+    reference = re.compile(words.pattern, re.IGNORECASE)
+    found = [value for value in VALUES if words.search(value)]
+    assert found == [value for value in VALUES if reference.search(value)]
+    assert found  # else the comparison says nothing
+
+
+def test_date_words_are_whole_words() -> None:
+    # written down from the rule: a date word ("date", "byline", "meta") as a token or a
+    # token's part between separators; "ArticleByline" has none before the word
+    assert [value for value in VALUES if _DATE_WORDS.search(value)] == [
+        "post-date",
+        "Post-Date entry",
+        "article_byline",
+        "BYLINE",
+        "meta-date has-comments",
+        "Veröffentlicht datum",
+        "ſigned date",
+    ]
+
+
+def test_rule_words_found_in_any_case() -> None:
+    for value in VALUES:
+        expected = any(word in value.casefold() for word in _RULE_WORDS) or bool(
+            re.search("|".join(map(re.escape, _RULE_WORDS)), value, re.IGNORECASE)
+        )
+        assert _names_a_rule_word(value) == expected, value
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "It’s a well-known fact: 3 ferries, 12 crossings.",
+        "日本語のテキストと English words",
+        "abc日本",  # a Latin word running into CJK characters
+        "Ελληνικά και русский текст",
+        "",
+        "___ --- '''",
+    ],
+)
+def test_word_count_without_cjk_characters_counts_as_the_full_pattern(text: str) -> None:
+    assert count_words(text) == len(_WORD.findall(text))
+
+
+def test_word_count_counts_what_a_reader_counts() -> None:
+    assert count_words("It’s a well-known fact: 3 ferries.") == 6
+    assert count_words("日本語 text") == 4
+
+
+def test_text_start_is_the_start_of_the_squeezed_text() -> None:
+    pages = sorted(REPO.glob("tests/pages/**/*.html"))
+    assert pages
+    checked = 0
+    for path in pages:
+        page = Page(
+            "http://127.0.0.1/x",
+            path.read_bytes(),
+            datetime.now(timezone.utc),
+            "t",
+            declared_encoding="utf-8",
+        )
+        tree = page.tree
+        if tree is None:
+            continue
+        for element in tree.iter("div", "p", "article", "section", "h1", "body"):
+            full = " ".join(element.text_content().split())
+            for size in (0, 1, 40, 120, 10_000):
+                start = _text_start(element, size)
+                assert full.startswith(start)
+                assert len(start) >= min(size, len(full))
+                checked += 1
+    assert checked > 1000
