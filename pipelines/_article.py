@@ -463,7 +463,7 @@ def extract_article(page: Page, options: ExtractOptions) -> dict[str, Any]:
     tree = page.tree
     if tree is None:
         raise NotAnArticle("empty page")
-    pruned = pruned_copy(tree, _compiled(options.strip_xpaths))
+    pruned = pruned_copy(tree, _compiled(options.strip_xpaths), page.named)
     ld = article_json_ld(page)
     body = _body(pruned, page.url, options, ld)
     fallback = MetadataFallback(pruned, page.url, original=tree, original_named=page.named)

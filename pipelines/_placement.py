@@ -22,24 +22,35 @@ BOX_TAGS = frozenset({"nav", "footer", "aside"})
 _CONTAINERS = frozenset({"html", "body", "main"})
 
 
-def class_words(words: str) -> re.Pattern[str]:
-    """A pattern finding ``words`` (a regular expression) in a class or id attribute.
+class ClassWords:
+    """A search for ``words`` (a regular expression) in a class or id attribute.
 
     A word counts as a whole class token or as the head or tail of one ("related-posts",
     "relatedArticles", "post_comments"), never inside a longer one: "content-sidebar-wrap"
     and "elementor-widget-container" wrap the article itself, "node--promoted" is a flag,
-    and so are "has-comments", "with-sidebar" of the page's layout.
+    and so are "has-comments", "with-sidebar" of the page's layout. ``stems``: a part every
+    word holds, in lowercase; an ASCII value without any is ruled out by one quick search
+    (most values of a page), the lookarounds run on the rest.
     """
-    word = f"(?i:{words})"
-    return re.compile(
-        r"(?:^|\s)(?!(?i:has|with|without|no|is)[-_])"
-        rf"(?:{word}(?:[-_][^\s]*|[A-Z][^\s]*)?|[^\s]*[-_]{word})(?=\s|$)"
-    )
+
+    def __init__(self, words: str, stems: tuple[str, ...]):
+        word = f"(?i:{words})"
+        self.pattern = re.compile(
+            r"(?:^|\s)(?!(?i:has|with|without|no|is)[-_])"
+            rf"(?:{word}(?:[-_][^\s]*|[A-Z][^\s]*)?|[^\s]*[-_]{word})(?=\s|$)"
+        )
+        self._stems = re.compile("|".join(map(re.escape, stems)))
+
+    def search(self, value: str) -> re.Match[str] | None:
+        if value.isascii() and self._stems.search(value.lower()) is None:
+            return None
+        return self.pattern.search(value)
 
 
 # "widget" is no box word at all: CMSs build the whole page, headline included, of widgets.
-OTHER_STORIES = class_words(
-    r"related|teasers?|recommend(?:ed|ations?)?|more-stories|promos?|sidebars?|comments?|newsletters?"
+OTHER_STORIES = ClassWords(
+    r"related|teasers?|recommend(?:ed|ations?)?|more-stories|promos?|sidebars?|comments?|newsletters?",
+    ("related", "teaser", "recommend", "more-stories", "promo", "sidebar", "comment", "newsletter"),
 )
 
 
@@ -60,7 +71,7 @@ class LowercaseWords:
 
 
 @lru_cache(maxsize=32768)
-def names(pattern: re.Pattern[str] | LowercaseWords, value: str) -> bool:
+def names(pattern: re.Pattern[str] | LowercaseWords | ClassWords, value: str) -> bool:
     """Whether ``pattern`` finds a word in a class or id value. A page repeats a few hundred
     class values over thousands of elements, and a search for dozens of words costs
     microseconds: each value is searched once."""
@@ -86,9 +97,7 @@ def elements_named(
 _UNION = {n: XPath(" | ".join(f"$s{i}" for i in range(n))) for n in range(1, 6)}
 
 
-def in_other_box(
-    element: Any, *, tags: frozenset[str] = BOX_TAGS, words: re.Pattern[str] = OTHER_STORIES
-) -> bool:
+def in_other_box(element: Any, *, tags: frozenset[str] = BOX_TAGS, words: ClassWords = OTHER_STORIES) -> bool:
     """Whether an ancestor of ``element`` is navigation, a footer, a sidebar, or a box of
     related stories, comments or a newsletter."""
     for ancestor in element.iterancestors():

@@ -18,6 +18,9 @@ from typing import Any
 from lxml import etree
 from lxml.etree import XPath
 
+from crawler.naming import NamedElements
+from pipelines._placement import in_document_order
+
 # Boilerplate blocks are short: a class word such as "newsletter" or "share" on
 # an element that holds the whole article must not remove the article.
 BLOCK_LIMIT = 1500
@@ -40,6 +43,7 @@ _BYLINE_WORDS = (
 )
 _BYLINE = re.compile(rf"(^|[-_ ])({_BYLINE_WORDS})([-_ ]|$)", re.IGNORECASE)
 _RE_NS = {"re": "http://exslt.org/regular-expressions"}
+_CLASS_AND_ID = frozenset({"class", "id"})
 # the only elements boilerplate_limit can pick: a class, an id, or one of its tags
 _CANDIDATES = XPath("//*[@class or @id or self::figcaption or self::form or self::a[@href='#top']]")
 # Navigation holds most of a large page's elements and, when it is navigation, never its
@@ -172,9 +176,53 @@ def compile_selectors(xpaths: tuple[str, ...]) -> tuple[XPath, ...]:
     return tuple(XPath(xpath, namespaces=_RE_NS) for xpath in xpaths)
 
 
-def pruned_copy(tree: Any, selectors: tuple[XPath, ...] = ()) -> Any:
-    """A copy of ``tree`` without boilerplate blocks and without what ``selectors`` match."""
+def _twin(element: Any, tree: Any, copy: Any) -> Any | None:
+    """The element of ``copy`` (a deep copy of ``tree``, unchanged yet) at ``element``'s place;
+    None for an element outside ``tree`` (what libxml2 puts after a broken document's end)."""
+    path: list[int] = []
+    node = element
+    while node is not tree:
+        parent = node.getparent()
+        if parent is None:
+            return None
+        path.append(parent.index(node))
+        node = parent
+    for position in reversed(path):
+        copy = copy[position]
+    return copy
+
+
+def _attached(element: Any, root: Any) -> bool:
+    top = element
+    for top in element.iterancestors():  # noqa: B007
+        pass
+    return top is root
+
+
+def _candidates(work: Any, worded: list[Any] | None) -> list[Any]:
+    """The elements ``boilerplate_limit`` may give a limit, in document order: with a rule
+    word in their class or id (``worded``, when the page's values were searched already), and
+    captions, forms and "back to top" links."""
+    if worded is None:
+        return _CANDIDATES(work)
+    tagged = [e for e in work.iter("a", "figcaption", "form") if e.tag != "a" or e.get("href") == "#top"]
+    # a rule word inside an SVG, a navigation block or a kicker left with it
+    return in_document_order(work, [e for e in worded if _attached(e, work)], tagged)
+
+
+def pruned_copy(tree: Any, selectors: tuple[XPath, ...] = (), named: NamedElements | None = None) -> Any:
+    """A copy of ``tree`` without boilerplate blocks and without what ``selectors`` match.
+    ``named``: the tree's values (``Page.named``); the elements with a rule word are taken
+    from it instead of testing every element of the copy."""
     work = deepcopy(tree)
+    worded = None
+    if named is not None:
+        # located in the copy by their place, before anything is removed from it
+        worded = [
+            twin
+            for element in named.elements(_names_a_rule_word, _CLASS_AND_ID)
+            if (twin := _twin(element, tree, work)) is not None
+        ]
     # gone first: every later walk over the tree (ours, trafilatura's, readability's) is shorter
     etree.strip_elements(work, *_NEVER_TEXT, with_tail=False)
     # as trafilatura's own parser drops them: comment nodes between a paragraph's pieces
@@ -184,7 +232,7 @@ def pruned_copy(tree: Any, selectors: tuple[XPath, ...] = ()) -> Any:
         remove(nav)
     _remove_kickers(work)
     # reversed document order: every element comes after its descendants
-    for element in reversed(_CANDIDATES(work)):
+    for element in reversed(_candidates(work, worded)):
         limit = boilerplate_limit(element)
         if limit and _text_length(element) < limit:
             remove(element)

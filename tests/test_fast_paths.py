@@ -8,13 +8,14 @@ import re
 from datetime import datetime, timezone
 from pathlib import Path
 
+import lxml.html
 import pytest
 
 from crawler.page import Page
 from pipelines._bylines import _BYLINE_WORDS
 from pipelines._datefind import _DATE_WORDS
-from pipelines._placement import LowercaseWords
-from pipelines._prune import _RULE_WORDS, _names_a_rule_word
+from pipelines._placement import OTHER_STORIES, LowercaseWords
+from pipelines._prune import _RULE_WORDS, _names_a_rule_word, pruned_copy
 from pipelines._standfirst import _text_start
 from pipelines._text import _WORD, count_words
 
@@ -112,3 +113,56 @@ def test_text_start_is_the_start_of_the_squeezed_text() -> None:
                 assert len(start) >= min(size, len(full))
                 checked += 1
     assert checked > 1000
+
+
+def test_other_stories_stems_rule_out_only_what_the_full_pattern_rules_out() -> None:
+    values = [
+        *VALUES,
+        "related-posts",
+        "relatedArticles",
+        "post_comments",
+        "has-comments",
+        "content-sidebar-wrap",
+        "RELATED-links",
+        "Recommendations-box",
+        "node--promoted",
+        "c-teaser",
+        "more-stories-widget",
+        "Kommentare-newsletter",
+        "sidebar",
+    ]
+    found = [value for value in values if OTHER_STORIES.search(value)]
+    assert found == [value for value in values if OTHER_STORIES.pattern.search(value)]
+    # written down from the rule: whole tokens, heads or tails of a token, not flags
+    # ("has-comments") or middles ("c-article-related-articles__item", "content-sidebar-wrap")
+    assert found == [
+        "NEWSLETTER-box",
+        "newsletter_signup",
+        "related-posts",
+        "relatedArticles",
+        "post_comments",
+        "RELATED-links",
+        "Recommendations-box",
+        "c-teaser",
+        "more-stories-widget",
+        "Kommentare-newsletter",
+        "sidebar",
+    ]
+
+
+def test_pruned_copy_from_the_pages_values_removes_what_the_walk_over_every_element_removes() -> None:
+    removed_any = False
+    for path in sorted([*REPO.glob("tests/pages/**/*.html"), *REPO.glob("demo/site/**/*.html")]):
+        page = Page(
+            "http://127.0.0.1/x",
+            path.read_bytes(),
+            datetime.now(timezone.utc),
+            "t",
+            declared_encoding="utf-8",
+        )
+        if page.tree is None:
+            continue
+        plain = lxml.html.tostring(pruned_copy(page.tree))
+        assert lxml.html.tostring(pruned_copy(page.tree, (), page.named)) == plain, path
+        removed_any = removed_any or len(plain) < len(lxml.html.tostring(page.tree))
+    assert removed_any
