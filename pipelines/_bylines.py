@@ -19,6 +19,7 @@ from lxml.etree import XPath
 from crawler.naming import NamedElements
 from pipelines._authors import clean_authors
 from pipelines._placement import LowercaseWords, elements_named, in_document_order, in_other_box
+from pipelines._text import normalized_length
 
 # a class, id, rel or itemprop word that names the author
 _BYLINE_WORDS = LowercaseWords(
@@ -37,7 +38,6 @@ _H1S = XPath("//h1")
 _HEADER_LINES = 80
 _LINE_TAGS = frozenset({"p", "div", "span", "li", "address", "section"})
 _BLOCK_TAGS = frozenset({"p", "div", "li"})
-_XML_SPACE = re.compile(r"[ \t\r\n]+")
 
 
 def following(element: Any) -> Any:
@@ -64,7 +64,7 @@ def _lines_after(headline: Any, prose: frozenset[Any] = frozenset()) -> list[Any
                 break
         if element.tag not in _LINE_TAGS or any(child.tag in _BLOCK_TAGS for child in element):
             continue
-        if 4 < len(_XML_SPACE.sub(" ", element.text_content()).strip(" ")) < 160:
+        if 4 < normalized_length(element.text_content()) < 160:
             lines.append(element)
             if len(lines) >= _HEADER_LINES:
                 break

@@ -12,14 +12,14 @@ from __future__ import annotations
 import math
 import re
 from copy import deepcopy
-from functools import lru_cache
 from typing import Any
 
 from lxml import etree
 from lxml.etree import XPath
 
 from crawler.naming import NamedElements
-from pipelines._placement import in_document_order
+from pipelines._placement import LowercaseWords, in_document_order, names
+from pipelines._text import XML_SPACE, normalized_length
 
 # Boilerplate blocks are short: a class word such as "newsletter" or "share" on
 # an element that holds the whole article must not remove the article.
@@ -81,16 +81,11 @@ def _is_anchor(element: Any, ident: str) -> bool:
     return len(slug) >= 8 and slug in _slug(element.text_content())
 
 
-@lru_cache(maxsize=16384)
 def _names_a_rule_word(value: str) -> bool:
-    """Whether a class or id value holds any word of the rules below. A page repeats a few
-    hundred class values over thousands of elements, and a search for forty words costs
-    microseconds: each value is searched once."""
-    if not value:
-        return False
-    if value.isascii():  # lowered, for a case-sensitive search: re.IGNORECASE is 6 times slower
-        return _ANY_LOWERCASE_WORD.search(value.lower()) is not None
-    return _ANY_WORD.search(value) is not None
+    """Whether a class or id value holds any word of the rules below, in any case. A page
+    repeats a few hundred class values over thousands of elements: each value is searched
+    once (``names`` keeps the answers)."""
+    return names(_ANY_RULE_WORD, value)
 
 
 def boilerplate_limit(element: Any) -> float:
@@ -110,7 +105,7 @@ def boilerplate_limit(element: Any) -> float:
         return limit  # most elements: no word any rule below looks for
     if (
         ident in ("respond", "comments")
-        or "wp-caption-text" in _XML_SPACE.split(classes)
+        or "wp-caption-text" in XML_SPACE.split(classes)
         or _CLASS_WORD.search(classes)
         or (_CLASS_WORD.search(ident) and not _is_anchor(element, ident))
     ):
@@ -120,12 +115,10 @@ def boilerplate_limit(element: Any) -> float:
     return limit
 
 
-_XML_SPACE = re.compile(r"[ \t\r\n]+")
 # every word the rules of boilerplate_limit look for, in any case: one search rules most elements out
 _RULE_WORDS = (*_CLASS_WORDS, "respond", "wp-caption-text", *_BYLINE_WORDS.split("|"))
-_ANY_WORD = re.compile("|".join(map(re.escape, _RULE_WORDS)), re.IGNORECASE)
-# the same, without the words that hold another of them ("article-date" holds "date")
-_ANY_LOWERCASE_WORD = re.compile(
+# without the words that hold another of them ("article-date" holds "date"): the same answers
+_ANY_RULE_WORD = LowercaseWords(
     "|".join(
         re.escape(word)
         for word in sorted(set(_RULE_WORDS))
@@ -135,8 +128,7 @@ _ANY_LOWERCASE_WORD = re.compile(
 
 
 def _text_length(element: Any) -> int:
-    # what XPath's string-length(normalize-space(.)) gives: XML white space only, not U+00A0
-    return len(_XML_SPACE.sub(" ", element.text_content()).strip(" "))
+    return normalized_length(element.text_content())
 
 
 def remove(element: Any) -> None:

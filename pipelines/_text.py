@@ -90,6 +90,15 @@ def clean_body(raw: str, title: str | None) -> str:
     return "\n\n".join(paragraphs)
 
 
+# XML's white space: what XPath's normalize-space() squeezes (not U+00A0)
+XML_SPACE = re.compile(r"[ \t\r\n]+")
+
+
+def normalized_length(text: str) -> int:
+    """The length XPath's ``string-length(normalize-space(...))`` gives ``text``."""
+    return len(XML_SPACE.sub(" ", text).strip(" "))
+
+
 def count_words(text: str) -> int:
     """Words, counting each CJK character as one (those scripts do not separate words)."""
     if _CJK_CHARACTER.search(text) is None:
