@@ -11,15 +11,28 @@ milliseconds per rule on a large page.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
+from functools import lru_cache
 from typing import Any
 
 from lxml.etree import XPath
 
 NAMING_ATTRIBUTES = ("class", "id", "rel", "itemprop", "data-testid", "data-component")
-_LISTS = {
-    attributes: XPath(" | ".join(f"//@{name}" for name in attributes))
-    for attributes in (NAMING_ATTRIBUTES, ("class", "id"))
-}
+CLASS_AND_ID = frozenset({"class", "id"})
+
+
+@lru_cache(maxsize=8)
+def _listing(attributes: tuple[str, ...]) -> XPath:
+    return XPath(" | ".join(f"//@{name}" for name in attributes))
+
+
+def in_tree(element: Any, root: Any) -> bool:
+    """Whether ``element`` is ``root`` or inside it. libxml2 puts what follows a broken
+    document's end after the root element, where a search from the document finds it and a
+    copy of the root does not hold it; an element removed from the tree is outside it too."""
+    top = element
+    for top in element.iterancestors():  # noqa: B007 (the last one is the top)
+        pass
+    return top is root
 
 
 class NamedElements:
@@ -31,7 +44,7 @@ class NamedElements:
 
     def __init__(self, tree: Any, attributes: tuple[str, ...] = NAMING_ATTRIBUTES):
         # document order: attribute nodes come in the order of their elements
-        self._values: list[Any] = _LISTS[attributes](tree)
+        self._values: list[Any] = _listing(attributes)(tree)
         groups: dict[str, list[int]] = {}
         for position, value in enumerate(self._values):
             group = groups.get(value)

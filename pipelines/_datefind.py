@@ -88,6 +88,7 @@ _URL_DATE = re.compile(
 )
 _CARD_DATES = 4
 # from the attribute values: a test of every element's itemprop costs ten times as much
+_TIMES = XPath("//time[@datetime]")
 _ITEMPROP_DATES = XPath("//@itemprop[. = 'datePublished' or . = 'dateModified']/parent::*[not(self::meta)]")
 
 
@@ -176,7 +177,7 @@ def markup_candidates(page: Page) -> list[Candidate]:
             kind = "modified" if element.get("itemprop") == "dateModified" else "published"
             if value and value.strip():
                 found.append(Candidate(kind, value.strip(), "meta"))
-        for element in tree.iter("time"):
+        for element in _TIMES(tree):
             value = (element.get("datetime") or "").strip()
             if not value or in_other_box(element, tags=_BOX_TAGS):  # another story's date
                 continue
@@ -199,7 +200,9 @@ def text_candidates(page: Page) -> list[Candidate]:
         return []
     found: list[Candidate] = []
     seen_text: set[str] = set()
-    dated = _dated_elements(page.named)
+    named = page.named
+    assert named is not None  # a page with a tree has its names
+    dated = _dated_elements(named)
     near = _near_headline(page.tree, dated)
     texts: list[tuple[Any, str]] = []
     for element in dated:

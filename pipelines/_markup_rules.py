@@ -23,7 +23,7 @@ from trafilatura.metadata import normalize_authors
 from trafilatura.utils import line_processing, trim
 from trafilatura.xml import delete_element
 
-from crawler.naming import NamedElements
+from crawler.naming import CLASS_AND_ID, NamedElements, in_tree
 from pipelines._placement import in_document_order
 
 Rule = Callable[[Any], bool]
@@ -58,7 +58,7 @@ _DISCARD_CLASS = re.compile(
 _ALWAYS_DISCARDED = frozenset({"time", "figure"})
 
 
-def _author_rule_1(element: Any) -> bool:
+def _author_rule_1(element: Any, discarded: set[Any]) -> bool:
     """``//*[self::a or self::address or ...][@rel='author' or ... or re:test(@class, ...)] | //author``"""
     if element.tag == "author":
         return True
@@ -70,13 +70,15 @@ def _author_rule_1(element: Any) -> bool:
         or get("id") == "author"
         or get("class") == "author"
         or get("itemprop") == "author name"
-        or any(child.tag == "rel" and child.text_content() == "me" for child in element)
+        # a <rel> child's text as it reads once the discarded elements in it are gone
+        or any(child.tag == "rel" and "".join(_pruned_text(child, discarded)) == "me" for child in element)
         or get("data-testid") in ("AuthorCard", "AuthorURL")
         or _CLASS_1.search(get("class") or "") is not None
     )
 
 
-def _author_rule_2(element: Any) -> bool:
+def _author_rule_2(element: Any, discarded: set[Any]) -> bool:
+    """``//*[self::a or self::div or self::h3 or ...][@class='byline' or ... or re:test(@class, ...)]``"""
     if element.tag not in _TAGS_2:
         return False
     get = element.get
@@ -88,7 +90,8 @@ def _author_rule_2(element: Any) -> bool:
     )
 
 
-def _author_rule_3(element: Any) -> bool:
+def _author_rule_3(element: Any, discarded: set[Any]) -> bool:
+    """``//*[contains(@data-component, 'Byline') or ... or re:test(@class, '[Aa]uthor|...')]``"""
     get = element.get
     return (
         "Byline" in (get("data-component") or "")
@@ -129,22 +132,12 @@ def find_author(tree: Any, named: NamedElements) -> str | None:
         candidates = in_document_order(tree, candidates, [e for e in extra if e is not None])
     for rule in (_author_rule_1, _author_rule_2, _author_rule_3):
         for element in candidates:
-            if not rule(element) or _removed(element, discarded) or not _under(element, tree):
+            if not rule(element, discarded) or _removed(element, discarded) or not in_tree(element, tree):
                 continue
             content = trim(" ".join(_pruned_text(element, discarded)))
             if content and 2 < len(content) < 120:
                 return normalize_authors(None, content)
     return None
-
-
-def _under(element: Any, tree: Any) -> bool:
-    """Whether ``element`` is ``tree`` or in it: libxml2 puts what follows a broken document's
-    end after the root element, where XPath from the document finds it and a copy of the root
-    (trafilatura's) does not hold it."""
-    top = element
-    for top in element.iterancestors():  # noqa: B007
-        pass
-    return top is tree
 
 
 def _removed(element: Any, discarded: set[Any]) -> bool:
@@ -214,7 +207,6 @@ _TAG_RULES: tuple[Rule, ...] = (
     lambda e: _class(e) == "entry-meta" or "topics" in _class(e) or "tags-links" in _class(e),
 )
 _SECTION_META = XPath('.//head//meta[@property="article:section" or contains(@name, "subject")][@content]')
-_CLASS_AND_ID = frozenset({"class", "id"})
 
 
 def _links_under(elements: list[Any]) -> list[Any]:
@@ -233,7 +225,7 @@ def find_catstags(metatype: str, tree: Any, named: NamedElements) -> list[str]:
     the class and id values of ``tree``."""
     results: list[str] = []
     href = re.compile("/" + metatype.rstrip("y") + "(?:y|ies|s)?/")
-    candidates = named.elements(_CATSTAGS_VALUE, _CLASS_AND_ID)
+    candidates = named.elements(_CATSTAGS_VALUE, CLASS_AND_ID)
     for rule in _CATEGORY_RULES if metatype == "category" else _TAG_RULES:
         links = _links_under([element for element in candidates if rule(element)])
         results.extend(block_text(link) for link in links if href.search(link.attrib["href"]))

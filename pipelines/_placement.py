@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from lxml.etree import XPath
 
+from crawler.naming import CLASS_AND_ID
+
 if TYPE_CHECKING:
     from crawler.naming import NamedElements
 
@@ -78,7 +80,6 @@ def names(pattern: re.Pattern[str] | LowercaseWords | ClassWords, value: str) ->
     return bool(value) and pattern.search(value) is not None
 
 
-_CLASS_AND_ID = frozenset({"class", "id"})
 _CLASS_ID_REL_ITEMPROP = frozenset({"class", "id", "rel", "itemprop"})
 
 
@@ -88,7 +89,7 @@ def elements_named(
     """The elements whose class or id (and rel and itemprop) ``pattern`` finds a word in, in
     document order; each distinct value is searched once (``names``)."""
     return named.elements(
-        partial(names, pattern), _CLASS_ID_REL_ITEMPROP if rel_and_itemprop else _CLASS_AND_ID
+        partial(names, pattern), _CLASS_ID_REL_ITEMPROP if rel_and_itemprop else CLASS_AND_ID
     )
 
 

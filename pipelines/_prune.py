@@ -17,7 +17,7 @@ from typing import Any
 from lxml import etree
 from lxml.etree import XPath
 
-from crawler.naming import NamedElements
+from crawler.naming import CLASS_AND_ID, NamedElements, in_tree
 from pipelines._placement import LowercaseWords, in_document_order, names
 from pipelines._text import XML_SPACE, normalized_length
 
@@ -43,7 +43,6 @@ _BYLINE_WORDS = (
 )
 _BYLINE = re.compile(rf"(^|[-_ ])({_BYLINE_WORDS})([-_ ]|$)", re.IGNORECASE)
 _RE_NS = {"re": "http://exslt.org/regular-expressions"}
-_CLASS_AND_ID = frozenset({"class", "id"})
 # the only elements boilerplate_limit can pick: a class, an id, or one of its tags
 _CANDIDATES = XPath("//*[@class or @id or self::figcaption or self::form or self::a[@href='#top']]")
 # Navigation holds most of a large page's elements and, when it is navigation, never its
@@ -184,13 +183,6 @@ def _twin(element: Any, tree: Any, copy: Any) -> Any | None:
     return copy
 
 
-def _attached(element: Any, root: Any) -> bool:
-    top = element
-    for top in element.iterancestors():  # noqa: B007
-        pass
-    return top is root
-
-
 def _candidates(work: Any, worded: list[Any] | None) -> list[Any]:
     """The elements ``boilerplate_limit`` may give a limit, in document order: with a rule
     word in their class or id (``worded``, when the page's values were searched already), and
@@ -199,7 +191,7 @@ def _candidates(work: Any, worded: list[Any] | None) -> list[Any]:
         return _CANDIDATES(work)
     tagged = [e for e in work.iter("a", "figcaption", "form") if e.tag != "a" or e.get("href") == "#top"]
     # a rule word inside an SVG, a navigation block or a kicker left with it
-    return in_document_order(work, [e for e in worded if _attached(e, work)], tagged)
+    return in_document_order(work, [e for e in worded if in_tree(e, work)], tagged)
 
 
 def pruned_copy(tree: Any, selectors: tuple[XPath, ...] = (), named: NamedElements | None = None) -> Any:
@@ -212,7 +204,7 @@ def pruned_copy(tree: Any, selectors: tuple[XPath, ...] = (), named: NamedElemen
         # located in the copy by their place, before anything is removed from it
         worded = [
             twin
-            for element in named.elements(_names_a_rule_word, _CLASS_AND_ID)
+            for element in named.elements(_names_a_rule_word, CLASS_AND_ID)
             if (twin := _twin(element, tree, work)) is not None
         ]
     # gone first: every later walk over the tree (ours, trafilatura's, readability's) is shorter

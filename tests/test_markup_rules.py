@@ -76,6 +76,11 @@ CASES = {
     # a <rel>me</rel> child, in trafilatura's rule since its early days (a name that starts
     # with a capital is left as it is)
     "rel me child": (_page("<p>Kai Lund<rel>me</rel></p>"), "Kai Lund me"),
+    # the <rel> child compared as it reads without what the discard rule removes from it
+    "rel me child, a quote in it": (
+        _page('<p>Kai Lund<rel>me<span class="quote">!</span></rel></p>'),
+        "Kai Lund me",
+    ),
     # a byline inside comments is a commenter's
     "in comments": (_page('<div id="comments"><span class="author">Troll Anon</span></div>'), None),
     # a removed <time> inside the byline: its tail stays, joined to the name before it

@@ -280,3 +280,17 @@ def test_the_standfirst_under_the_headline_opens_the_body() -> None:
     assert len(paragraphs) == 5
     for elsewhere in ("The Marsh Queen", "Harbour board approves shore power"):
         assert elsewhere not in result["text"]
+
+
+def test_a_time_after_a_broken_documents_end_is_still_a_date_of_the_page() -> None:
+    # "</html x>" is no end tag the page model strips: libxml2 puts what follows it after the root
+    html = (
+        b"<html><body><h1>Harbour reopens</h1><p>Story</p></html x>"
+        b'<html><body><time datetime="2020-01-02">2 Jan</time>'
+    )
+    page = Page(
+        url="http://127.0.0.1/a", body=html, fetched_at=FETCHED, source="t", declared_encoding="utf-8"
+    )
+    assert ("published", "2020-01-02", "time") in [
+        (candidate.kind, candidate.value, candidate.source) for candidate in find_candidates(page)
+    ]
