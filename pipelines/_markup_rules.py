@@ -130,11 +130,14 @@ def find_author(tree: Any, named: NamedElements) -> str | None:
     extra = [*tree.iter("author"), *(rel.getparent() for rel in tree.iter("rel"))]
     if extra:
         candidates = in_document_order(tree, candidates, [e for e in extra if e is not None])
+    contents: dict[Any, str] = {}  # an element two rules take is read once
     for rule in (_author_rule_1, _author_rule_2, _author_rule_3):
         for element in candidates:
             if not rule(element, discarded) or _removed(element, discarded) or not in_tree(element, tree):
                 continue
-            content = trim(" ".join(_pruned_text(element, discarded)))
+            content = contents.get(element)
+            if content is None:
+                content = contents[element] = trim(" ".join(_pruned_text(element, discarded)))
             if content and 2 < len(content) < 120:
                 return normalize_authors(None, content)
     return None
