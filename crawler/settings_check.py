@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from scrapy.settings import SETTINGS_PRIORITIES
+from scrapy.settings import SETTINGS_PRIORITIES, default_settings
 
 from crawler import dsn
 from crawler.limits import NEWS_RANGES, SCRAPY_RANGES, generic_range
 from crawler.logjson import LOG_FORMATS
 from crawler.runid import run_id_problem
 from crawler.shards import parse_shard
+from crawler.spiders.article import oneoff_folder_problem
 from settings import base
 from settings.environment import EnvironmentSettingError, convert, did_you_mean
 
@@ -24,6 +25,13 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
 KNOWN = {name for name in vars(base) if name.startswith("NEWS_")}
+# what `-s` may name besides NEWS_*: Scrapy's settings (its defaults, and the few its components
+# read without one) and the project's own
+SCRAPY_KNOWN = {
+    *(name for name in vars(default_settings) if name.isupper()),
+    *(name for name in vars(base) if name.isupper() and not name.startswith("NEWS_")),
+    "CONCURRENT_REQUESTS_PER_IP",
+}
 
 
 def _command_line_values(settings: Any) -> list[str]:
@@ -85,6 +93,14 @@ def settings_problems(settings: Any) -> list[str]:
     if not settings.getbool("NEWS_IGNORE_UNKNOWN_SETTINGS"):
         for name in sorted(name for name in settings if name.startswith("NEWS_") and name not in KNOWN):
             problems.append(f"setting {name}: no such setting{did_you_mean(name, KNOWN)}")
+        for name in sorted(
+            name
+            for name in settings
+            if not name.startswith("NEWS_")
+            and name not in SCRAPY_KNOWN
+            and settings.getpriority(name) == SETTINGS_PRIORITIES["cmdline"]
+        ):
+            problems.append(f"setting {name}: no such setting{did_you_mean(name, SCRAPY_KNOWN)}")
     problems += _command_line_values(settings)
     problems += _range_problems(settings, " " + " ".join(problems))
     if settings.get("NEWS_RUN_ID"):
@@ -104,6 +120,9 @@ def settings_problems(settings: Any) -> list[str]:
             parse_shard(str(settings.get("NEWS_SHARD")))
         except ValueError as exc:
             problems.append(f"setting NEWS_SHARD: {exc}")
+    folder = str(settings.get("NEWS_ONEOFF_FOLDER") or "").strip()
+    if folder and oneoff_folder_problem(folder):
+        problems.append(f"setting NEWS_ONEOFF_FOLDER={folder!r}: {oneoff_folder_problem(folder)}")
     log_format = str(settings.get("NEWS_LOG_FORMAT") or "text").lower()
     if log_format not in LOG_FORMATS:
         problems.append(

@@ -97,6 +97,14 @@ def completed_parts(root: Path) -> list[Path]:
     )
 
 
+def _spider_of(root: Path, run_id: str) -> str | None:
+    """The spider of a run, from its summary in ``<root>/_runs``, when it can be read."""
+    try:
+        return json.loads((root / "_runs" / f"{run_id}.json").read_text(encoding="utf-8")).get("spider")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
 def rebuild_state(root: Path, store: StateStore, run_id: str) -> int:
     """Remember the articles of the parts under ``root`` whose runs the state does not know.
 
@@ -111,11 +119,24 @@ def rebuild_state(root: Path, store: StateStore, run_id: str) -> int:
         return 0
     unknown = [part for part in parts if run_of(part) not in known]
     total = 0
-    if unknown:
+    oneoff = {run for run in {run_of(part) for part in unknown} if _spider_of(root, run) == "article"}
+    if oneoff:
+        logger.warning(
+            "%(runs)d one-off run(s) (crawl article, which uses no state) wrote %(parts)d part(s) into "
+            "%(output)s, the output of this stream (NEWS_ONEOFF_FOLDER was empty): remembering their "
+            "articles as emitted",
+            {
+                "runs": len(oneoff),
+                "parts": sum(run_of(part) in oneoff for part in unknown),
+                "output": root,
+            },
+        )
+    others = [part for part in unknown if run_of(part) not in oneoff]
+    if others:
         logger.warning(
             "The state does not know %(runs)d run(s) whose %(parts)d part(s) are in %(output)s (it was "
             "deleted or replaced): remembering their articles",
-            {"runs": len({run_of(part) for part in unknown}), "parts": len(unknown), "output": root},
+            {"runs": len({run_of(part) for part in others}), "parts": len(others), "output": root},
         )
     for path in unknown:
         try:

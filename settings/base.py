@@ -212,6 +212,9 @@ NEWS_VALIDATE_SCHEMA = ""
 NEWS_SINK_ENABLED = True
 # Output root: a local folder, or s3://bucket/prefix.
 NEWS_OUTPUT = "./output"
+# One-off crawls (`crawl article`) write under this folder of NEWS_OUTPUT, apart from the
+# stream of `crawlall`; empty: into NEWS_OUTPUT itself.
+NEWS_ONEOFF_FOLDER = "oneoff"
 # A part is closed and made visible after this many records or bytes.
 NEWS_SINK_MAX_ITEMS = 10_000
 NEWS_SINK_MAX_BYTES = 128 * 1024 * 1024

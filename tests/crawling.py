@@ -34,6 +34,9 @@ def crawl_env(**extra: str) -> dict[str, str]:
     """The environment of a test crawl: no NEWS_* from outside; loopback allowed (the test sites)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWS_")}
     env["NEWS_ALLOW_PRIVATE_NETWORKS"] = "true"
+    # one-off crawls write into the NEWS_OUTPUT a test gives them (their default folder of their
+    # own, NEWS_ONEOFF_FOLDER, is tested in tests/test_operator.py)
+    env["NEWS_ONEOFF_FOLDER"] = ""
     # a state store of its own unless the test shares one between runs on purpose
     env["NEWS_STATE"] = str(Path(tempfile.mkdtemp(prefix="news-state-")) / "news.sqlite")
     env.update(extra)

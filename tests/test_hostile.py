@@ -278,6 +278,7 @@ def test_an_unusable_state_stops_the_run_at_start_with_one_line(demo_site, tmp_p
 
         cause = "read-only"
     output = tmp_path / "out"
+    output.mkdir()  # an output of earlier runs: the start failure's summary goes there
     line, metrics = start_failure(tmp_path, demo_site, state, output, wrap)
     assert str(state) in line and cause in line, line
     summary = run_summary(output)  # the summary is still written, saying why

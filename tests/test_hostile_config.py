@@ -129,6 +129,7 @@ def test_a_state_password_is_never_shown_in_the_log_or_the_run_files(
     news_site: HostileServer, tmp_path: Path, state: str, banner: bool
 ) -> None:
     output, metrics = tmp_path / "out", tmp_path / "news.prom"
+    output.mkdir()  # an output of earlier runs: the start failure's summary goes there
     env = crawl_env(
         NEWS_SOURCES=str(sources_for(news_site, tmp_path / "sources.toml")),
         NEWS_OUTPUT=str(output),
@@ -485,6 +486,7 @@ def test_an_unsafe_run_id_stops_at_start_and_writes_nothing_outside_the_output(
 ) -> None:
     run_id = str(tmp_path / "elsewhere" / "abs") if run_id == "ABSOLUTE" else run_id
     output = tmp_path / "a" / "b" / "c" / "out"
+    output.mkdir(parents=True)  # an output of earlier runs: the start failure's summary goes there
     before = len(news_site.requests)
     process = run_scrapy(
         "crawlall", NEWS_SOURCES=str(sources_for(news_site, tmp_path / "sources.toml")),

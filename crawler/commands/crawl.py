@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
+from crawler.commands._base import NewsCommand
 from crawler.commands._start import cannot_start, crawl_exit_code
 from crawler.settings_check import settings_problems
 
@@ -20,15 +21,17 @@ if TYPE_CHECKING:
     import argparse
 
 
-class Command(ScrapyCrawlCommand):
+class Command(NewsCommand, ScrapyCrawlCommand):
+    command_name = "crawl"
+
     def long_desc(self) -> str:
         return (__doc__ or "").strip()
 
-    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+    def run_command(self, args: list[str], opts: argparse.Namespace) -> None:
         if len(args) != 1:
             raise UsageError("give one spider: `scrapy crawl news` or `scrapy crawl article -a url=...`")
         assert self.settings is not None and self.crawler_process is not None
-        problems = settings_problems(self.settings)
+        problems = self.start_problems + settings_problems(self.settings)
         if problems:
             self.exitcode = cannot_start("crawl", self.settings, "; ".join(problems))
             return

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
+from crawler.commands._base import NewsCommand
 from crawler.commands._start import cannot_start, crawl_exit_code
 from crawler.extensions.summary import EXIT_LOCKED, EXIT_OK
 from crawler.settings_check import settings_problems
@@ -92,8 +93,8 @@ def shard_of(settings: Any) -> Shard | None:
     return parse_shard(settings.get("NEWS_SHARD")) if settings.get("NEWS_SHARD") else None
 
 
-class Command(ScrapyCommand):
-    requires_project = True
+class Command(NewsCommand, ScrapyCommand):
+    command_name = "crawlall"
 
     def syntax(self) -> str:
         return "[options]"
@@ -112,24 +113,23 @@ class Command(ScrapyCommand):
 
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         super().process_options(args, opts)
-        self._option_problems: list[str] = []
         if opts.shard is not None:
             assert self.settings is not None
             if not opts.shard.strip():  # `--shard=` (an unset variable in a script): not "every source"
-                self._option_problems.append(
+                self.start_problems.append(
                     "--shard '': expected I/N, e.g. 0/4 (indexes count from 0); leave the option out "
                     "to crawl every source"
                 )
             else:
                 self.settings.set("NEWS_SHARD", opts.shard, priority="cmdline")
 
-    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+    def run_command(self, args: list[str], opts: argparse.Namespace) -> None:
         if args:
             raise UsageError(
                 "crawlall takes no arguments; select sources with `scrapy crawl news -a source=...`"
             )
         assert self.settings is not None and self.crawler_process is not None
-        problems = getattr(self, "_option_problems", []) + settings_problems(self.settings)
+        problems = self.start_problems + settings_problems(self.settings)
         if problems:
             self.exitcode = cannot_start("crawlall", self.settings, "; ".join(problems))
             return

@@ -4,7 +4,8 @@ Completes the parts a dead run left, records their articles in the state store,
 and uploads every completed file of the spool for ``NEWS_OUTPUT``. Keys are the
 same the run would have used, so an object that did reach S3 is overwritten,
 never doubled. Exit code 0 when the spool is empty afterwards, 3 when files are
-still waiting, 2 when the output is not S3 or cannot be reached.
+still waiting or S3 cannot be reached (an outage: try again later), 2 when the output is
+not S3 or S3 refuses it (missing bucket, wrong credentials).
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ from typing import TYPE_CHECKING
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
+from crawler.commands._base import NewsCommand
 from crawler.dsn import display, scrub
 from crawler.extensions.summary import EXIT_OK, EXIT_UPLOADS_PENDING, EXIT_USAGE
 from crawler.output import is_s3, prune_empty_dirs, recover, register_salvaged, spool_root, upload_confirmed
 from crawler.parts import recover_parts
 from crawler.runid import new_run_id
-from crawler.s3 import S3ConfigurationError, S3Uploader, describe, pending_uploads
+from crawler.s3 import S3ConfigurationError, S3UnreachableError, S3Uploader, describe, pending_uploads
 from crawler.settings_check import settings_problems
 from crawler.state import is_database_url, open_store
 
@@ -28,8 +30,8 @@ if TYPE_CHECKING:
     import argparse
 
 
-class Command(ScrapyCommand):
-    requires_project = True
+class Command(NewsCommand, ScrapyCommand):
+    command_name = "flush"
     requires_crawler_process = False
 
     def syntax(self) -> str:
@@ -41,12 +43,12 @@ class Command(ScrapyCommand):
     def long_desc(self) -> str:
         return (__doc__ or "").strip()
 
-    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+    def run_command(self, args: list[str], opts: argparse.Namespace) -> None:
         if args:
             raise UsageError("flush takes no arguments")
         assert self.settings is not None
         settings = self.settings
-        problems = settings_problems(settings)
+        problems = self.start_problems + settings_problems(settings)
         if problems:
             print(
                 f"flush: cannot start: {scrub('; '.join(problems), settings.get('NEWS_STATE'))}",
@@ -68,6 +70,11 @@ class Command(ScrapyCommand):
         except S3ConfigurationError as exc:
             print(f"flush: {exc}", file=sys.stderr)
             self.exitcode = EXIT_USAGE
+            return
+        except S3UnreachableError as exc:  # an outage, not a configuration error: try again later
+            waiting = len(pending_uploads(root))
+            print(f"flush: {exc}; {waiting} file(s) wait in {root}; try again later", file=sys.stderr)
+            self.exitcode = EXIT_UPLOADS_PENDING
             return
         try:
             store = open_store(settings.get("NEWS_STATE")) if settings.getbool("NEWS_STATE_ENABLED") else None

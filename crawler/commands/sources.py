@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy.commands import ScrapyCommand
 
 from crawler.boilerplate import LearningConfig, Line, config_from
+from crawler.commands._base import NewsCommand
 from crawler.dsn import scrub
 from crawler.extensions.health import judge, usual_figures
 from crawler.extensions.summary import EXIT_OK, EXIT_USAGE
@@ -111,8 +112,8 @@ def print_report(report: dict[str, dict[str, Any]]) -> None:
             )
 
 
-class Command(ScrapyCommand):
-    requires_project = True
+class Command(NewsCommand, ScrapyCommand):
+    command_name = "sources"
     requires_crawler_process = False
 
     def syntax(self) -> str:
@@ -129,13 +130,13 @@ class Command(ScrapyCommand):
         parser.add_argument("--json", action="store_true", help="one JSON object instead of text")
         parser.add_argument("--reset", metavar="SOURCE", help="forget the template lines learned of SOURCE")
 
-    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+    def run_command(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
         settings = self.settings
         location = str(settings.get("NEWS_STATE") or "")
         # the checks of a crawl's start: a state string that is not a location (a libpq key=value
         # string, a URL libpq would misread) is refused here too, before it is shown or opened
-        problems = settings_problems(settings)
+        problems = self.start_problems + settings_problems(settings)
         if problems:
             print(f"sources: cannot start: {scrub('; '.join(problems), location)}", file=sys.stderr)
             self.exitcode = EXIT_USAGE

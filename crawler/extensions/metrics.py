@@ -18,7 +18,6 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 if TYPE_CHECKING:
-    from scrapy import Spider
     from scrapy.crawler import Crawler
 
 logger = logging.getLogger(__name__)
@@ -98,6 +97,7 @@ class RunMetrics:
     def __init__(self, crawler: Crawler, path: Path):
         self.crawler = crawler
         self.path = path
+        self.written = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RunMetrics:
@@ -106,11 +106,14 @@ class RunMetrics:
             raise NotConfigured
         extension = cls(crawler, Path(path))
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        # with -o/-O the summary is made once the feeds are stored (crawler/extensions/summary.py)
+        crawler.signals.connect(extension.spider_closed, signal=signals.feed_exporter_closed)
         return extension
 
-    def spider_closed(self, spider: Spider, reason: str) -> None:
+    def spider_closed(self, *args: Any, **kwargs: Any) -> None:
         summary = getattr(self.crawler, "news_summary", None)
-        if summary is None:
+        if summary is None or self.written:
             return
+        self.written = True
         write_metrics(self.path, summary)
         logger.info("Metrics written to %(path)s", {"path": self.path})

@@ -99,6 +99,9 @@ def judge(summary: dict[str, Any], sources: list[str], max_error_rate: float) ->
         problems.append(f"{exceptions} spider error(s)")
     if stats.get("news/sink/close_failed"):
         problems.append("the sink could not complete its parts (the next run recovers them)")
+    feeds_failed = sum(value for key, value in stats.items() if key.startswith("feedexport/failed_count/"))
+    if feeds_failed:
+        problems.append(f"{feeds_failed} feed export(s) (-o/-O, FEEDS) could not be stored")
     if summary["dropped"].get("pipeline_error"):
         problems.append(f"{summary['dropped']['pipeline_error']} pipeline error(s)")
     refused = {
@@ -158,7 +161,7 @@ def start_failure(
     settings: BaseSettings, problem: str, status: str = "not_started", exit_code: int = EXIT_USAGE
 ) -> dict[str, Any]:
     """The summary of a run that could not start, written where that is still possible: in a
-    local output folder (an S3 output gets it from the next run that can start) and the metrics file."""
+    local output folder that exists (an S3 output gets it from the next run that can start) and the metrics file."""
     now = datetime.now(timezone.utc)
     summary = build_summary(
         {"start_time": now, "finish_time": now}, run_id_for(settings), "crawlall", "not started"
@@ -167,8 +170,15 @@ def start_failure(
     output = settings.get("NEWS_OUTPUT") or ""
     local = output and ("://" not in output or output.startswith("file://"))
     try:
-        if local and settings.getbool("NEWS_SINK_ENABLED") and settings.getbool("NEWS_SUMMARY_ENABLED"):
-            write_summary(summary, Path(output.removeprefix("file://")).expanduser())
+        folder = Path(output.removeprefix("file://")).expanduser()
+        # into an output that exists: a mistyped first command in an empty folder leaves nothing behind
+        if (
+            local
+            and folder.is_dir()
+            and settings.getbool("NEWS_SINK_ENABLED")
+            and settings.getbool("NEWS_SUMMARY_ENABLED")
+        ):
+            write_summary(summary, folder)
     except (OSError, ValueError) as exc:  # the output, or one of these settings, may be what is wrong
         logger.debug("No run summary written: %s", exc)
     return summary
@@ -186,6 +196,9 @@ class RunSummary:
         extension.report = crawler.settings.getbool("NEWS_SUMMARY_ENABLED")
         crawler.signals.connect(extension.response_received, signal=signals.response_received)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        # Scrapy's feed export (-o/-O, FEEDS) stores its files after the spider closed: the run is
+        # judged once it has said whether they were stored
+        crawler.signals.connect(extension.feeds_closed, signal=signals.feed_exporter_closed)
         return extension
 
     def response_received(self, response: Response, request: Request, spider: Spider) -> None:
@@ -194,6 +207,25 @@ class RunSummary:
             count(self.crawler.stats, "pages_fetched", source)
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
+        if self._exporting_feeds():
+            self._closed = (spider, reason)
+            return
+        self._close(spider, reason)
+
+    def feeds_closed(self) -> None:
+        closed = getattr(self, "_closed", None)
+        if closed is not None:
+            self._close(*closed)
+
+    def _exporting_feeds(self) -> bool:
+        from scrapy.extensions.feedexport import FeedExporter  # noqa: PLC0415 - only with feeds
+
+        return bool(self.crawler.settings.getdict("FEEDS")) and any(
+            isinstance(extension, FeedExporter)
+            for extension in getattr(getattr(self.crawler, "extensions", None), "middlewares", ())
+        )
+
+    def _close(self, spider: Spider, reason: str) -> None:
         stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
         summary = build_summary(stats, run_id_for(self.crawler.settings), spider.name, reason)
         expected = list(getattr(spider, "sources", {}) or [])

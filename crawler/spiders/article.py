@@ -21,6 +21,13 @@ logger = logging.getLogger(__name__)
 _URL_SEPARATOR = re.compile(r",\s*(?=https?://)", re.IGNORECASE)
 
 
+def oneoff_folder_problem(folder: str) -> str | None:
+    """Why ``NEWS_ONEOFF_FOLDER`` is no usable folder name, or None."""
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", folder) or folder.startswith("source="):
+        return "expected one folder name of letters, digits, '.', '_' or '-' (not a path), e.g. oneoff"
+    return None
+
+
 class ArticleSpiderUsageError(ValueError):
     """The spider was started without usable URLs."""
 
@@ -42,6 +49,18 @@ class ArticleSpider(NewsSpider):
     # A one-off crawl returns what it was asked for, however often: no state unless asked
     # (-s NEWS_STATE_ENABLED=true, which has the higher priority).
     custom_settings: ClassVar[dict[str, Any]] = {"NEWS_STATE_ENABLED": False}
+
+    @classmethod
+    def update_settings(cls, settings: Any) -> None:
+        super().update_settings(settings)
+        # apart from the stream: readers of <output>/source=*/ and the next crawlall see none of it
+        folder = str(settings.get("NEWS_ONEOFF_FOLDER") or "").strip()
+        if folder and oneoff_folder_problem(folder) is None:
+            output = str(settings.get("NEWS_OUTPUT") or "")
+            # one above the value's priority: Scrapy copies the process's settings over the crawler's
+            # again before it starts, at their own priorities
+            priority = (settings.getpriority("NEWS_OUTPUT") or 0) + 1
+            settings.set("NEWS_OUTPUT", f"{output.rstrip('/')}/{folder}", priority=priority)
 
     def __init__(self, url: str = "", urls: str = "", source: str = "", **kwargs: Any):
         super().__init__(**kwargs)

@@ -1,0 +1,149 @@
+"""What an operator meets first: every failure of a command is one line and the exit code of the
+README's table, never a traceback; one-off crawls stay out of the stream. Each test runs the real
+``news-ingest`` command in a subprocess, in a folder of its own."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from demo.server import SiteServer
+from tests.crawling import crawl_env, read_parts, sources_file
+
+NEWS_INGEST = Path(sys.executable).parent / "news-ingest"
+ARTICLE = "business/tokyo-chipmaker-expansion.html"
+
+
+def news_ingest(cwd: Path, *args: str, timeout: float = 300, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = crawl_env(**env)
+    environment.pop("NEWS_ONEOFF_FOLDER")  # the product's default
+    return subprocess.run(
+        [str(NEWS_INGEST), *args], cwd=cwd, env=environment, capture_output=True, text=True,
+        timeout=timeout, check=False,
+    )  # fmt: skip
+
+
+def one_line(process: subprocess.CompletedProcess[str], code: int) -> str:
+    """The one line a failed command prints; no traceback anywhere."""
+    output = process.stdout + process.stderr
+    assert process.returncode == code, output[-3000:]
+    assert "Traceback" not in output, output[-3000:]
+    lines = [
+        line
+        for line in output.splitlines()
+        if " ERROR: " in line or line.startswith(("flush:", "news-ingest"))
+    ]
+    assert len(lines) == 1, output[-3000:]
+    return lines[0].split(" ERROR: ", 1)[-1]
+
+
+def test_a_log_file_in_a_missing_folder_stops_the_run_with_one_line(tmp_path: Path) -> None:
+    log = tmp_path / "no-such-folder" / "crawl.log"
+    process = news_ingest(tmp_path, "crawlall", "-s", f"LOG_FILE={log}")
+    line = one_line(process, 2)
+    assert line == (
+        f"crawlall: cannot start: LOG_FILE={log}: cannot write the log there: "
+        f"its folder {log.parent} does not exist"
+    )
+
+
+def test_a_failed_start_in_an_empty_folder_leaves_nothing_behind(tmp_path: Path) -> None:
+    process = news_ingest(tmp_path, "crawlall", "-s", "DOWNLOAD_DELAYY=2", NEWS_STATE="state/news.sqlite")
+    line = one_line(process, 2)
+    assert (
+        line
+        == "crawlall: cannot start: setting DOWNLOAD_DELAYY: no such setting (did you mean DOWNLOAD_DELAY?)"
+    )
+    assert list(tmp_path.iterdir()) == []  # no output/_runs, no state folder, no lock file
+
+
+def test_a_misspelt_scrapy_setting_stops_a_one_off_crawl(tmp_path: Path) -> None:
+    process = news_ingest(
+        tmp_path, "crawl", "article", "-a", "url=http://127.0.0.1:9/a", "-s", "CONCURENT_REQUESTS=4"
+    )
+    line = one_line(process, 2)
+    assert (
+        line
+        == "crawl: cannot start: setting CONCURENT_REQUESTS: no such setting (did you mean CONCURRENT_REQUESTS?)"
+    )
+
+
+def test_an_unwritable_feed_export_target_stops_the_crawl_at_start(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder\n")
+    target = blocker / "x.jsonl"  # under a file: no user, root included, can write there
+    process = news_ingest(tmp_path, "crawl", "article", "-a", "url=http://127.0.0.1:9/a", "-O", str(target))
+    line = one_line(process, 2)
+    assert line.startswith(f"crawl: cannot start: -o/-O {target}: cannot make the folder {blocker}: "), line
+
+
+def test_a_feed_export_that_cannot_be_stored_fails_the_run(site: SiteServer, tmp_path: Path) -> None:
+    # Scrapy's S3 feed storage, pointed at a loopback port where nothing listens: stored at the end
+    process = news_ingest(
+        tmp_path, "crawl", "article", "-a", f"url={site.base_url}/{ARTICLE}", "-O", "s3://feeds/x.jsonl",
+        "-s", "AWS_ENDPOINT_URL=http://127.0.0.1:9", "-s", "AWS_ACCESS_KEY_ID=a", "-s", "AWS_SECRET_ACCESS_KEY=b",
+    )  # fmt: skip
+    assert process.returncode == 1, process.stderr[-3000:]
+    failed = [line for line in process.stderr.splitlines() if "failed: " in line and "Run " in line]
+    assert len(failed) == 1 and failed[0].endswith("1 feed export(s) (-o/-O, FEEDS) could not be stored"), (
+        process.stderr[-3000:]
+    )
+    (summary,) = (tmp_path / "output" / "oneoff" / "_runs").glob("*.json")
+    assert json.loads(summary.read_text())["status"] == "failed"
+
+
+def test_flush_with_s3_unreachable_is_one_line_and_exit_3(tmp_path: Path) -> None:
+    process = news_ingest(
+        tmp_path, "flush",
+        NEWS_OUTPUT="s3://news/articles", NEWS_STATE=str(tmp_path / "state" / "news.sqlite"),
+        AWS_ENDPOINT_URL="http://127.0.0.1:9", AWS_ACCESS_KEY_ID="a", AWS_SECRET_ACCESS_KEY="b",
+    )  # fmt: skip
+    line = one_line(process, 3)
+    assert line.startswith("flush: cannot reach the S3 endpoint for s3://news/articles: "), line
+    assert line.endswith(
+        f"0 file(s) wait in {tmp_path / 'state' / 'spool' / 'news' / 'articles'}; try again later"
+    )
+
+
+def test_a_one_off_crawl_stays_out_of_the_stream(site: SiteServer, tmp_path: Path) -> None:
+    sources = sources_file(site.base_url, tmp_path / "sources.toml")
+    env = {"NEWS_SOURCES": str(sources), "NEWS_STATE": str(tmp_path / "state" / "news.sqlite")}
+    url = f"{site.base_url}/{ARTICLE}"
+    oneoff = news_ingest(tmp_path, "crawl", "article", "-a", f"url={url}", **env)
+    assert oneoff.returncode == 0, oneoff.stderr[-3000:]
+    assert [record["url"] for record in read_parts(tmp_path / "output" / "oneoff")] == [url]
+    assert list((tmp_path / "output").glob("source=*")) == []  # the stream's readers see none of it
+
+    stream = news_ingest(tmp_path, "crawlall", **env)
+    assert stream.returncode == 0, stream.stderr[-3000:]
+    assert "does not know" not in stream.stderr and "one-off run" not in stream.stderr
+    # not taken for emitted: the stream writes the article the one-off crawl fetched
+    assert url in {record["url"] for record in _stream_records(tmp_path / "output")}
+
+
+def test_a_one_off_crawl_into_the_stream_is_named_as_such(site: SiteServer, tmp_path: Path) -> None:
+    sources = sources_file(site.base_url, tmp_path / "sources.toml")
+    env = {"NEWS_SOURCES": str(sources), "NEWS_STATE": str(tmp_path / "state" / "news.sqlite")}
+    url = f"{site.base_url}/{ARTICLE}"
+    oneoff = news_ingest(tmp_path, "crawl", "article", "-a", f"url={url}", "-s", "NEWS_ONEOFF_FOLDER=", **env)
+    assert oneoff.returncode == 0, oneoff.stderr[-3000:]
+    stream = news_ingest(tmp_path, "crawlall", **env)
+    assert stream.returncode == 0, stream.stderr[-3000:]
+    warnings = [
+        line for line in stream.stderr.splitlines() if "one-off run" in line or "does not know" in line
+    ]
+    assert len(warnings) == 1, stream.stderr[-3000:]
+    assert warnings[0].endswith(
+        "1 one-off run(s) (crawl article, which uses no state) wrote 1 part(s) into output, "
+        "the output of this stream (NEWS_ONEOFF_FOLDER was empty): remembering their articles as emitted"
+    ), warnings[0]
+
+
+def _stream_records(output: Path) -> list[dict]:
+    records = []
+    for part in sorted(output.glob("source=*/date=*/*.jsonl*")):
+        if not part.name.startswith("."):
+            records += [json.loads(line) for line in part.read_text(encoding="utf-8").splitlines()]
+    return records
