@@ -147,3 +147,46 @@ def _stream_records(output: Path) -> list[dict]:
         if not part.name.startswith("."):
             records += [json.loads(line) for line in part.read_text(encoding="utf-8").splitlines()]
     return records
+
+
+def test_news_ingest_has_help_of_its_own(tmp_path: Path) -> None:
+    process = news_ingest(tmp_path, "-h")
+    assert process.returncode == 0, process.stderr
+    assert (
+        process.stdout.startswith("news-ingest ")
+        and "Usage: news-ingest <command> [options]" in process.stdout
+    )
+    listed = [
+        line.split()[0] for line in process.stdout.split("Commands:\n")[1].split("\n\n")[0].splitlines()
+    ]
+    assert listed == ["crawlall", "crawl", "flush", "sources"]  # ours only: no genspider, startproject
+    assert "scrapy" not in process.stdout.lower()
+    assert "75 another run holds the lock" in process.stdout.replace("\n", " ")
+    # the sentences are whole: none of the command descriptions is cut off
+    assert "(--reset SOURCE forgets them)" in process.stdout
+
+
+def test_a_mistyped_command_gets_a_did_you_mean(tmp_path: Path) -> None:
+    process = news_ingest(tmp_path, "crawlal")
+    assert process.returncode == 2 and process.stdout == "", process.stdout
+    assert process.stderr == (
+        "news-ingest: no command 'crawlal'; did you mean 'crawlall'? (`news-ingest -h` lists the commands)\n"
+    )
+
+
+def test_crawl_help_lists_the_spiders_and_their_arguments(tmp_path: Path) -> None:
+    process = news_ingest(tmp_path, "crawl", "-h")
+    assert process.returncode == 0, process.stderr
+    assert "news-ingest crawl news|article [-a NAME=VALUE ...] [options]" in process.stdout
+    for argument in ("-a source=NAME[,NAME...]", "-a url=URL[,URL...]", "-a urls=FILE", "-a source=NAME "):
+        assert argument in process.stdout, argument
+    mistyped = news_ingest(tmp_path, "crawl", "artcle")
+    line = one_line(mistyped, 2)
+    assert line == "crawl: cannot start: no spider 'artcle' (did you mean article?): give news or article"
+
+
+def test_the_banner_names_the_command_that_runs(site: SiteServer, tmp_path: Path) -> None:
+    sources = sources_file(site.base_url, tmp_path / "sources.toml")
+    process = news_ingest(tmp_path, "crawlall", NEWS_SOURCES=str(sources))
+    (banner,) = [line for line in process.stderr.splitlines() if "[crawler.extensions.banner]" in line]
+    assert f": crawlall, 2 source(s) from {sources}; " in banner, banner  # the demo sources file has 2

@@ -1,9 +1,20 @@
-"""``scrapy crawl <spider>`` with the exit codes of ``crawlall``.
+"""``crawl news`` or ``crawl article``: one crawl, with the exit codes of ``crawlall``.
 
-Scrapy's own ``crawl`` exits 0 for a run that failed and 1 with a traceback for one
-that could not start. This one checks the settings first and exits 0 (ok), 1 (the
-run failed: see the summary's ``problems``), 2 (it could not start: one line says
-why, no traceback) or 3 (parts wait in the S3 spool).
+Spiders and their arguments:
+
+  news     the sources of the sources file (NEWS_SOURCES), through their feeds, sitemaps and
+           pages, with the state: what was emitted before is not emitted again.
+           -a source=NAME[,NAME...]   only these sources (default: every source)
+  article  the given article URLs, once each, without the state (a one-off crawl); the
+           records go to <NEWS_OUTPUT>/oneoff/ (NEWS_ONEOFF_FOLDER).
+           -a url=URL[,URL...]        the URLs
+           -a urls=FILE               a file of URLs, one a line ('#' starts a comment)
+           -a source=NAME             the records' source (default: each URL's hostname)
+
+Exit codes: 0 ok, 1 the run failed (the summary's problems say why), 2 it could not start
+(one line says why), 3 parts wait in the S3 spool. Scrapy's -o/-O feed export writes the
+same records to a file as well; a feed that cannot be written stops the crawl at start,
+one that cannot be stored at the end fails the run.
 """
 
 from __future__ import annotations
@@ -16,6 +27,7 @@ from scrapy.exceptions import UsageError
 from crawler.commands._base import NewsCommand
 from crawler.commands._start import cannot_start, crawl_exit_code
 from crawler.settings_check import settings_problems
+from settings.environment import did_you_mean
 
 if TYPE_CHECKING:
     import argparse
@@ -23,6 +35,12 @@ if TYPE_CHECKING:
 
 class Command(NewsCommand, ScrapyCrawlCommand):
     command_name = "crawl"
+
+    def syntax(self) -> str:
+        return "news|article [-a NAME=VALUE ...] [options]"
+
+    def short_desc(self) -> str:
+        return "One crawl: `crawl news` (sources of the sources file) or `crawl article -a url=...`"
 
     def long_desc(self) -> str:
         return (__doc__ or "").strip()
@@ -34,6 +52,14 @@ class Command(NewsCommand, ScrapyCrawlCommand):
         problems = self.start_problems + settings_problems(self.settings)
         if problems:
             self.exitcode = cannot_start("crawl", self.settings, "; ".join(problems))
+            return
+        spiders = sorted(self.crawler_process.spider_loader.list())
+        if args[0] not in spiders:
+            self.exitcode = cannot_start(
+                "crawl",
+                self.settings,
+                f"no spider {args[0]!r}{did_you_mean(args[0], spiders)}: give news or article",
+            )
             return
         try:
             crawler = self._create_crawler(args[0])

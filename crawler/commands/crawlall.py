@@ -188,5 +188,6 @@ class Command(NewsCommand, ScrapyCommand):
             crawler = self.crawler_process.create_crawler("news")
         except ValueError as exc:  # SourcesError and bad settings
             return cannot_start("crawlall", self.settings, exc)
+        crawler.news_command = "crawlall" + (f" --shard {shard}" if shard is not None else "")  # type: ignore[attr-defined]  # the banner's
         task = self.crawler_process.crawl(crawler, **spider_args)
         return crawl_exit_code("crawlall", self.crawler_process, crawler, task)

@@ -120,7 +120,7 @@ class Command(NewsCommand, ScrapyCommand):
         return "[options] [SOURCE ...]"
 
     def short_desc(self) -> str:
-        return "Show each source's health and learned template lines; --reset forgets a source's"
+        return "Each source's health and learned template lines (--reset SOURCE forgets them)"
 
     def long_desc(self) -> str:
         return (__doc__ or "").strip()

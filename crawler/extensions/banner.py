@@ -53,12 +53,13 @@ class RunBanner:
         what = f"{len(sources)} source(s) from {settings.get('NEWS_SOURCES')}" if sources else "URLs given"
         sink = _where(settings.get("NEWS_OUTPUT")) if settings.getbool("NEWS_SINK_ENABLED") else "(sink off)"
         logger.info(
-            "news-ingest %(version)s, run %(run_id)s: crawl %(spider)s, %(what)s; output %(output)s; "
+            "news-ingest %(version)s, run %(run_id)s: %(command)s, %(what)s; output %(output)s; "
             "state %(state)s",
             {
                 "version": version(),
                 "run_id": run_id_for(settings),
-                "spider": spider.name,
+                # crawlall names itself; `crawl news` and `crawl article` are the spider's name
+                "command": getattr(self.crawler, "news_command", None) or f"crawl {spider.name}",
                 "what": what,
                 "output": sink,
                 "state": _where(settings.get("NEWS_STATE"))
