@@ -5,12 +5,16 @@ README's table, never a traceback; one-off crawls stay out of the stream. Each t
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from demo.server import SiteServer
 from tests.crawling import crawl_env, read_parts, sources_file
+from tests.hostile import Reply, hostile_server
+from tests.test_hostile_config import article_site, headline
 
 NEWS_INGEST = Path(sys.executable).parent / "news-ingest"
 ARTICLE = "business/tokyo-chipmaker-expansion.html"
@@ -190,3 +194,53 @@ def test_the_banner_names_the_command_that_runs(site: SiteServer, tmp_path: Path
     process = news_ingest(tmp_path, "crawlall", NEWS_SOURCES=str(sources))
     (banner,) = [line for line in process.stderr.splitlines() if "[crawler.extensions.banner]" in line]
     assert f": crawlall, 2 source(s) from {sources}; " in banner, banner  # the demo sources file has 2
+
+
+def test_link_rot_found_by_following_does_not_fail_the_run(tmp_path: Path) -> None:
+    routes = article_site("Gazette", 1)
+    # an old home page: one article still there, four links to pages long gone (404)
+    links = "".join(f'<li><a href="/news/Gone-{n}.html">Story {n} of last year</a></li>' for n in range(4))
+    routes["/"] = Reply(
+        f'<!doctype html><html><body><ul><li><a href="/news/Gazette-0.html">{headline("Gazette", 0)}</a></li>'
+        f"{links}</ul></body></html>".encode()
+    )
+    with hostile_server(routes) as server:
+        sources = tmp_path / "sources.toml"
+        sources.write_text(f'[sources.gazette]\nstart_urls = ["{server.base_url}/"]\nmax_depth = 1\n')
+        process = news_ingest(tmp_path, "crawlall", NEWS_SOURCES=str(sources))
+    assert process.returncode == 0, process.stderr[-3000:]
+    (path,) = (tmp_path / "output" / "_runs").glob("*.json")
+    summary = json.loads(path.read_text())
+    assert summary["records_written"] == 1
+    assert summary["dropped"] == {"link_error": 4}
+    assert summary["errors"] == 0 and summary["status"] == "ok"
+
+
+def test_ctrl_c_stops_scheduling_at_once(tmp_path: Path) -> None:
+    with hostile_server(article_site("Many", 40)) as site:
+        sources = tmp_path / "sources.toml"
+        sources.write_text(f'[sources.many]\nstart_urls = ["{site.base_url}/"]\nmax_depth = 1\n')
+        environment = crawl_env(NEWS_SOURCES=str(sources))
+        process = subprocess.Popen(
+            [str(NEWS_INGEST), "crawlall", "-s", "DOWNLOAD_DELAY=1"], cwd=tmp_path, env=environment,
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + 120
+            while len(site.requests) < 6:  # robots.txt, the home page and four of the 40 articles
+                assert process.poll() is None and time.monotonic() < deadline, "the crawl never got going"
+                time.sleep(0.05)
+            before = len(site.requests)
+            process.send_signal(signal.SIGINT)
+            # a bound, not a measurement: 40 articles at one a second would take 34 s more
+            _, stderr = process.communicate(timeout=30)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        after = len(site.requests) - before
+    assert after <= 1, after  # at most the one request the delay had just let go
+    assert process.returncode == 1 and "Traceback" not in stderr, stderr[-3000:]
+    (path,) = (tmp_path / "output" / "_runs").glob("*.json")
+    summary = json.loads(path.read_text())
+    assert summary["finish_reason"] == "shutdown" and summary["stats"]["news/shutdown/cancelled"] >= 1

@@ -86,9 +86,13 @@ class NewsSpider(scrapy.Spider):
             )
             return
         if failure.check(HttpError):
-            status = failure.value.response.status
-            stats.inc_value(f"news/http_status/{status}")
-            count_drop(stats, "http_error", url, f"HTTP {status}", source=source)
+            stats.inc_value(f"news/http_status/{failure.value.response.status}")
+        if request is not None and request.meta.get("news_followed"):
+            # a link the crawl chose to follow (old articles link to pages long gone): counted
+            # apart, and not in the error rate that fails a run
+            count_drop(stats, "link_error", url, _describe(failure), source=source)
+        elif failure.check(HttpError):
+            count_drop(stats, "http_error", url, _describe(failure), source=source)
         else:
             count_drop(stats, "fetch_error", url, _describe(failure), source=source)
 

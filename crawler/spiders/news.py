@@ -253,6 +253,8 @@ class NewsDiscoverySpider(NewsSpider):
             count(stats, "skipped/bad_url", source.name)
             return None
         request.meta["news_article"] = article  # the seen-URL middleware counts the new ones
+        if from_links:  # its errors are link rot on the site, not a failure of the run (link_error)
+            request.meta["news_followed"] = True
         return request
 
     def _prefetch(self, base: str, links: list[str]) -> None:
