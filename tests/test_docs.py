@@ -157,6 +157,13 @@ class Output:
             for r in self.records
         )
 
+    def latest(self) -> list[list[Any]]:
+        """(id, version) of each article's latest version: what the "latest" recipes must give."""
+        versions: dict[str, int] = {}
+        for record in self.records:
+            versions[record["id"]] = max(versions.get(record["id"], 0), record["version"])
+        return sorted([identifier, version] for identifier, version in versions.items())
+
     def published_on_day(self) -> list[list[Any]]:
         return sorted(
             [r["source"], r["title"], utc_iso(r["published_at"])]
@@ -223,6 +230,20 @@ def output(demo_crawl: Crawl, site: SiteServer, tmp_path_factory: pytest.TempPat
     temp_path_for(folder / "20990101T000000Z-abcdef-00001.jsonl.gz").write_bytes(
         gzip.compress(b'{"title": "half a record"}\n')[:20]
     )
+
+    # Hand-written, not crawled: a second version of one article, as a later run writes it when
+    # the page's text changed (same id, version 2, its own text and hash), in a part of its own.
+    first = min((record for record in records_of(completed_parts(out)[0])), key=lambda record: record["id"])
+    second = first | {
+        "version": 2,
+        "text": first["text"] + "\n\nUpdate: the council confirmed the figures.",
+        "content_hash": "0" * 64,
+        "modified_at": "2099-01-01T00:00:00Z",
+        "fetched_at": "2099-01-01T00:00:00Z",
+    }
+    updated = out / f"source={first['source']}" / "date=2099-01-01" / "20990101T000000Z-update-00000.jsonl"
+    updated.parent.mkdir(parents=True)
+    updated.write_text(json.dumps(second) + "\n", encoding="utf-8")
 
     records = [record for part in completed_parts(out) for record in records_of(part)]
     parts = completed_parts(out)
@@ -313,6 +334,7 @@ _report = {{
     "published": sorted([s, t, _iso(p)] for d, p, s, t in published.fetchall()),
     "published_dates": sorted({{_iso(d) for d, p, s, t in published.fetchall()}}),
     "in_utc_day": sorted([s, t, _iso(p)] for p, s, t in in_utc_day.fetchall()),
+    "latest": sorted([i, v] for i, v in latest.select("id, version").fetchall()),
 }}
 print({MARKER!r} + _json.dumps(_report))
 """
@@ -328,6 +350,7 @@ def test_duckdb_python_recipe_reads_every_part_with_utc_timestamps(output: Outpu
     assert got["published"] == output.published_on_day()
     assert got["published_dates"] == [DAY]
     assert got["in_utc_day"] == output.published_at_in_utc_day()
+    assert got["latest"] == output.latest() and [2] == [v for _, v in output.latest() if v > 1]
     shown: Counter[str] = Counter()
     for source, fetched_on, records in (row for row in box_rows(printed) if len(row) == 3):
         if records.isdigit():  # a row per source and fetch day (two if a crawl ran over midnight UTC)
@@ -364,6 +387,7 @@ _report = {{
         for s, i, p, d, f in zip(df.source, df.id, df.published_at, df.published_date, df.fetched_at)
     ),
     "on_day": sorted([s, t, _iso(p)] for s, t, p in zip(on_day.source, on_day.title, on_day.published_at)),
+    "latest": sorted([i, int(v)] for i, v in zip(latest.id, latest.version)),
 }}
 print({MARKER!r} + _json.dumps(_report))
 """
@@ -376,6 +400,7 @@ def test_pandas_recipe_reads_every_part_with_utc_timestamps(output: Output) -> N
     assert got["utc"] == [True, True, True]
     assert got["rows"] == output.rows()
     assert got["on_day"] == output.published_on_day()
+    assert got["latest"] == output.latest()
     for source, count in output.per_source().items():
         assert re.search(rf"^{re.escape(source)} +{count}$", printed, flags=re.MULTILINE), printed
 
@@ -397,6 +422,7 @@ _report = {{
         for s, i, p, d, f in {frame}.select("source", "id", "published_at", "published_date", "fetched_at").rows()
     ),
     "on_day": sorted([s, t, _iso(p)] for s, t, p in {day_frame}.select("source", "title", "published_at").rows()),
+    "latest": sorted([i, v] for i, v in latest.select("id", "version").rows()) if "latest" in globals() else None,
 }}
 print({MARKER!r} + _json.dumps(_report))
 """
@@ -409,6 +435,7 @@ def test_polars_recipe_reads_every_part_with_utc_timestamps(output: Output) -> N
     assert got["utc"] == [True, True, True]
     assert got["rows"] == output.rows()
     assert got["on_day"] == output.published_on_day()
+    assert got["latest"] == output.latest()
     for source, count in output.per_source().items():
         assert re.search(rf"│ {re.escape(source)} +┆ {count} +│", printed), printed
 
