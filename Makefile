@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install install-dev demo test test-tools quality lint format lock clean
+.PHONY: install install-dev demo s3-demo test test-tools quality lint format lock clean
 
 $(BIN)/.runtime: requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ install-dev: $(BIN)/.dev
 ## demo: install, serve the bundled demo site on 127.0.0.1, crawl it into a fresh ./output/demo-<time>/
 demo: install
 	$(BIN)/python -m demo.run $(if $(DEMO_OUTPUT),--into $(DEMO_OUTPUT))
+
+## s3-demo: the demo crawl into a local S3 server (SeaweedFS from the dev tools, free loopback ports)
+s3-demo: install-dev
+	$(BIN)/python -m demo.s3
 
 ## test: lint and the whole test suite (as root, installs the system tools the tests need first)
 ## TEST_WORKERS: test processes at once (most tests wait on crawls, servers and outages they stage)

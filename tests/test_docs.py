@@ -350,7 +350,7 @@ def test_duckdb_python_recipe_reads_every_part_with_utc_timestamps(output: Outpu
     assert got["published"] == output.published_on_day()
     assert got["published_dates"] == [DAY]
     assert got["in_utc_day"] == output.published_at_in_utc_day()
-    assert got["latest"] == output.latest() and [2] == [v for _, v in output.latest() if v > 1]
+    assert got["latest"] == output.latest() and [v for _, v in output.latest() if v > 1] == [2]
     shown: Counter[str] = Counter()
     for source, fetched_on, records in (row for row in box_rows(printed) if len(row) == 3):
         if records.isdigit():  # a row per source and fetch day (two if a crawl ran over midnight UTC)

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from demo.server import SiteServer
-from tests.crawling import crawl_env, read_parts, sources_file
+from tests.crawling import REPO, crawl_env, read_parts, sources_file
 from tests.hostile import Reply, hostile_server
 from tests.test_hostile_config import article_site, headline
 
@@ -244,3 +244,24 @@ def test_ctrl_c_stops_scheduling_at_once(tmp_path: Path) -> None:
     (path,) = (tmp_path / "output" / "_runs").glob("*.json")
     summary = json.loads(path.read_text())
     assert summary["finish_reason"] == "shutdown" and summary["stats"]["news/shutdown/cancelled"] >= 1
+
+
+def test_make_s3_demo_crawls_the_demo_site_into_a_local_s3_server() -> None:
+    process = subprocess.run(
+        ["make", "s3-demo"],
+        cwd=REPO,
+        env=crawl_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert process.returncode == 0, process.stderr[-3000:]
+    out = process.stdout
+    assert "Objects in s3://news/: 3 (2 parts, the rest run summaries)" in out, out[-3000:]
+    keys = [line.strip() for line in out.splitlines() if line.startswith("  s3://news/demo/")]
+    assert sorted(key.split("/")[4] for key in keys if "/source=" in key) == ["source=daily", "source=demo"]
+    record = json.loads(out[out.index("{", out.index("One record of s3://news/demo/")) :])
+    assert record["source"] in ("daily", "demo") and record["title"] and record["version"] == 1
+    work = out.split("data in ", 1)[1].split()[0]
+    assert not Path(work).exists()  # the server was stopped and its data removed
