@@ -61,6 +61,11 @@ def test_a_failed_start_in_an_empty_folder_leaves_nothing_behind(tmp_path: Path)
         == "crawlall: cannot start: setting DOWNLOAD_DELAYY: no such setting (did you mean DOWNLOAD_DELAY?)"
     )
     assert list(tmp_path.iterdir()) == []  # no output/_runs, no state folder, no lock file
+    # the default sources file, ./sources.toml, is not there: one line, and nothing left behind
+    process = news_ingest(tmp_path, "crawlall", NEWS_STATE="state/news.sqlite")
+    line = one_line(process, 2)
+    assert line.startswith("crawlall: cannot start: ") and "sources.toml" in line, line
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_misspelt_scrapy_setting_stops_a_one_off_crawl(tmp_path: Path) -> None:

@@ -133,6 +133,11 @@ class Command(NewsCommand, ScrapyCommand):
         if problems:
             self.exitcode = cannot_start("crawlall", self.settings, "; ".join(problems))
             return
+        try:  # a sources file that cannot be used stops the run before the lock file is made
+            sources_for(self.settings)
+        except ValueError as exc:
+            self.exitcode = cannot_start("crawlall", self.settings, exc)
+            return
         path = lock_path(self.settings)
         if path is None:
             self.exitcode = self._crawl()
