@@ -16,11 +16,12 @@ RUN --mount=type=secret,id=pipcert,required=false \
     if [ -s /run/secrets/pipcert ]; then export PIP_CERT=/run/secrets/pipcert; fi \
     && python3 -m venv /opt/venv \
     && /opt/venv/bin/pip install --no-compile -r /tmp/requirements.lock
-# The project itself, into the venv: the `news-ingest` command, and the packages in site-packages
-# (the record schema beside them, where pipelines/validate.py looks for it). A code change rebuilds
+# The project itself, into the venv: the `news-ingest` command, and the package news_ingest in
+# site-packages (crawler, pipelines, settings and the record schema inside it; see setup.py). A code change rebuilds
 # from here on only. --no-deps: every dependency is already installed, pinned, above.
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml setup.py MANIFEST.in README.md CHANGELOG.md ./
+COPY news_ingest ./news_ingest
 COPY crawler ./crawler
 COPY pipelines ./pipelines
 COPY settings ./settings
@@ -28,7 +29,7 @@ COPY schema ./schema
 RUN --mount=type=secret,id=pipcert,required=false \
     if [ -s /run/secrets/pipcert ]; then export PIP_CERT=/run/secrets/pipcert; fi \
     && /opt/venv/bin/pip install --no-compile --no-deps . \
-    && /opt/venv/bin/python -I -c "import pipelines.validate as v; assert v.SCHEMA_PATH.is_file(), v.SCHEMA_PATH" \
+    && /opt/venv/bin/python -I -c "import news_ingest.pipelines.validate as v; assert v.SCHEMA_PATH.is_file(), v.SCHEMA_PATH" \
     && /opt/venv/bin/python -m compileall -q /opt/venv/lib
 
 FROM ${PYTHON_IMAGE}
@@ -37,7 +38,7 @@ FROM ${PYTHON_IMAGE}
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
-    SCRAPY_SETTINGS_MODULE=settings.base \
+    SCRAPY_SETTINGS_MODULE=news_ingest.settings.base \
     NEWS_OUTPUT=/data/output \
     NEWS_STATE=/data/state/news.sqlite \
     NEWS_SOURCES=/app/sources.toml \

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 
 .PHONY: install install-dev demo s3-demo test test-tools quality lint format lock clean
 
-$(BIN)/.runtime: requirements.lock pyproject.toml
+$(BIN)/.runtime: requirements.lock pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
 	# the project itself, editable: the `news-ingest` command, usable from any directory

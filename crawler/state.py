@@ -923,8 +923,8 @@ def open_store(location: str, retry_seconds: float = 30.0) -> StateStore:
             from crawler.state_pg import PostgresStateStore  # noqa: PLC0415 - psycopg only when used
         except ImportError as exc:
             raise StateUnavailableError(
-                f"NEWS_STATE {display_location(location)}: the PostgreSQL driver is not installed ({exc}); "
-                "install psycopg[binary] (requirements.lock)"
+                f"NEWS_STATE {display_location(location)}: PostgreSQL support is not installed ({exc}); "
+                "install it with: pip install 'news-ingest[postgres]'"
             ) from exc
         return PostgresStateStore(location, retry_seconds)
     if is_database_url(location):

@@ -137,7 +137,7 @@ def test_final_stage_has_no_compiler_and_runs_as_non_root(image: str, tmp_path: 
     assert settings["Entrypoint"] == ["/usr/local/bin/news-ingest-entrypoint"]
     assert settings["Cmd"] == ["news-ingest", "crawlall"]
     assert settings["WorkingDir"] == "/app"
-    assert "SCRAPY_SETTINGS_MODULE=settings.base" in settings["Env"]
+    assert "SCRAPY_SETTINGS_MODULE=news_ingest.settings.base" in settings["Env"]
     with mounted(image, tmp_path) as root:
         for folder in ("usr/bin", "usr/local/bin", "bin"):
             present = [name for name in COMPILERS if (root / folder / name).exists()]
@@ -146,27 +146,33 @@ def test_final_stage_has_no_compiler_and_runs_as_non_root(image: str, tmp_path: 
         assert sorted(path.name for path in (root / "app").iterdir()) == ["sources.example.toml"]
         whoami = in_image(root, image, "id", "-u")
         schema = in_image(
-            root, image, "python", "-c", "import pipelines.validate as v; print(v.SCHEMA_PATH.resolve())"
+            root,
+            image,
+            "python",
+            "-c",
+            "import news_ingest.pipelines.validate as v; print(v.SCHEMA_PATH.resolve())",
         )
     assert whoami.stdout.strip() == "10001"
     # installed, not copied: the schema beside the packages in site-packages
     assert schema.returncode == 0, schema.stderr[-2000:]
     installed = schema.stdout.strip()
     assert installed.startswith("/opt/venv/lib/python3"), installed
-    assert installed.endswith("/site-packages/schema/record.schema.json"), installed
+    assert installed.endswith("/site-packages/news_ingest/schema/record.schema.json"), installed
 
 
 def test_news_ingest_runs_from_any_directory(image: str, tmp_path: Path) -> None:
     with mounted(image, tmp_path) as root:
-        runs = {
-            (cwd, *argv): in_image(root, image, *argv, cwd=cwd)
+        runs = {cwd: in_image(root, image, "scrapy", "list", cwd=cwd) for cwd in ("/app", "/", "/tmp")}
+        usages = {
+            cwd: in_image(root, image, "news-ingest", "crawlall", "-h", cwd=cwd)
             for cwd in ("/app", "/", "/tmp")
-            for argv in (("news-ingest", "list"), ("scrapy", "list"))
         }
-        usage = in_image(root, image, "news-ingest", "crawlall", "-h", cwd="/")
-    for key, run in runs.items():
-        assert (run.returncode, run.stdout.split()) == (0, ["article", "news"]), (key, run.stderr[-2000:])
-    assert usage.returncode == 0 and "crawlall" in usage.stdout, usage.stderr[-2000:]
+        version = in_image(root, image, "news-ingest", "--version", cwd="/")
+    for cwd, run in runs.items():
+        assert (run.returncode, run.stdout.split()) == (0, ["article", "news"]), (cwd, run.stderr[-2000:])
+    for cwd, usage in usages.items():
+        assert usage.returncode == 0 and "news-ingest crawlall" in usage.stdout, (cwd, usage.stderr[-2000:])
+    assert version.stdout.startswith("news-ingest 0."), version.stdout
 
 
 def test_crawlall_in_the_image_writes_to_the_mounted_data_folder(image: str, tmp_path: Path) -> None:
@@ -197,7 +203,7 @@ def test_a_data_folder_the_image_user_cannot_write_is_one_clear_line(image: str,
             in_image(root, image, "news-ingest", "crawl", "article", "-a", "url=https://example.org/a"),
             in_image(root, image, "scrapy", "crawlall", cwd="/"),
         ]
-        listed = in_image(root, image, "news-ingest", "list")  # writes nothing: not checked
+        listed = in_image(root, image, "news-ingest", "--version")  # writes nothing: not checked
     for run in runs:
         assert run.returncode == 2, run.stderr[-2000:]
         assert run.stdout == ""
