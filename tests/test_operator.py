@@ -270,3 +270,17 @@ def test_make_s3_demo_crawls_the_demo_site_into_a_local_s3_server() -> None:
     assert record["source"] in ("daily", "demo") and record["title"] and record["version"] == 1
     work = out.split("data in ", 1)[1].split()[0]
     assert not Path(work).exists()  # the server was stopped and its data removed
+
+
+def test_an_unexpected_error_is_one_line_naming_where_the_traceback_is(tmp_path: Path) -> None:
+    # a Scrapy setting of the right name whose class cannot be built: nothing any check foresees
+    args = ("crawl", "article", "-a", "url=http://127.0.0.1:9/a", "-s", "STATS_CLASS=builtins.int")
+    line = one_line(news_ingest(tmp_path, *args), 1)
+    assert line.startswith("crawl: unexpected error: TypeError: "), line
+    assert line.endswith("(the traceback is logged at DEBUG: see it with -L DEBUG)"), line
+    log = tmp_path / "crawl.log"
+    process = news_ingest(tmp_path, *args, "-s", f"LOG_FILE={log}", "-L", "DEBUG")
+    assert process.returncode == 1 and "Traceback" not in process.stderr, process.stderr[-3000:]
+    text = log.read_text()  # with a log file, the line and the traceback are there
+    assert f"(the traceback is logged at DEBUG: see it in {log})" in text, text[-3000:]
+    assert "Traceback (most recent call last)" in text

@@ -12,6 +12,7 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
+from crawler.commands._base import unexpected_error
 from crawler.dsn import scrub
 from crawler.extensions.metrics import write_metrics
 from crawler.extensions.summary import (
@@ -64,6 +65,8 @@ def crawl_exit_code(command: str, process: Any, crawler: Any, task: Any) -> int:
             with suppress(OSError):
                 write_metrics(Path(crawler.settings.get("NEWS_METRICS_FILE")), summary)
         return EXIT_UPLOADS_PENDING
+    if error is not None:  # nothing anyone planned for: one line, the traceback at DEBUG
+        return unexpected_error(command, error, crawler.settings)
     summary = getattr(crawler, "news_summary", None)
     if process.bootstrap_failed or summary is None:
         return EXIT_FAILED
