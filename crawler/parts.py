@@ -182,7 +182,8 @@ def recover_parts(root: Path, on_durable: Callable[[Path, bytes], None] | None =
     recovered: list[Path] = []
     if not root.exists():
         return recovered
-    for temp in sorted(root.rglob("." + "*" + TMP_SUFFIX)):
+    # the parts of this output only: a folder below it (one-off crawls' oneoff/) is another output
+    for temp in sorted(root.glob("source=*/date=*/." + "*" + TMP_SUFFIX)):
         try:
             handle = open(temp, "rb+")  # noqa: SIM115 - closed below
         except FileNotFoundError:

@@ -196,5 +196,12 @@ def pending_uploads(spool: Path) -> list[Path]:
     """Completed files in the spool (parts and run summaries), oldest first; temporary ones are not."""
     if not spool.exists():
         return []
-    files = [path for path in spool.rglob("*") if path.is_file() and not path.name.startswith(".")]
+    # the parts and run summaries of this output only: a folder below it (one-off crawls'
+    # oneoff/) is the spool of another output, uploaded by the runs that write it
+    files = [
+        path
+        for pattern in ("source=*/date=*/*", "_runs/*")
+        for path in spool.glob(pattern)
+        if path.is_file() and not path.name.startswith(".")
+    ]
     return sorted(files, key=lambda path: path.stat().st_mtime_ns)

@@ -120,6 +120,8 @@ def settings_problems(settings: Any) -> list[str]:
             parse_shard(str(settings.get("NEWS_SHARD")))
         except ValueError as exc:
             problems.append(f"setting NEWS_SHARD: {exc}")
+    if not str(settings.get("NEWS_OUTPUT") or "").strip() and settings.get("NEWS_SINK_ENABLED") is not False:
+        problems.append("setting NEWS_OUTPUT='': expected a folder, file://... or s3://bucket/prefix")
     folder = str(settings.get("NEWS_ONEOFF_FOLDER") or "").strip()
     if folder and oneoff_folder_problem(folder):
         problems.append(f"setting NEWS_ONEOFF_FOLDER={folder!r}: {oneoff_folder_problem(folder)}")

@@ -160,19 +160,17 @@ def sources(tmp_path: Path, text: str) -> dict[str, str]:
 def test_failed_fetches_above_news_max_error_rate_fail_the_run(tmp_path: Path) -> None:
     good = f"/news/{slug('Ashford')}.html"
     broken = [f"/news/broken-story-number-{name}.html" for name in ("one", "two", "three")]
-    # listed in the source's sitemap: the articles it names count (links a crawl follows do not)
-    routes = {good: page(article("Ashford", published=OLD_DAY))}
+    routes = {"/news/": start_page([good, *broken]), good: page(article("Ashford", published=OLD_DAY))}
     routes.update({path: server_error() for path in broken})
     with hostile_server(routes) as server:
-        routes["/sitemap.xml"] = urlset([(server.url(path), None) for path in [good, *broken]])
-        text = f'[sources.courier]\nsitemaps = ["{server.url("/sitemap.xml")}"]\n'
+        text = f'[sources.courier]\nstart_urls = ["{server.url("/news/")}"]\nmax_depth = 1\n'
         env = sources(tmp_path, text)
         failed = crawl(env, tmp_path / "out-default", "crawlall")
         # the same run on a state of its own, allowing 90 % of failed fetches
         env["NEWS_STATE"] = str(tmp_path / "state2" / "news.sqlite")
         allowed = crawl(env, tmp_path / "out-allowed", "crawlall", "-s", "NEWS_MAX_ERROR_RATE=0.9")
 
-    # 5 pages fetched (the sitemap, the article, three 500s after their retries): 3 failed = 60 % > 50 %
+    # 5 pages fetched (the section, the article, three 500s after their retries): 3 failed = 60 % > 50 %
     assert failed.code == 1, failed.stderr[-3000:]
     summary = failed.summary
     assert summary["status"] == "failed"

@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+from crawler.parts import recover_parts
+from crawler.s3 import pending_uploads
 from demo.server import SiteServer
 from tests.crawling import REPO, crawl_env, read_parts, sources_file
 from tests.hostile import Reply, hostile_server
@@ -85,7 +87,12 @@ def test_an_unwritable_feed_export_target_stops_the_crawl_at_start(tmp_path: Pat
     target = blocker / "x.jsonl"  # under a file: no user, root included, can write there
     process = news_ingest(tmp_path, "crawl", "article", "-a", "url=http://127.0.0.1:9/a", "-O", str(target))
     line = one_line(process, 2)
-    assert line.startswith(f"crawl: cannot start: -o/-O {target}: cannot make the folder {blocker}: "), line
+    assert line == f"crawl: cannot start: -o/-O {target}: cannot write there: {blocker} is not a folder", line
+    root_only = tmp_path / "new" / "deeper" / "x.jsonl"  # a folder Scrapy would make: none made at start
+    process = news_ingest(tmp_path, "crawl", "article", "-a", "url=http://127.0.0.1:9/a", "-O", str(root_only),
+                          "-s", "NEWS_OUTPT=x")  # fmt: skip
+    one_line(process, 2)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["a-file"]
 
 
 def test_a_feed_export_that_cannot_be_stored_fails_the_run(site: SiteServer, tmp_path: Path) -> None:
@@ -266,7 +273,9 @@ def test_make_s3_demo_crawls_the_demo_site_into_a_local_s3_server() -> None:
     assert "Objects in s3://news/: 3 (2 parts, the rest run summaries)" in out, out[-3000:]
     keys = [line.strip() for line in out.splitlines() if line.startswith("  s3://news/demo/")]
     assert sorted(key.split("/")[4] for key in keys if "/source=" in key) == ["source=daily", "source=demo"]
-    record = json.loads(out[out.index("{", out.index("One record of s3://news/demo/")) :])
+    record, _ = json.JSONDecoder().raw_decode(
+        out[out.index("{", out.index("One record of s3://news/demo/")) :]
+    )
     assert record["source"] in ("daily", "demo") and record["title"] and record["version"] == 1
     work = out.split("data in ", 1)[1].split()[0]
     assert not Path(work).exists()  # the server was stopped and its data removed
@@ -284,3 +293,42 @@ def test_an_unexpected_error_is_one_line_naming_where_the_traceback_is(tmp_path:
     text = log.read_text()  # with a log file, the line and the traceback are there
     assert f"(the traceback is logged at DEBUG: see it in {log})" in text, text[-3000:]
     assert "Traceback (most recent call last)" in text
+
+
+def test_the_stream_leaves_a_one_off_crawls_parts_and_spool_alone(tmp_path: Path) -> None:
+    # what a killed one-off crawl leaves: a part in progress and a completed part waiting in the
+    # spool, both under oneoff/; the stream's recovery and uploads must not take them
+    oneoff = tmp_path / "oneoff" / "source=herald" / "date=2026-12-05"
+    oneoff.mkdir(parents=True)
+    (oneoff / ".20261205T000000Z-abcdef-00000.jsonl.inprogress").write_text('{"id": "x1"}\n')
+    (oneoff / "20261205T000000Z-abcdef-00001.jsonl").write_text('{"id": "x2"}\n')
+    stream = tmp_path / "source=herald" / "date=2026-12-05"
+    stream.mkdir(parents=True)
+    (stream / ".20261205T010000Z-fedcba-00000.jsonl.inprogress").write_text('{"id": "s1"}\n')
+    assert [path.name for path in recover_parts(tmp_path)] == ["20261205T010000Z-fedcba-00000.jsonl"]
+    assert [path.name for path in pending_uploads(tmp_path)] == ["20261205T010000Z-fedcba-00000.jsonl"]
+    assert (oneoff / ".20261205T000000Z-abcdef-00000.jsonl.inprogress").exists()  # its own run's to complete
+    assert [path.name for path in recover_parts(tmp_path / "oneoff")] == [
+        "20261205T000000Z-abcdef-00000.jsonl"
+    ]
+
+
+def test_a_one_off_crawl_that_uses_the_state_writes_into_the_stream(site: SiteServer, tmp_path: Path) -> None:
+    url = f"{site.base_url}/{ARTICLE}"
+    # asked to use the state, its articles count as emitted for the stream: so its records are there
+    process = news_ingest(tmp_path, "crawl", "article", "-a", f"url={url}", "-s", "NEWS_STATE_ENABLED=true")
+    assert process.returncode == 0, process.stderr[-3000:]
+    assert [record["url"] for record in _stream_records(tmp_path / "output")] == [url]
+    assert not (tmp_path / "output" / "oneoff").exists()
+
+
+def test_a_one_off_crawl_that_cannot_start_reports_in_its_own_folder(tmp_path: Path) -> None:
+    (tmp_path / "output" / "oneoff").mkdir(parents=True)  # outputs of earlier runs
+    process = news_ingest(
+        tmp_path, "crawl", "article", "-a", "url=http://127.0.0.1:9/a", "-s", "NEWS_OUTPT=x"
+    )
+    one_line(process, 2)
+    (path,) = (tmp_path / "output" / "oneoff" / "_runs").glob("*.json")
+    summary = json.loads(path.read_text())
+    assert (summary["spider"], summary["status"]) == ("article", "not_started")
+    assert not (tmp_path / "output" / "_runs").exists()  # the stream's runs: none that never ran

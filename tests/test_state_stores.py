@@ -618,6 +618,7 @@ def unreachable_crawl(
 ) -> tuple[int, Path, subprocess.CompletedProcess[str]]:
     """One real `crawlall` whose NEWS_STATE is a PostgreSQL URL where no server listens."""
     port, work = closed_port(), tmp_path_factory.mktemp("unreachable")
+    (work / "output").mkdir()  # an output of earlier runs: the start failure's summary goes there
     sources = work / "sources.toml"
     sources.write_text('[sources.local]\nstart_urls = ["http://127.0.0.1:9/news/"]\n', encoding="utf-8")
     env = crawl_env(

@@ -9,6 +9,7 @@ dropped at once, so that the line reaches stderr instead of a traceback from the
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -33,7 +34,7 @@ def unwritable(path: str, keep: bool = True) -> str | None:
         return f"its folder {target.parent} does not exist"
     if target.is_dir():
         return "it is a folder"
-    existed = target.exists()
+    existed = os.path.lexists(target)  # a dangling link counts: opening it makes its target
     try:
         with open(target, "ab"):
             pass
@@ -41,6 +42,21 @@ def unwritable(path: str, keep: bool = True) -> str | None:
         return exc.strerror or str(exc)
     if not existed and not keep:
         target.unlink(missing_ok=True)
+    return None
+
+
+def feed_problem(target: Path) -> str | None:
+    """Why Scrapy's file storage could not write ``target``, found without making anything: it
+    makes the missing folders itself, so the nearest existing one must be a writable folder."""
+    if target.parent.is_dir():
+        return unwritable(str(target), keep=False)
+    folder = target.parent
+    while not os.path.lexists(folder) and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        return f"{folder} is not a folder"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"the folder {folder} is not writable"
     return None
 
 
@@ -75,15 +91,9 @@ class NewsCommand:
                 self.settings.set("LOG_FILE", None, priority="cmdline")
         for uri in self.settings.getdict("FEEDS"):
             path = local_feed_path(str(uri))
-            if path is None or path == "-":
+            if path is None or path == "-" or "%(" in path:  # %(time)s and the like: named at the start
                 continue
-            folder = Path(path).expanduser().parent
-            try:  # Scrapy's file storage makes the folders too
-                folder.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                self.start_problems.append(f"-o/-O {path}: cannot make the folder {folder}: {exc.strerror}")
-                continue
-            problem = unwritable(path, keep=False)
+            problem = feed_problem(Path(path).expanduser())
             if problem:
                 self.start_problems.append(f"-o/-O {path}: cannot write there: {problem}")
 

@@ -34,14 +34,14 @@ def startup_error(task: Any) -> BaseException | None:
     return None
 
 
-def cannot_start(command: str, settings: Any, problem: BaseException | str) -> int:
+def cannot_start(command: str, settings: Any, problem: BaseException | str, spider: str = "crawlall") -> int:
     """One line saying why, and exit code 2; the run summary and the metrics file say so where they can.
 
     The line goes through logging, so that it is where the run's log goes (stderr, ``LOG_FILE``).
     Whatever raised it, it shows no secret of the state's connection string."""
     problem = scrub(str(problem), str(settings.get("NEWS_STATE") or ""))
     logger.error("%(command)s: cannot start: %(problem)s", {"command": command, "problem": problem})
-    summary = start_failure(settings, str(problem))
+    summary = start_failure(settings, str(problem), spider=spider)
     if settings.get("NEWS_METRICS_FILE"):
         try:
             write_metrics(Path(settings.get("NEWS_METRICS_FILE")), summary)
@@ -56,11 +56,13 @@ def crawl_exit_code(command: str, process: Any, crawler: Any, task: Any) -> int:
     process.start()
     error = startup_error(task)
     if isinstance(error, ValueError):  # state, output, sources or a spider argument unusable
-        return cannot_start(command, crawler.settings, error)
+        return cannot_start(command, crawler.settings, error, crawler.spidercls.name)
     if isinstance(error, DeferredRun):  # nothing wrong with the settings: the next run tries again
         reason = scrub(str(error), str(crawler.settings.get("NEWS_STATE") or ""))
         logger.warning("%(command)s: not crawling now: %(reason)s", {"command": command, "reason": reason})
-        summary = start_failure(crawler.settings, reason, "deferred", EXIT_UPLOADS_PENDING)
+        summary = start_failure(
+            crawler.settings, reason, "deferred", EXIT_UPLOADS_PENDING, crawler.spidercls.name
+        )
         if crawler.settings.get("NEWS_METRICS_FILE"):
             with suppress(OSError):
                 write_metrics(Path(crawler.settings.get("NEWS_METRICS_FILE")), summary)

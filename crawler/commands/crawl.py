@@ -27,6 +27,7 @@ from scrapy.exceptions import UsageError
 from crawler.commands._base import NewsCommand
 from crawler.commands._start import cannot_start, crawl_exit_code
 from crawler.settings_check import settings_problems
+from crawler.spiders.article import ArticleSpider
 from settings.environment import did_you_mean
 
 if TYPE_CHECKING:
@@ -49,22 +50,30 @@ class Command(NewsCommand, ScrapyCrawlCommand):
         if len(args) != 1:
             raise UsageError("give one spider: `scrapy crawl news` or `scrapy crawl article -a url=...`")
         assert self.settings is not None and self.crawler_process is not None
+        spider = args[0]
         problems = self.start_problems + settings_problems(self.settings)
         if problems:
-            self.exitcode = cannot_start("crawl", self.settings, "; ".join(problems))
+            self.exitcode = self._cannot_start(spider, "; ".join(problems))
             return
         spiders = sorted(self.crawler_process.spider_loader.list())
-        if args[0] not in spiders:
-            self.exitcode = cannot_start(
-                "crawl",
-                self.settings,
-                f"no spider {args[0]!r}{did_you_mean(args[0], spiders)}: give news or article",
-            )
+        if spider not in spiders:
+            problem = f"no spider {spider!r}{did_you_mean(spider, spiders)}: give news or article"
+            self.exitcode = cannot_start("crawl", self.settings, problem, spider)
             return
         try:
-            crawler = self._create_crawler(args[0])
-        except (ValueError, KeyError) as exc:  # no such spider, settings it refuses
-            self.exitcode = cannot_start("crawl", self.settings, exc)
+            crawler = self._create_crawler(spider)
+        except (ValueError, KeyError) as exc:  # settings the spider refuses
+            self.exitcode = self._cannot_start(spider, exc)
             return
         task = self.crawler_process.crawl(crawler, **opts.spargs)
         self.exitcode = crawl_exit_code("crawl", self.crawler_process, crawler, task)
+
+    def _cannot_start(self, spider: str, problem: BaseException | str) -> int:
+        """The start failure, its summary where the run would have written (a one-off crawl's
+        under its own folder)."""
+        assert self.settings is not None
+        settings = self.settings
+        if spider == ArticleSpider.name:
+            settings = settings.copy()
+            ArticleSpider.update_settings(settings)
+        return cannot_start("crawl", settings, problem, spider)

@@ -158,13 +158,17 @@ def write_summary(summary: dict[str, Any], folder: Path) -> Path:
 
 
 def start_failure(
-    settings: BaseSettings, problem: str, status: str = "not_started", exit_code: int = EXIT_USAGE
+    settings: BaseSettings,
+    problem: str,
+    status: str = "not_started",
+    exit_code: int = EXIT_USAGE,
+    spider: str = "crawlall",
 ) -> dict[str, Any]:
     """The summary of a run that could not start, written where that is still possible: in a
     local output folder that exists (an S3 output gets it from the next run that can start) and the metrics file."""
     now = datetime.now(timezone.utc)
     summary = build_summary(
-        {"start_time": now, "finish_time": now}, run_id_for(settings), "crawlall", "not started"
+        {"start_time": now, "finish_time": now}, run_id_for(settings), spider, "not started"
     )
     summary.update(problems=[problem], uploads_pending=0, status=status, exit_code=exit_code)
     output = settings.get("NEWS_OUTPUT") or ""

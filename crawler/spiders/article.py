@@ -28,6 +28,19 @@ def oneoff_folder_problem(folder: str) -> str | None:
     return None
 
 
+def oneoff_output(settings: Any) -> str | None:
+    """Where a one-off crawl writes: ``<NEWS_OUTPUT>/<NEWS_ONEOFF_FOLDER>``, apart from the stream,
+    so that readers of ``<output>/source=*/`` and the next ``crawlall`` see none of it. None (the
+    output as given) when the folder is empty, or when the crawl was asked to use the state
+    (``NEWS_STATE_ENABLED=true``): then its articles count as emitted for the stream, and their
+    records belong in it."""
+    folder = str(settings.get("NEWS_ONEOFF_FOLDER") or "").strip()
+    output = str(settings.get("NEWS_OUTPUT") or "").strip()
+    if not folder or not output or oneoff_folder_problem(folder) or settings.getbool("NEWS_STATE_ENABLED"):
+        return None
+    return f"{output.rstrip('/')}/{folder}"
+
+
 class ArticleSpiderUsageError(ValueError):
     """The spider was started without usable URLs."""
 
@@ -53,14 +66,11 @@ class ArticleSpider(NewsSpider):
     @classmethod
     def update_settings(cls, settings: Any) -> None:
         super().update_settings(settings)
-        # apart from the stream: readers of <output>/source=*/ and the next crawlall see none of it
-        folder = str(settings.get("NEWS_ONEOFF_FOLDER") or "").strip()
-        if folder and oneoff_folder_problem(folder) is None:
-            output = str(settings.get("NEWS_OUTPUT") or "")
-            # one above the value's priority: Scrapy copies the process's settings over the crawler's
-            # again before it starts, at their own priorities
-            priority = (settings.getpriority("NEWS_OUTPUT") or 0) + 1
-            settings.set("NEWS_OUTPUT", f"{output.rstrip('/')}/{folder}", priority=priority)
+        output = oneoff_output(settings)
+        if output is not None:
+            # one above the value's priority: CrawlerProcess.crawl() copies the process's settings
+            # over the crawler's once more, at their own priorities
+            settings.set("NEWS_OUTPUT", output, priority=(settings.getpriority("NEWS_OUTPUT") or 0) + 1)
 
     def __init__(self, url: str = "", urls: str = "", source: str = "", **kwargs: Any):
         super().__init__(**kwargs)

@@ -87,9 +87,11 @@ class NewsSpider(scrapy.Spider):
             return
         if failure.check(HttpError):
             stats.inc_value(f"news/http_status/{failure.value.response.status}")
-        if request is not None and request.meta.get("news_followed"):
-            # a link the crawl chose to follow (old articles link to pages long gone): counted
-            # apart, and not in the error rate that fails a run
+        gone = failure.check(HttpError) and failure.value.response.status in (404, 410)
+        if gone and request is not None and request.meta.get("news_followed"):
+            # link rot: a link the crawl chose to follow (old articles link to pages long gone);
+            # counted apart, and not in the error rate that fails a run. A 5xx, a 403 or a
+            # timeout of the same link still counts: the site or the crawl is in trouble.
             count_drop(stats, "link_error", url, _describe(failure), source=source)
         elif failure.check(HttpError):
             count_drop(stats, "http_error", url, _describe(failure), source=source)

@@ -253,7 +253,7 @@ class NewsDiscoverySpider(NewsSpider):
             count(stats, "skipped/bad_url", source.name)
             return None
         request.meta["news_article"] = article  # the seen-URL middleware counts the new ones
-        if from_links:  # its errors are link rot on the site, not a failure of the run (link_error)
+        if from_links:  # a 404 or 410 of it is link rot on the site, not a failure of the run (link_error)
             request.meta["news_followed"] = True
         return request
 
