@@ -171,6 +171,12 @@ def _salvage(temp: Path) -> bytes:
     return _whole_lines(data)
 
 
+def in_nested_output(relative: Path) -> bool:
+    """Whether a file below an output's root belongs to another output nested in it (one-off
+    crawls' ``oneoff/``): its ``source=…`` or ``_runs`` folder is deeper than the root's own."""
+    return any(part.startswith("source=") or part == "_runs" for part in relative.parts[1:-1])
+
+
 def recover_parts(root: Path, on_durable: Callable[[Path, bytes], None] | None = None) -> list[Path]:
     """Complete the parts that dead processes left under ``root``; returns their final paths.
 
@@ -182,8 +188,9 @@ def recover_parts(root: Path, on_durable: Callable[[Path, bytes], None] | None =
     recovered: list[Path] = []
     if not root.exists():
         return recovered
-    # the parts of this output only: a folder below it (one-off crawls' oneoff/) is another output
-    for temp in sorted(root.glob("source=*/date=*/." + "*" + TMP_SUFFIX)):
+    for temp in sorted(root.rglob("." + "*" + TMP_SUFFIX)):
+        if in_nested_output(temp.relative_to(root)):
+            continue
         try:
             handle = open(temp, "rb+")  # noqa: SIM115 - closed below
         except FileNotFoundError:

@@ -29,6 +29,7 @@ from botocore.exceptions import (
 )
 
 from crawler.dsn import display
+from crawler.parts import in_nested_output
 
 logger = logging.getLogger(__name__)
 
@@ -196,12 +197,11 @@ def pending_uploads(spool: Path) -> list[Path]:
     """Completed files in the spool (parts and run summaries), oldest first; temporary ones are not."""
     if not spool.exists():
         return []
-    # the parts and run summaries of this output only: a folder below it (one-off crawls'
-    # oneoff/) is the spool of another output, uploaded by the runs that write it
+    # this output's files only: another output nested in it (one-off crawls' oneoff/) has a
+    # spool of its own, uploaded by the runs that write it
     files = [
         path
-        for pattern in ("source=*/date=*/*", "_runs/*")
-        for path in spool.glob(pattern)
-        if path.is_file() and not path.name.startswith(".")
+        for path in spool.rglob("*")
+        if path.is_file() and not path.name.startswith(".") and not in_nested_output(path.relative_to(spool))
     ]
     return sorted(files, key=lambda path: path.stat().st_mtime_ns)
