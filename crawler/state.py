@@ -160,6 +160,14 @@ class StateStore(Protocol):
         made (they will be fetched again)."""
         ...
 
+    def archives_done(self) -> set[str]:
+        """The archive files (locations as given) read to their end by earlier runs."""
+        ...
+
+    def archive_done(self, location: str, responses: int) -> None:
+        """``location`` was read to its end and every page of it is written or dropped."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -269,6 +277,10 @@ _MIGRATIONS = [
     ALTER TABLE articles ADD COLUMN cleaned_hash TEXT;
     CREATE INDEX articles_cleaned_hash ON articles (cleaned_hash) WHERE cleaned_hash IS NOT NULL;
     """,
+    # Web archives read to their end (`news-ingest archive`): a rerun passes them over
+    """
+    CREATE TABLE archives (location TEXT PRIMARY KEY, responses INTEGER NOT NULL, done_at TEXT NOT NULL);
+    """,
 ]
 # Runs of a source whose health figures are kept
 HEALTH_RUNS_KEPT = 50
@@ -321,6 +333,16 @@ class SqliteStateStore:
     def known_runs(self) -> set[str]:
         with self._lock:
             return {row[0] for row in self._db.execute("SELECT run_id FROM runs")}
+
+    def archives_done(self) -> set[str]:
+        with self._lock:
+            return {row[0] for row in self._db.execute("SELECT location FROM archives")}
+
+    def archive_done(self, location: str, responses: int) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO archives VALUES (?, ?, ?)", (location, responses, now_utc())
+            )
 
     def add_runs(self, run_ids: Iterable[str]) -> None:
         with self._lock:

@@ -131,6 +131,12 @@ _MIGRATIONS = [
     CREATE INDEX news_articles_cleaned_hash ON news_articles (cleaned_hash, first_seen)
         WHERE cleaned_hash IS NOT NULL;
     """,
+    # web archives read to their end (see crawler/state.py)
+    f"""
+    CREATE TABLE news_archives (
+        location TEXT {_C} PRIMARY KEY, responses BIGINT NOT NULL, done_at TEXT {_C} NOT NULL
+    );
+    """,
 ]
 SCHEMA_VERSION = len(_MIGRATIONS)
 TABLES = (
@@ -143,6 +149,7 @@ TABLES = (
     "news_source_health",
     "news_content_claims",
     "news_pending_parts",
+    "news_archives",
 )
 # Held (for one transaction) by the worker that creates or migrates the schema
 _SCHEMA_LOCK_KEY = int.from_bytes(
@@ -542,6 +549,20 @@ class PostgresStateStore:
 
     def known_runs(self) -> set[str]:
         return self._run(lambda conn: {row[0] for row in conn.execute("SELECT run_id FROM news_runs")})
+
+    def archives_done(self) -> set[str]:
+        return self._run(lambda conn: {row[0] for row in conn.execute("SELECT location FROM news_archives")})
+
+    def archive_done(self, location: str, responses: int) -> None:
+        def work(conn: psycopg.Connection[Any]) -> None:
+            with conn.transaction():
+                conn.execute(
+                    "INSERT INTO news_archives VALUES (%s, %s, %s) ON CONFLICT (location) DO UPDATE "
+                    "SET responses = EXCLUDED.responses, done_at = EXCLUDED.done_at",
+                    (location, responses, now_utc()),
+                )
+
+        self._run(work)
 
     def add_runs(self, run_ids: Iterable[str]) -> None:
         rows = [(run_id,) for run_id in sorted(set(run_ids))]

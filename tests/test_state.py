@@ -50,7 +50,7 @@ def test_a_state_of_the_previous_schema_knew_every_run_of_its_output(tmp_path: P
     with sqlite3.connect(path) as db:  # back to schema 1, as the previous version left it
         for table in (
             "runs", "template_sources", "template_lines", "template_articles", "source_health",
-            "content_claims", "pending_parts",
+            "content_claims", "pending_parts", "archives",
         ):  # fmt: skip
             db.execute(f"DROP TABLE {table}")
         db.execute("DROP INDEX articles_cleaned_hash")
@@ -60,7 +60,7 @@ def test_a_state_of_the_previous_schema_knew_every_run_of_its_output(tmp_path: P
     output = tmp_path / "out"
     write_part(output, "20261201T100000Z-aaaaaa", [RECORD])
     store = SqliteStateStore(path)
-    assert SCHEMA_VERSION == 6 and store.known_runs() == {ALL_EARLIER_RUNS}
+    assert SCHEMA_VERSION == 7 and store.known_runs() == {ALL_EARLIER_RUNS}
     assert rebuild_state(output, store, "20261203T000000Z-bbbbbb") == 0  # nothing read back
     assert store.get(RECORD["canonical_url"]) is None
     assert store.known_runs() == {"20261201T100000Z-aaaaaa", "20261203T000000Z-bbbbbb"}
@@ -93,6 +93,7 @@ def test_a_state_of_schema_3_gains_the_tables_of_distributed_runs(tmp_path: Path
     with sqlite3.connect(path) as db:  # back to schema 3, as the previous version left it
         db.execute("DROP TABLE content_claims")
         db.execute("DROP TABLE pending_parts")
+        db.execute("DROP TABLE archives")
         db.execute("DROP INDEX articles_cleaned_hash")
         db.execute("ALTER TABLE articles DROP COLUMN cleaned_hash")
         db.execute("ALTER TABLE articles DROP COLUMN modified_at")
@@ -102,9 +103,10 @@ def test_a_state_of_schema_3_gains_the_tables_of_distributed_runs(tmp_path: Path
     assert store.known_runs() == {"20261201T100000Z-aaaaaa"}  # no marker: it knew its runs already
     assert store.pending_parts() == []
     assert store.claim_content("h1", RECORD["canonical_url"]) is None
+    assert store.archives_done() == set()
     store.close()
     with sqlite3.connect(path) as db:
-        assert db.execute("SELECT version FROM schema_version").fetchall() == [(6,)]
+        assert db.execute("SELECT version FROM schema_version").fetchall() == [(7,)]
 
 
 def test_a_state_of_schema_5_keeps_its_articles_and_gains_the_hash_of_the_written_text(

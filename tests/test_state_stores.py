@@ -482,7 +482,7 @@ def test_workers_creating_the_schema_at_once_all_start(pg_server: pgserver.PgSer
             assert [t for (t,) in tables] == sorted(
                 ["news_schema_version", "news_articles", "news_urls", "news_runs", "news_template_sources",
                  "news_template_lines", "news_template_articles", "news_source_health", "news_content_claims",
-                 "news_pending_parts"]
+                 "news_pending_parts", "news_archives"]
             )  # fmt: skip
             stores[0].record_emitted([record(1)])
             assert stores[3].get("https://news.example/story-1") is not None
