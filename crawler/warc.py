@@ -72,7 +72,7 @@ def archive_files(location: str, s3: Any = None) -> list[str]:
         except Exception as exc:
             raise ArchiveError(f"{location}: cannot list the archives there ({exc})") from exc
         return [f"s3://{bucket}/{name}" for name in sorted(keys) if name.endswith(ARCHIVE_SUFFIXES)]
-    path = Path(location).expanduser()
+    path = Path(location).expanduser().resolve()  # one name per file, whatever the working folder
     if path.is_dir():
         return [str(found) for found in sorted(path.rglob("*")) if found.name.endswith(ARCHIVE_SUFFIXES)]
     if path.is_file():

@@ -310,6 +310,10 @@ class NormalizeDatesPipeline:
         max_age = page.hints.get("max_age_seconds")
         if max_age and is_older(item, page.fetched_at - timedelta(seconds=max_age)):
             raise DropArticle("too_old", f"published {item['published_at'] or item['published_date']}")
+        since, until = page.hints.get("published_range") or (None, None)  # `news-ingest archive`
+        day = item.get("published_date")
+        if day and ((since and day < since) or (until and day > until)):
+            raise DropArticle("out_of_range", f"published {day}, outside {since or '…'} to {until or '…'}")
         return item
 
 

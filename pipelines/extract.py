@@ -116,6 +116,9 @@ class ExtractArticlePipeline:
             count(self.stats, f"extract/{note}", page.source)
         if "_drop" in result:
             raise DropArticle(*result["_drop"])
+        wanted = page.hints.get("languages")  # `news-ingest archive --language`
+        if wanted and (result.get("language") or "") not in wanted:
+            raise DropArticle("other_language", f"{result.get('language')}, not one of {', '.join(wanted)}")
         links = result.pop(LINK_PARAGRAPHS, None)
         if links and self.link_hints is not None:
             self.link_hints.put(result, links)

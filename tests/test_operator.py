@@ -175,7 +175,13 @@ def test_news_ingest_has_help_of_its_own(tmp_path: Path) -> None:
     listed = [
         line.split()[0] for line in process.stdout.split("Commands:\n")[1].split("\n\n")[0].splitlines()
     ]
-    assert listed == ["crawlall", "crawl", "flush", "sources"]  # ours only: no genspider, startproject
+    assert listed == [
+        "crawlall",
+        "crawl",
+        "archive",
+        "flush",
+        "sources",
+    ]  # ours only: no genspider, startproject
     assert "scrapy" not in process.stdout.lower()
     assert "75 another run holds the lock" in process.stdout.replace("\n", " ")
     # the sentences are whole: none of the command descriptions is cut off

@@ -51,6 +51,8 @@ class RunBanner:
         settings, spider = self.crawler.settings, self.crawler.spider
         sources = getattr(spider, "sources", None)
         what = f"{len(sources)} source(s) from {settings.get('NEWS_SOURCES')}" if sources else "URLs given"
+        if getattr(spider, "locations", None):  # news-ingest archive
+            what = f"{len(spider.locations)} archive location(s)"
         sink = _where(settings.get("NEWS_OUTPUT")) if settings.getbool("NEWS_SINK_ENABLED") else "(sink off)"
         logger.info(
             "news-ingest %(version)s, run %(run_id)s: %(command)s, %(what)s; output %(output)s; "

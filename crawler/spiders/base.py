@@ -40,8 +40,9 @@ class NewsSpider(scrapy.Spider):
         if page is not None:
             yield {"_page": page}
 
-    def make_page(self, response: Response) -> Page | None:
-        """The response as a page, or ``None`` (counted as ``not_html``) for anything but HTML."""
+    def make_page(self, response: Response, fetched_at: datetime | None = None) -> Page | None:
+        """The response as a page, or ``None`` (counted as ``not_html``) for anything but HTML.
+        ``fetched_at``: when the response was captured, if not now (a web archive's record)."""
         content_type = (response.headers.get(b"Content-Type") or b"").split(b";")[0].strip().lower()
         if not isinstance(response, TextResponse) or (content_type and content_type not in _HTML_TYPES):
             count_drop(
@@ -55,7 +56,7 @@ class NewsSpider(scrapy.Spider):
         return Page(
             url=response.url,
             body=response.body,
-            fetched_at=datetime.now(timezone.utc).replace(microsecond=0),
+            fetched_at=fetched_at or datetime.now(timezone.utc).replace(microsecond=0),
             source=response.meta.get("news_source") or (response.url.split("/")[2].split(":")[0]),
             declared_encoding=response.encoding,
             status=response.status,
