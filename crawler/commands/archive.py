@@ -2,7 +2,8 @@
 
     news-ingest archive crawl-2026-12.warc.gz                  one file
     news-ingest archive /data/warc/ --domain example.org       a folder's *.warc[.gz], one site
-    news-ingest archive s3://bucket/warc/ --since 2026-12-01   the objects under a prefix
+    news-ingest archive s3://bucket/warc/ --since 2026-12-01   the objects under a prefix, captured since
+    news-ingest archive warc/ --published-since 2026-11-01     articles published since
     news-ingest archive https://example.org/a.warc.gz --language de,fr
 
 Every HTML response goes through the extract, dates, dedupe, learning and sink steps of a
@@ -52,12 +53,13 @@ class Command(NewsCommand, ScrapyCommand):
             "--sources-only", action="store_true",
             help="only pages of the sources file's domains (NEWS_SOURCES)",
         )  # fmt: skip
-        parser.add_argument(
-            "--since", default="", metavar="YYYY-MM-DD", help="captured and published on or after"
-        )
-        parser.add_argument(
-            "--until", default="", metavar="YYYY-MM-DD", help="captured and published on or before"
-        )
+        for option, what in (
+            ("--since", "captured (WARC-Date) on or after"),
+            ("--until", "captured (WARC-Date) on or before"),
+            ("--published-since", "articles published on or after (their own date)"),
+            ("--published-until", "articles published on or before (their own date)"),
+        ):
+            parser.add_argument(option, default="", metavar="YYYY-MM-DD", help=what)
         parser.add_argument(
             "--language", action="append", default=[], metavar="LANG[,LANG]",
             help="only articles in these languages (ISO 639-1, as in the record)",
@@ -69,9 +71,12 @@ class Command(NewsCommand, ScrapyCommand):
         assert self.settings is not None and self.crawler_process is not None
         problems = self.start_problems + settings_problems(self.settings)
         try:
-            for day in (opts.since, opts.until):
+            for day, option in (
+                (opts.since, "--since"), (opts.until, "--until"),
+                (opts.published_since, "--published-since"), (opts.published_until, "--published-until"),
+            ):  # fmt: skip
                 if day:
-                    parse_day(day, "--since/--until")
+                    parse_day(day, option)
             for location in args:
                 if not is_remote(location):
                     archive_files(location)  # a local path that is not there stops the run now
@@ -92,6 +97,8 @@ class Command(NewsCommand, ScrapyCommand):
             domains=[part for value in opts.domain for part in value.split(",")],
             since=opts.since,
             until=opts.until,
+            published_since=opts.published_since,
+            published_until=opts.published_until,
             languages=[part for value in opts.language for part in value.split(",")],
             only_sources=opts.sources_only,
         )

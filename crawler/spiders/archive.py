@@ -56,7 +56,8 @@ def parse_day(value: str, what: str) -> date:
 
 class ArchiveSpider(NewsSpider):
     """Pages from WARC files: ``archives`` (locations), filters ``domains``, ``since``/``until``
-    (capture day, and the article's own publication day), ``languages``."""
+    (the capture day, WARC-Date), ``published_since``/``published_until`` (the article's own
+    publication day, once its dates are read), ``languages``."""
 
     name = "archive"
     custom_settings: ClassVar[dict[str, Any]] = {}
@@ -68,6 +69,8 @@ class ArchiveSpider(NewsSpider):
         domains: list[str] | str = (),  # type: ignore[assignment]
         since: str = "",
         until: str = "",
+        published_since: str = "",
+        published_until: str = "",
         languages: list[str] | str = (),  # type: ignore[assignment]
         only_sources: bool = False,
         **kwargs: Any,
@@ -83,6 +86,10 @@ class ArchiveSpider(NewsSpider):
         self.until = parse_day(until, "--until") if until else None
         if self.since and self.until and self.since > self.until:
             raise ArchiveUsageError(f"--since {self.since} is after --until {self.until}")
+        self.published = [
+            parse_day(published_since, "--published-since").isoformat() if published_since else None,
+            parse_day(published_until, "--published-until").isoformat() if published_until else None,
+        ]
         self.languages = [language.lower() for language in _listed(languages)]
         self.only_sources = bool(only_sources)
         self.source_table: dict[str, Source] = {}
@@ -202,11 +209,8 @@ class ArchiveSpider(NewsSpider):
         hints: dict[str, Any] = source.hints() if source is not None else {}
         if self.languages:
             hints["languages"] = list(self.languages)
-        if self.since or self.until:
-            hints["published_range"] = [
-                self.since.isoformat() if self.since else None,
-                self.until.isoformat() if self.until else None,
-            ]
+        if any(self.published):
+            hints["published_range"] = list(self.published)
         request = scrapy.Request(response.url, meta={"news_source": name, "news_hints": hints})
         headers = Headers(response.headers)
         cls = responsetypes.from_args(headers=headers, url=response.url, body=response.body)

@@ -1,0 +1,275 @@
+"""`news-ingest archive`: WARC files (written here with warcio from the demo site's real HTTP
+responses, plus records that are no article: requests, warcinfo, metadata, an image, a PDF, a
+404), read from a local HTTP server and from SeaweedFS in the CC-NEWS layout, a run killed
+mid-file and run again. Every article becomes one record, none twice, with the fields a live
+crawl of the same pages gives (except ``fetched_at`` and ``source``)."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from io import BytesIO
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from demo.server import SiteServer
+from tests.crawling import article_crawl, crawl_env, read_parts, run_scrapy, run_summary, url_file
+from tests.s3server import running_s3
+
+NEWS_INGEST = Path(sys.executable).parent / "news-ingest"
+MONTH = "crawl-data/CC-NEWS/2026/12"
+NAMES = [f"CC-NEWS-20261205000000-0000{n}.warc.gz" for n in range(2)]
+COMPARED_OUT = {"fetched_at", "source"}
+LIVE_NOT_HTML = 0
+
+
+def fetch(url: str) -> tuple[int, list[tuple[str, str]], bytes]:
+    """One GET as an archiver records it: status, headers and body as they came."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    connection.request("GET", parts.path or "/")
+    response = connection.getresponse()
+    body = response.read()
+    connection.close()
+    return response.status, list(response.getheaders()), body
+
+
+def write_warc(
+    path: Path, responses: list[tuple[str, int, list[tuple[str, str]], bytes]], extra: bool
+) -> None:
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    with open(path, "wb") as out:
+        writer = WARCWriter(out, gzip=True)
+        writer.write_record(writer.create_warcinfo_record(path.name, {"software": "tests/test_archive.py"}))
+        for url, status, headers, body in responses:
+            target = urlsplit(url)
+            request = StatusAndHeaders(
+                f"GET {target.path} HTTP/1.1", [("Host", target.netloc)], is_http_request=True
+            )
+            writer.write_record(writer.create_warc_record(url, "request", http_headers=request))
+            reason = {200: "OK", 404: "Not Found", 301: "Moved Permanently"}.get(status, "OK")
+            http_headers = StatusAndHeaders(f"{status} {reason}", headers, protocol="HTTP/1.1")
+            writer.write_record(
+                writer.create_warc_record(
+                    url, "response", payload=BytesIO(body), http_headers=http_headers,
+                    warc_headers_dict={"WARC-Date": now},
+                )
+            )  # fmt: skip
+            writer.write_record(
+                writer.create_warc_record(url, "metadata", payload=BytesIO(b"fetchTimeMs: 12\n"))
+            )
+        if extra:  # responses that are no article page
+            base = urlsplit(responses[0][0])
+            host = f"{base.scheme}://{base.netloc}"
+            for url, content_type, body in (
+                (f"{host}/images/logo.png", "image/png", b"\x89PNG\r\n\x1a\n" + bytes(200)),
+                (f"{host}/files/report.pdf", "application/pdf", b"%PDF-1.4\n" + bytes(300)),
+            ):
+                http_headers = StatusAndHeaders(
+                    "200 OK", [("Content-Type", content_type)], protocol="HTTP/1.1"
+                )
+                writer.write_record(
+                    writer.create_warc_record(
+                        url, "response", payload=BytesIO(body), http_headers=http_headers
+                    )
+                )
+
+
+class ArchiveServer:
+    """The WARC files over HTTP at /<MONTH>/<name>; ``stall`` holds the second half of one file."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.stall: str | None = None
+        self.stalled = threading.Event()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                path = server.root / self.path.lstrip("/")
+                if not path.is_file():
+                    self.send_error(404)
+                    return
+                data = path.read_bytes()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/warc")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if server.stall and path.name == server.stall:
+                    self.wfile.write(data[: len(data) // 2])
+                    self.wfile.flush()
+                    server.stalled.set()
+                    time.sleep(120)  # the rest never comes: the run is killed meanwhile
+                    return
+                self.wfile.write(data)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def urls(self) -> list[str]:
+        return [f"{self.base_url}/{MONTH}/{name}" for name in NAMES]
+
+
+@pytest.fixture(scope="module")
+def corpus(
+    site: SiteServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Path, dict[str, dict]]]:
+    """The two WARC files (the demo site's pages, as fetched now) and the records a live crawl of
+    the same pages wrote, by URL."""
+    work = tmp_path_factory.mktemp("archive")
+    urls = url_file(site.base_url, work / "urls.txt")
+    listed = [
+        line.strip() for line in urls.read_text().splitlines() if line.strip() and not line.startswith("#")
+    ]
+    fetched = [(url, *fetch(url)) for url in listed]
+    folder = work / "warc" / MONTH
+    folder.mkdir(parents=True)
+    half = len(fetched) // 2
+    write_warc(folder / NAMES[0], fetched[:half], extra=True)
+    write_warc(folder / NAMES[1], fetched[half:], extra=False)
+    live = run_scrapy(*article_crawl(urls, work / "live"))
+    assert live.returncode in (0, 1), live.stderr[-3000:]  # the list holds pages that fail on purpose
+    records = {record["url"]: record for record in read_parts(work / "live")}
+    assert len(records) >= 10
+    global LIVE_NOT_HTML  # noqa: PLW0603 - what the live crawl of the same list dropped as not HTML
+    LIVE_NOT_HTML = run_summary(work / "live")["dropped"].get("not_html", 0)
+    yield work / "warc", records
+
+
+def news_ingest(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(NEWS_INGEST), "archive", *args], cwd=cwd, env=crawl_env(**env), capture_output=True, text=True,
+        timeout=300, check=False,
+    )  # fmt: skip
+
+
+def comparable(record: dict) -> dict:
+    return {key: value for key, value in record.items() if key not in COMPARED_OUT}
+
+
+def assert_same_as_live(records: list[dict], live: dict[str, dict]) -> None:
+    counts = Counter(record["url"] for record in records)
+    assert [url for url, n in counts.items() if n > 1] == []  # none twice
+    assert sorted(counts) == sorted(live)  # every article the live crawl wrote, no other page
+    for record in records:
+        expected = live[record["url"]]
+        if record["published_at"] != expected["published_at"]:  # "3 hours ago": relative to fetched_at
+            assert _age(record) == _age(expected), record["url"]
+            record, expected = {**record, "published_at": None}, {**expected, "published_at": None}
+        assert comparable(record) == comparable(expected), record["url"]
+        assert record["source"] == "archive"
+
+
+def _age(record: dict) -> float:
+    def moment(value: str) -> datetime:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+    return (moment(record["fetched_at"]) - moment(record["published_at"])).total_seconds()
+
+
+def test_archives_over_http_killed_mid_file_and_run_again(corpus: tuple[Path, dict], tmp_path: Path) -> None:
+    root, live = corpus
+    server = ArchiveServer(root)
+    server.stall = NAMES[1]
+    env = crawl_env(NEWS_STATE=str(tmp_path / "state.sqlite"), NEWS_OUTPUT=str(tmp_path / "out"))
+    log = tmp_path / "first.log"
+    process = subprocess.Popen(
+        [str(NEWS_INGEST), "archive", *server.urls(), "-s", f"LOG_FILE={log}"], cwd=tmp_path, env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    first_done = f"Read {server.urls()[0]} to its end"
+    try:
+        assert server.stalled.wait(120), "the run never reached the second archive"
+        deadline = time.monotonic() + 120
+        while first_done not in (log.read_text() if log.exists() else ""):
+            assert time.monotonic() < deadline and process.poll() is None, "the first archive never ended"
+            time.sleep(0.1)
+        assert _open_records(tmp_path / "out") > 0
+        os.killpg(process.pid, signal.SIGKILL)  # mid-file: half of the second archive read
+    finally:
+        process.wait(timeout=60)
+    server.stall = None
+    again = news_ingest(tmp_path, *server.urls(), NEWS_STATE=str(tmp_path / "state.sqlite"),
+                        NEWS_OUTPUT=str(tmp_path / "out"))  # fmt: skip
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert f"Passing over {server.urls()[0]}: read to its end by an earlier run" in again.stderr
+    assert_same_as_live(read_parts(tmp_path / "out"), live)
+    summaries = [json.loads(path.read_text()) for path in (tmp_path / "out" / "_runs").glob("*.json")]
+    (second,) = [summary for summary in summaries if summary["status"] == "ok"]
+    assert second["stats"].get("news/archive/files_skipped_done") == 1
+    third = news_ingest(tmp_path, *server.urls(), NEWS_STATE=str(tmp_path / "state.sqlite"),
+                        NEWS_OUTPUT=str(tmp_path / "out"))  # fmt: skip
+    assert third.returncode == 0 and "0 records written" in third.stderr, third.stderr[-3000:]
+
+
+def _open_records(output: Path) -> int:
+    return sum(len(path.read_bytes().splitlines()) for path in output.rglob(".*.inprogress")) + sum(
+        len(path.read_bytes().splitlines()) for path in output.rglob("*.jsonl")
+    )
+
+
+def test_archives_from_s3_in_the_cc_news_layout(corpus: tuple[Path, dict], tmp_path: Path) -> None:
+    root, live = corpus
+    with running_s3(tmp_path / "s3", "commoncrawl") as s3:
+        client = s3.client()
+        for name in NAMES:
+            client.upload_file(str(root / MONTH / name), "commoncrawl", f"{MONTH}/{name}")
+        # the index's neighbours: files of another month and a listing that is no WARC
+        client.put_object(Bucket="commoncrawl", Key=f"{MONTH}/warc.paths.gz", Body=b"")
+        location = f"s3://commoncrawl/{MONTH}/"
+        run = news_ingest(tmp_path, location, NEWS_OUTPUT=str(tmp_path / "out"), **s3.env())
+        assert run.returncode == 0, run.stderr[-3000:]
+        assert_same_as_live(read_parts(tmp_path / "out"), live)
+        summary = json.loads(next((tmp_path / "out" / "_runs").glob("*.json")).read_text())
+        assert summary["dropped"].get("not_html") == LIVE_NOT_HTML + 2  # and the image and the PDF
+        assert summary["stats"]["news/archive/files_read"] == 2
+
+
+def test_filters_by_domain_language_and_day(corpus: tuple[Path, dict], tmp_path: Path) -> None:
+    root, live = corpus
+    folder = str(root)
+    other = news_ingest(tmp_path, folder, "--domain", "example.org", NEWS_OUTPUT=str(tmp_path / "a"))
+    assert other.returncode == 0, other.stderr[-3000:]
+    assert read_parts(tmp_path / "a") == []
+    german = news_ingest(tmp_path, folder, "--language", "de", NEWS_OUTPUT=str(tmp_path / "b"))
+    assert german.returncode == 0, german.stderr[-3000:]
+    languages = {record["language"] for record in live.values()}
+    assert "de" in languages and len(languages) > 1  # the demo site has German pages among others
+    assert sorted(r["url"] for r in read_parts(tmp_path / "b")) == sorted(
+        url for url, record in live.items() if record["language"] == "de"
+    )
+    later = news_ingest(tmp_path, folder, "--since", "2099-01-01", NEWS_OUTPUT=str(tmp_path / "c"))
+    assert later.returncode == 0 and read_parts(tmp_path / "c") == [], later.stderr[-3000:]
+    old = news_ingest(tmp_path, folder, "--published-until", "2024-12-31", NEWS_OUTPUT=str(tmp_path / "d"))
+    published = {r["url"] for r in read_parts(tmp_path / "d")}
+    assert published == {
+        url for url, r in live.items() if r["published_date"] and r["published_date"] <= "2024-12-31"
+    }, old.stderr[-3000:]
+
+
+def test_a_missing_archive_stops_at_start(tmp_path: Path) -> None:
+    run = news_ingest(tmp_path, str(tmp_path / "nowhere.warc.gz"))
+    assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr[-3000:]
+    (line,) = [line for line in run.stderr.splitlines() if "cannot start" in line]
+    assert line.endswith(f"archive: cannot start: {tmp_path / 'nowhere.warc.gz'}: no such file or folder"), (
+        line
+    )
