@@ -23,12 +23,15 @@ HERE = Path(__file__).resolve().parent
 CODE = ("crawler", "pipelines", "settings")
 EDITABLE = "editable_wheel" in sys.argv
 _IMPORT = re.compile(r"^(\s*from\s+)(crawler|pipelines|settings)(?=[.\s])", re.MULTILINE)
+# `import settings.base as defaults`: the only form of a plain import that binds no top-level name
+_IMPORT_AS = re.compile(r"^(\s*import\s+)(crawler|pipelines|settings)(?=(?:\.\w+)+\s+as\s)", re.MULTILINE)
 _DOTTED = re.compile(r"""(["'])((?:crawler|pipelines|settings)(?:\.\w+)+)\1""")
 
 
 def namespaced(source: str) -> str:
     """A module's text with the product's imports and dotted paths under ``news_ingest``."""
-    return _DOTTED.sub(r"\1news_ingest.\2\1", _IMPORT.sub(r"\1news_ingest.\2", source))
+    source = _IMPORT_AS.sub(r"\1news_ingest.\2", _IMPORT.sub(r"\1news_ingest.\2", source))
+    return _DOTTED.sub(r"\1news_ingest.\2\1", source)
 
 
 class BuildNamespaced(build_py):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -55,6 +56,19 @@ def to_record(item: dict[str, Any]) -> dict[str, Any]:
     return _scrub(record)
 
 
+def record_problems(record: dict[str, Any], validator: Draft202012Validator | None = None) -> str:
+    """What makes ``record`` break the schema (the first five problems), or an empty string."""
+    if validator is None:
+        validator = _default_validator()
+    errors = sorted(validator.iter_errors(record), key=lambda error: list(error.path))
+    return "; ".join(f"{'/'.join(map(str, e.path)) or '<record>'}: {e.message}" for e in errors[:5])
+
+
+@lru_cache(maxsize=1)
+def _default_validator() -> Draft202012Validator:
+    return load_validator(SCHEMA_PATH)
+
+
 class ValidateRecordPipeline:
     def __init__(self, validator: Draft202012Validator):
         self.validator = validator
@@ -72,11 +86,8 @@ class ValidateRecordPipeline:
 
     def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
         record = to_record(item)
-        errors = sorted(self.validator.iter_errors(record), key=lambda error: list(error.path))
-        if errors:
-            problems = "; ".join(
-                f"{'/'.join(map(str, e.path)) or '<record>'}: {e.message}" for e in errors[:5]
-            )
+        problems = record_problems(record, self.validator)
+        if problems:
             logger.warning(
                 "Invalid record for %(url)s: %(problems)s", {"url": item.get("url"), "problems": problems}
             )

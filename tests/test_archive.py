@@ -27,7 +27,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from demo.server import SiteServer
-from tests.crawling import article_crawl, crawl_env, read_parts, run_scrapy, run_summary, url_file
+from tests.crawling import REPO, article_crawl, crawl_env, read_parts, run_scrapy, run_summary, url_file
 from tests.s3server import running_s3
 
 NEWS_INGEST = Path(sys.executable).parent / "news-ingest"
@@ -273,3 +273,27 @@ def test_a_missing_archive_stops_at_start(tmp_path: Path) -> None:
     assert line.endswith(f"archive: cannot start: {tmp_path / 'nowhere.warc.gz'}: no such file or folder"), (
         line
     )
+
+
+def test_the_python_api_example_of_the_readme_runs_as_written(tmp_path: Path) -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    marker = "<!-- tested: tests/test_archive.py (python-api) -->\n```python\n"
+    start = readme.index(marker) + len(marker)
+    code = readme[start : readme.index("\n```", start)]
+    env = {key: value for key, value in os.environ.items() if not key.startswith("NEWS_")}
+    env.pop("PYTHONPATH", None)
+    process = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert process.returncode == 0, process.stderr[-3000:]
+    # read off the page: its h1, article:published_time 2023-09-04T08:15:00+01:00, "Jane Smith and Tom O'Neill"
+    assert process.stdout.splitlines() == [
+        "Harbour bridge reopens after two-year refit | 2023-09-04T07:15:00Z | Jane Smith, Tom O'Neill",
+        "no record: not_article",
+    ]

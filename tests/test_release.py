@@ -145,3 +145,21 @@ def _version() -> str:
         if line.startswith("version = "):
             return line.split('"')[1]
     raise AssertionError("no version in pyproject.toml")
+
+
+def test_the_installed_python_api(installed: Installed, tmp_path: Path) -> None:
+    page = REPO / "demo" / "site" / "2023" / "09" / "04" / "harbour-bridge-reopens" / "index.html"
+    code = (
+        "from news_ingest import extract\n"
+        f"record = extract(open({str(page)!r}, 'rb').read(), url='https://example.org/a/', "
+        "fetched_at='2023-09-05T08:00:00Z')\n"
+        "print(record['title'], record['published_at'])\n"
+        "import sys; print(sorted(name for name in sys.modules if name.split('.')[0] in ('crawler', 'pipelines')))"
+    )
+    run = installed.python(code, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr[-3000:]
+    # the user's crawler module may be imported by them; the API itself loads none of those names
+    assert run.stdout.splitlines() == [
+        "Harbour bridge reopens after two-year refit 2023-09-04T07:15:00Z",
+        "[]",
+    ]
