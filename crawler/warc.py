@@ -9,7 +9,9 @@ middlewares do.
 
 from __future__ import annotations
 
+import gzip
 import os
+import re
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -78,6 +80,21 @@ def archive_files(location: str, s3: Any = None) -> list[str]:
     if path.is_file():
         return [str(path)]
     raise ArchiveError(f"{location}: no such file or folder")
+
+
+def cc_news_files(month: str, base: str, s3: Any = None) -> list[str]:
+    """The WARC files of one month of Common Crawl's CC-NEWS (``YYYY/MM``), from the month's
+    ``warc.paths.gz`` under ``base`` (``https://data.commoncrawl.org/`` or ``s3://commoncrawl/``)."""
+    if not re.fullmatch(r"\d{4}/(0[1-9]|1[0-2])", month):
+        raise ArchiveError(f"--cc-news {month!r}: expected a month as YYYY/MM")
+    root = base.rstrip("/") + "/"
+    index = f"{root}crawl-data/CC-NEWS/{month}/warc.paths.gz"
+    try:
+        with open_archive(index, s3) as stream:
+            listed = gzip.decompress(stream.read()).decode("utf-8")
+    except (ArchiveError, OSError, EOFError) as exc:
+        raise ArchiveError(f"--cc-news {month}: cannot read the index {index} ({exc})") from exc
+    return [root + line.strip() for line in listed.splitlines() if line.strip().endswith(ARCHIVE_SUFFIXES)]
 
 
 def _s3_client() -> Any:

@@ -215,6 +215,9 @@ NEWS_OUTPUT = "./output"
 # One-off crawls (`crawl article`) write under this folder of NEWS_OUTPUT, apart from the
 # stream of `crawlall`; empty: into NEWS_OUTPUT itself.
 NEWS_ONEOFF_FOLDER = "oneoff"
+# `news-ingest archive --cc-news YYYY/MM`: where Common Crawl's CC-NEWS is read from (its month's
+# warc.paths.gz and the files it lists); s3://commoncrawl/ reads it from AWS with your credentials.
+NEWS_CC_NEWS_BASE = "https://data.commoncrawl.org/"
 # A part is closed and made visible after this many records or bytes.
 NEWS_SINK_MAX_ITEMS = 10_000
 NEWS_SINK_MAX_BYTES = 128 * 1024 * 1024

@@ -6,6 +6,7 @@ crawl of the same pages gives (except ``fetched_at`` and ``source``)."""
 
 from __future__ import annotations
 
+import gzip
 import http.client
 import json
 import os
@@ -233,12 +234,21 @@ def test_archives_from_s3_in_the_cc_news_layout(corpus: tuple[Path, dict], tmp_p
         client = s3.client()
         for name in NAMES:
             client.upload_file(str(root / MONTH / name), "commoncrawl", f"{MONTH}/{name}")
-        # the index's neighbours: files of another month and a listing that is no WARC
-        client.put_object(Bucket="commoncrawl", Key=f"{MONTH}/warc.paths.gz", Body=b"")
-        location = f"s3://commoncrawl/{MONTH}/"
-        run = news_ingest(tmp_path, location, NEWS_OUTPUT=str(tmp_path / "out"), **s3.env())
+        # the month's index, as Common Crawl publishes it: the paths of its WARC files, gzipped
+        index = "".join(f"{MONTH}/{name}\n" for name in NAMES).encode()
+        client.put_object(Bucket="commoncrawl", Key=f"{MONTH}/warc.paths.gz", Body=gzip.compress(index))
+        run = news_ingest(
+            tmp_path, "--cc-news", "2026/12", "-s", "NEWS_CC_NEWS_BASE=s3://commoncrawl/",
+            NEWS_OUTPUT=str(tmp_path / "out"), **s3.env(),
+        )  # fmt: skip
         assert run.returncode == 0, run.stderr[-3000:]
         assert_same_as_live(read_parts(tmp_path / "out"), live)
+        # the same files as a prefix of the bucket: the index is no WARC and is passed over
+        again = news_ingest(
+            tmp_path, f"s3://commoncrawl/{MONTH}/", NEWS_OUTPUT=str(tmp_path / "o2"), **s3.env()
+        )
+        assert again.returncode == 0, again.stderr[-3000:]
+        assert len(read_parts(tmp_path / "o2")) == len(live)
         summary = json.loads(next((tmp_path / "out" / "_runs").glob("*.json")).read_text())
         assert summary["dropped"].get("not_html") == LIVE_NOT_HTML + 2  # and the image and the PDF
         assert summary["stats"]["news/archive/files_read"] == 2
@@ -297,3 +307,22 @@ def test_the_python_api_example_of_the_readme_runs_as_written(tmp_path: Path) ->
         "Harbour bridge reopens after two-year refit | 2023-09-04T07:15:00Z | Jane Smith, Tom O'Neill",
         "no record: not_article",
     ]
+
+
+def test_a_month_of_cc_news_over_http(corpus: tuple[Path, dict], tmp_path: Path) -> None:
+    root, live = corpus
+    index = "".join(f"{MONTH}/{name}\n" for name in NAMES).encode()
+    (root / MONTH / "warc.paths.gz").write_bytes(gzip.compress(index))
+    server = ArchiveServer(root)
+    run = news_ingest(
+        tmp_path, "--cc-news", "2026/12", "-s", f"NEWS_CC_NEWS_BASE={server.base_url}/",
+        NEWS_OUTPUT=str(tmp_path / "out"),
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert_same_as_live(read_parts(tmp_path / "out"), live)
+    missing = news_ingest(
+        tmp_path, "--cc-news", "2026/11", "-s", f"NEWS_CC_NEWS_BASE={server.base_url}/",
+        NEWS_OUTPUT=str(tmp_path / "o2"),
+    )  # fmt: skip
+    assert missing.returncode == 1, missing.stderr[-3000:]  # nothing could be read: a failed run
+    assert "cannot read the index" in missing.stderr

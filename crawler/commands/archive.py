@@ -5,6 +5,7 @@
     news-ingest archive s3://bucket/warc/ --since 2026-12-01   the objects under a prefix, captured since
     news-ingest archive warc/ --published-since 2026-11-01     articles published since
     news-ingest archive https://example.org/a.warc.gz --language de,fr
+    news-ingest archive --cc-news 2026/11 --domain example.org       a month of Common Crawl's CC-NEWS
 
 Every HTML response goes through the extract, dates, dedupe, learning and sink steps of a
 crawl, on the same worker processes; ``fetched_at`` is the capture time (WARC-Date). The
@@ -16,6 +17,7 @@ once. Exit codes as ``crawl``: 0 ok, 1 failed, 2 could not start, 3 parts wait i
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from scrapy.commands import ScrapyCommand
@@ -50,6 +52,10 @@ class Command(NewsCommand, ScrapyCommand):
             help="only pages of these hosts (and their subdomains)",
         )  # fmt: skip
         parser.add_argument(
+            "--cc-news", action="append", default=[], metavar="YYYY/MM",
+            help="the WARC files of a month of Common Crawl's CC-NEWS (from NEWS_CC_NEWS_BASE)",
+        )  # fmt: skip
+        parser.add_argument(
             "--sources-only", action="store_true",
             help="only pages of the sources file's domains (NEWS_SOURCES)",
         )  # fmt: skip
@@ -66,8 +72,10 @@ class Command(NewsCommand, ScrapyCommand):
         )  # fmt: skip
 
     def run_command(self, args: list[str], opts: argparse.Namespace) -> None:
-        if not args:
-            raise UsageError("give at least one archive: a WARC file, a folder, s3://... or https://...")
+        if not args and not opts.cc_news:
+            raise UsageError(
+                "give at least one archive: a WARC file, a folder, s3://... or https://..., or --cc-news YYYY/MM"
+            )
         assert self.settings is not None and self.crawler_process is not None
         problems = self.start_problems + settings_problems(self.settings)
         try:
@@ -77,6 +85,9 @@ class Command(NewsCommand, ScrapyCommand):
             ):  # fmt: skip
                 if day:
                     parse_day(day, option)
+            for month in opts.cc_news:
+                if not re.fullmatch(r"\d{4}/(0[1-9]|1[0-2])", month):
+                    raise ArchiveUsageError(f"--cc-news {month!r}: expected a month as YYYY/MM")
             for location in args:
                 if not is_remote(location):
                     archive_files(location)  # a local path that is not there stops the run now
@@ -101,5 +112,6 @@ class Command(NewsCommand, ScrapyCommand):
             published_until=opts.published_until,
             languages=[part for value in opts.language for part in value.split(",")],
             only_sources=opts.sources_only,
+            cc_news=list(opts.cc_news),
         )
         self.exitcode = crawl_exit_code("archive", self.crawler_process, crawler, task)

@@ -99,6 +99,10 @@ def judge(summary: dict[str, Any], sources: list[str], max_error_rate: float) ->
         problems.append(f"{exceptions} spider error(s)")
     if stats.get("news/sink/close_failed"):
         problems.append("the sink could not complete its parts (the next run recovers them)")
+    if stats.get("news/archive/files_failed"):
+        problems.append(
+            f"{stats['news/archive/files_failed']} web archive(s) could not be read (see the log)"
+        )
     feeds_failed = sum(value for key, value in stats.items() if key.startswith("feedexport/failed_count/"))
     if feeds_failed:
         problems.append(f"{feeds_failed} feed export(s) (-o/-O, FEEDS) could not be stored")

@@ -32,6 +32,7 @@ from crawler.warc import (
     ArchivedResponse,
     ArchiveError,
     archive_files,
+    cc_news_files,
     display,
     host_of,
     open_archive,
@@ -73,11 +74,13 @@ class ArchiveSpider(NewsSpider):
         published_until: str = "",
         languages: list[str] | str = (),  # type: ignore[assignment]
         only_sources: bool = False,
+        cc_news: list[str] | str = (),  # type: ignore[assignment]
         **kwargs: Any,
     ):
         super().__init__(**kwargs)
         self.locations = _listed(archives)
-        if not self.locations:
+        self.months = _listed(cc_news)
+        if not self.locations and not self.months:
             raise ArchiveUsageError(
                 "give at least one archive: a WARC file, a folder, s3://... or https://..."
             )
@@ -126,9 +129,14 @@ class ArchiveSpider(NewsSpider):
         # pages handed to the pipelines and not out of them yet: reading waits beyond this, so
         # that memory does not grow with the archive
         most = max(16, 4 * settings.getint("NEWS_EXTRACT_MAX_PENDING", 8))
-        for location in self.locations:
+        base = str(settings.get("NEWS_CC_NEWS_BASE") or "")
+        wanted = [("cc-news", month) for month in self.months] + [("", place) for place in self.locations]
+        for kind, location in wanted:
             try:
-                files = await asyncio.to_thread(archive_files, location)
+                if kind:
+                    files = await asyncio.to_thread(cc_news_files, location, base)
+                else:
+                    files = await asyncio.to_thread(archive_files, location)
             except ArchiveError as exc:  # an outage of the store: the other locations still count
                 count(stats, "archive/files_failed")
                 logger.error("Could not list %(location)s: %(error)s", {"location": location, "error": exc})
