@@ -19,7 +19,7 @@ from typing import Any
 
 SETTINGS_MODULE = "settings.base"
 PROG = "news-ingest"
-COMMANDS = ("crawlall", "crawl", "archive", "flush", "sources")
+COMMANDS = ("crawlall", "crawl", "archive", "reprocess", "flush", "sources")
 EXIT_USAGE = 2
 
 EXAMPLES = """\
@@ -30,6 +30,7 @@ Examples:
   news-ingest crawl article -a url=https://example.org/news/story.html
   news-ingest crawl article -a urls=urls.txt -O out.jsonl
   news-ingest archive /data/warc/ --since 2026-12-01    records from web archives (WARC files)
+  news-ingest reprocess                                 extract the kept pages again (NEWS_WARC_OUTPUT)
   news-ingest flush                                     upload the parts waiting in the S3 spool
   news-ingest sources --json                            each source's health and learned template lines
   NEWS_OUTPUT=s3://bucket/news news-ingest crawlall     settings as NEWS_* variables or -s NAME=VALUE

@@ -271,6 +271,10 @@ class Page:
     limits: PageLimits = field(default_factory=PageLimits, repr=False)
     # what the limits cut from this page ("html_truncated", ...), counted as news/extract/<note>
     notes: list[str] = field(default_factory=list, repr=False)
+    # the HTTP exchange as received, for a WARC copy of the page (NEWS_WARC_OUTPUT); never sent
+    # to the extraction workers
+    http_headers: list[tuple[str, str]] = field(default_factory=list, repr=False)
+    request_headers: list[tuple[str, str]] = field(default_factory=list, repr=False)
     _lossy: bool = field(default=False, init=False, repr=False, compare=False)
 
     @cached_property

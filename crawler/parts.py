@@ -45,6 +45,20 @@ def final_path_for(temp: Path) -> Path:
     return temp.with_name(temp.name[1 : -len(TMP_SUFFIX)])
 
 
+WARC_SUFFIX = ".warc.gz"
+WARC_TMP_SUFFIX = ".open"  # not TMP_SUFFIX: a WARC file in progress is no part to salvage by lines
+
+
+def warc_path_for(final: Path) -> Path:
+    """The WARC file beside a part (NEWS_WARC_OUTPUT): the part's name, ``.warc.gz`` for ``.jsonl``."""
+    stem = final.name.removesuffix(".gz").removesuffix(".jsonl")
+    return final.with_name(stem + WARC_SUFFIX)
+
+
+def warc_temp_for(final_warc: Path) -> Path:
+    return final_warc.with_name("." + final_warc.name + WARC_TMP_SUFFIX)
+
+
 @dataclass
 class OpenPart:
     final: Path
@@ -53,6 +67,7 @@ class OpenPart:
     items: int = 0
     size: int = 0
     notes: list[Any] = field(default_factory=list)
+    warc: BinaryIO | None = None  # the pages of its records, as WARC records (NEWS_WARC_OUTPUT)
 
     @property
     def temp(self) -> Path:
@@ -81,18 +96,38 @@ class PartWriter:
         if self.max_items < 1 or self.max_bytes < 1:
             raise ValueError("part limits must be positive")
 
-    def write(self, partition: str, line: bytes, note: Any = None) -> None:
+    def write(
+        self,
+        partition: str,
+        line: bytes | Callable[[str], bytes],
+        note: Any = None,
+        warc: bytes | None = None,
+    ) -> None:
+        """One record's line into the partition's open part. With ``warc`` (the page's WARC
+        records), those go first into the WARC file beside the part, and ``line`` is a function of
+        that file's name (relative to the root): a record in a part always has its page there."""
         part = self._open.get(partition)
-        if part is not None and part.items and part.size + len(line) > self.max_bytes:
+        encoded = self._line(line, part)
+        if part is not None and part.items and part.size + len(encoded) > self.max_bytes:
             # a part stays within max_bytes unless one record alone is larger
             self._complete(partition)
             part = None
-        part = part or self._start(partition)
-        part.stream.write(line)
+        if part is None:
+            part = self._start(partition)
+            encoded = self._line(line, part)
+        if warc is not None:
+            if part.warc is None:
+                part.warc = open(warc_temp_for(warc_path_for(part.final)), "xb")  # noqa: SIM115 - closed in _complete
+                fcntl.flock(
+                    part.warc.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB
+                )  # a live writer's: not recovered
+            part.warc.write(warc)
+            part.warc.flush()  # before the line: a killed process leaves no line without its page
+        part.stream.write(encoded)
         # Hand every record to the OS at once: a killed process then loses nothing.
         part.stream.flush()
         part.items += 1
-        part.size += len(line)
+        part.size += len(encoded)
         if note is not None:
             part.notes.append(note)
         if part.items >= self.max_items:
@@ -105,6 +140,12 @@ class PartWriter:
     @property
     def open_parts(self) -> int:
         return len(self._open)
+
+    def _line(self, line: bytes | Callable[[str], bytes], part: OpenPart | None) -> bytes:
+        if not callable(line):
+            return line
+        name = warc_path_for(part.final).relative_to(self.root).as_posix() if part is not None else ""
+        return line(name)
 
     def _start(self, partition: str) -> OpenPart:
         folder = self.root / partition
@@ -131,6 +172,13 @@ class PartWriter:
             part.stream.close()
         part.raw.flush()
         os.fsync(part.raw.fileno())
+        if part.warc is not None:  # in place before its part: a visible record's page is there
+            os.fsync(part.warc.fileno())
+            part.warc.close()
+            warc = warc_path_for(part.final)
+            os.rename(warc_temp_for(warc), warc)
+            if self.on_complete is not None:
+                self.on_complete(warc)
         if self.on_durable is not None and part.notes:
             self.on_durable(part.final, part.notes)
         os.rename(part.temp, part.final)
@@ -188,6 +236,9 @@ def recover_parts(root: Path, on_durable: Callable[[Path, bytes], None] | None =
     recovered: list[Path] = []
     if not root.exists():
         return recovered
+    for temp in sorted(root.rglob("." + "*" + WARC_SUFFIX + WARC_TMP_SUFFIX)):
+        if not in_nested_output(temp.relative_to(root)):
+            _recover_warc(temp)  # the pages first: a part made visible below has its pages in place
     for temp in sorted(root.rglob("." + "*" + TMP_SUFFIX)):
         if in_nested_output(temp.relative_to(root)):
             continue
@@ -229,3 +280,43 @@ def recover_parts(root: Path, on_durable: Callable[[Path, bytes], None] | None =
             temp.unlink()
             fsync_dir(final.parent)
     return recovered
+
+
+def _recover_warc(temp: Path) -> Path | None:
+    """A WARC file a dead process left: cut after its last whole record (each record is one gzip
+    member), fsynced and put in place. Its records without a line in the part are pages whose
+    record was never written: kept, harmless."""
+    with open(temp, "rb") as probe:
+        try:
+            fcntl.flock(probe.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return None  # a live writer owns it
+    data = temp.read_bytes()
+    view = memoryview(data)
+    end = 0
+    while end < len(data):
+        # one member, fed a chunk at a time: its end is found without copying the rest of the file
+        decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        position = end
+        try:
+            while not decompressor.eof and position < len(data):
+                chunk = view[position : position + 65536]
+                decompressor.decompress(chunk)
+                position += len(chunk) - len(decompressor.unused_data)
+        except zlib.error:
+            break
+        if not decompressor.eof:  # a member cut short: the record it held is dropped
+            break
+        end = position
+    final = temp.with_name(temp.name[1 : -len(WARC_TMP_SUFFIX)])
+    with open(temp, "rb+") as handle:
+        handle.truncate(end)
+        handle.flush()
+        os.fsync(handle.fileno())
+    if end == 0:
+        temp.unlink()
+        return None
+    os.rename(temp, final)
+    fsync_dir(final.parent)
+    logger.warning("Recovered the WARC records of an interrupted run into %(path)s", {"path": final})
+    return final

@@ -10,6 +10,7 @@ middlewares do.
 from __future__ import annotations
 
 import gzip
+import io
 import os
 import re
 import urllib.request
@@ -17,12 +18,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from http import HTTPStatus
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
+
+if TYPE_CHECKING:
+    from crawler.page import Page
 
 ARCHIVE_SUFFIXES = (".warc", ".warc.gz")
 # headers that describe the bytes on the wire, not the payload warcio hands over (decoded)
@@ -80,6 +85,16 @@ def archive_files(location: str, s3: Any = None) -> list[str]:
     if path.is_file():
         return [str(path)]
     raise ArchiveError(f"{location}: no such file or folder")
+
+
+def kept_pages(output: str, s3: Any = None) -> list[str]:
+    """The WARC files a crawl kept beside its parts (NEWS_WARC_OUTPUT) in an output, local or
+    ``s3://``: ``source=*/date=*/*.warc.gz`` right under it (not a one-off crawl's ``oneoff/``)."""
+    root = output.rstrip("/")
+    found = archive_files(root + "/" if root.startswith("s3://") else root, s3)
+    top = root if root.startswith("s3://") else str(Path(root).expanduser().resolve())
+    pattern = re.compile(re.escape(top) + r"/source=[^/]+/date=[^/]+/[^/]+\.warc\.gz")
+    return [path for path in found if pattern.fullmatch(path)]
 
 
 def cc_news_files(month: str, base: str, s3: Any = None) -> list[str]:
@@ -159,6 +174,49 @@ def _warc_date(value: str | None) -> datetime:
         except ValueError:
             pass
     return datetime.now(UTC).replace(microsecond=0)
+
+
+def page_records(page: Page) -> tuple[str, bytes]:
+    """A fetched page as WARC records, each its own gzip member: the request, then the response
+    (its payload as the crawl read it, decoded; the headers that described the encoding on the
+    wire left out, its length given). Returns the response's WARC-Record-ID and the bytes."""
+    from warcio.statusandheaders import StatusAndHeaders  # noqa: PLC0415 - only with NEWS_WARC_OUTPUT
+    from warcio.warcwriter import WARCWriter  # noqa: PLC0415
+
+    url, body = page.url, page.body
+    buffer = io.BytesIO()
+    writer = WARCWriter(buffer, gzip=True)
+    when = {"WARC-Date": page.fetched_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    target = urlsplit(url)
+    path = (target.path or "/") + (f"?{target.query}" if target.query else "")
+    response_headers = [
+        (name, value) for name, value in page.http_headers if name.lower() not in _WIRE_HEADERS
+    ]
+    response_headers.append(("Content-Length", str(len(body))))
+    try:
+        reason = HTTPStatus(page.status).phrase
+    except ValueError:
+        reason = "Unknown"
+    response = writer.create_warc_record(
+        url,
+        "response",
+        payload=io.BytesIO(body),
+        http_headers=StatusAndHeaders(f"{page.status} {reason}", response_headers, protocol="HTTP/1.1"),
+        warc_headers_dict=dict(when),
+    )
+    record_id = response.rec_headers.get_header("WARC-Record-ID")
+    request_lines = [(name, value) for name, value in page.request_headers if name.lower() != "host"]
+    request = writer.create_warc_record(
+        url,
+        "request",
+        http_headers=StatusAndHeaders(
+            f"GET {path} HTTP/1.1", [("Host", target.netloc), *request_lines], is_http_request=True
+        ),
+        warc_headers_dict={**when, "WARC-Concurrent-To": record_id},
+    )
+    writer.write_record(request)
+    writer.write_record(response)
+    return record_id, buffer.getvalue()
 
 
 def host_of(url: str) -> str:

@@ -26,8 +26,10 @@ from pebble import ProcessExpired, ProcessPool
 
 from crawler.drops import DropArticle
 from crawler.stats import count
+from crawler.warc import page_records
 from pipelines._work import PagePayload, WorkOptions, analyse, init_worker
 from pipelines.boilerplate import LINK_PARAGRAPHS, LinkHints, link_hints_for
+from pipelines.validate import WARC_PAYLOAD
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -68,6 +70,7 @@ class ExtractArticlePipeline:
         self._slots: asyncio.Semaphore | None = None
         # which paragraphs are a label and a link, for the template step (pipelines/boilerplate.py)
         self.link_hints: LinkHints | None = None
+        self.warc_output = False  # NEWS_WARC_OUTPUT
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractArticlePipeline:
@@ -81,6 +84,7 @@ class ExtractArticlePipeline:
             max_pending=settings.getint("NEWS_EXTRACT_MAX_PENDING"),
         )
         pipeline.link_hints = link_hints_for(crawler)
+        pipeline.warc_output = settings.getbool("NEWS_WARC_OUTPUT")
         return pipeline
 
     def open_spider(self) -> None:
@@ -123,6 +127,13 @@ class ExtractArticlePipeline:
         if links and self.link_hints is not None:
             self.link_hints.put(result, links)
         result["_page"] = page
+        if page.hints.get("warc_record_id"):  # reprocessed from a kept WARC file: the same copy
+            result["warc_file"], result["warc_record_id"] = (
+                page.hints["warc_file"],
+                page.hints["warc_record_id"],
+            )
+        elif self.warc_output:  # the page as fetched, for the sink to keep beside the record's part
+            result["warc_record_id"], result[WARC_PAYLOAD] = page_records(page)
         count(self.stats, "extracted", page.source)
         return result
 

@@ -42,6 +42,7 @@ from crawler.runid import run_id_for
 from crawler.s3 import S3UnreachableError, S3Uploader, describe, pending_uploads
 from crawler.state import ALL_EARLIER_RUNS, StateStore, display_location, is_database_url, store_for
 from crawler.stats import count
+from pipelines.validate import WARC_PAYLOAD
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -272,7 +273,16 @@ class JsonlSinkPipeline:
         # remembered as the record would be read back from its part (the body as extracted first)
         note = note_of(item) if self.store is not None else None
         record = {key: value for key, value in item.items() if not key.startswith("_")}
-        self.writer.write(partition_for(item), encode_record(record), note)
+        warc = item.pop(WARC_PAYLOAD, None)
+        if warc is None:
+            self.writer.write(partition_for(item), encode_record(record), note)
+        else:  # the page's WARC records go beside the part, and the record says in which file
+
+            def line(warc_file: str) -> bytes:
+                record["warc_file"] = warc_file
+                return encode_record(record)
+
+            self.writer.write(partition_for(item), line, note, warc=warc)
         # on the dict the dedupe step holds; what goes on (to a feed export too) is the record,
         # with only the private fields a later step (the template count) takes off
         item[WRITTEN] = True

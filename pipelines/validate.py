@@ -26,7 +26,10 @@ FIELD_ORDER = (
     "schema_version", "id", "url", "canonical_url", "source", "site_name", "title", "description",
     "authors", "published_at", "published_date", "modified_at", "date_source", "language", "section",
     "tags", "image", "text", "word_count", "content_hash", "fetched_at", "version", "duplicate_of",
+    "warc_file", "warc_record_id",
 )  # fmt: skip
+# the page's WARC records (NEWS_WARC_OUTPUT), carried to the sink, which writes them beside the part
+WARC_PAYLOAD = "_warc"
 
 
 def load_validator(path: str | Path = SCHEMA_PATH) -> Draft202012Validator:
@@ -92,4 +95,6 @@ class ValidateRecordPipeline:
                 "Invalid record for %(url)s: %(problems)s", {"url": item.get("url"), "problems": problems}
             )
             raise DropArticle("invalid", problems, log_level="WARNING")
+        if WARC_PAYLOAD in item:
+            record[WARC_PAYLOAD] = item[WARC_PAYLOAD]
         return record

@@ -223,6 +223,10 @@ NEWS_SINK_MAX_ITEMS = 10_000
 NEWS_SINK_MAX_BYTES = 128 * 1024 * 1024
 # "" for plain .jsonl, "gzip" for .jsonl.gz.
 NEWS_SINK_COMPRESS = ""
+# Keep the raw pages: each written record's page as WARC request and response records, in a
+# .warc.gz file beside its part (same name), put in place with it; the record's warc_file and
+# warc_record_id say where. `news-ingest archive` reads them back.
+NEWS_WARC_OUTPUT = False
 # With NEWS_OUTPUT=s3://...: where parts wait for their upload; empty: "spool" beside NEWS_STATE.
 NEWS_SINK_SPOOL = ""
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
@@ -326,3 +327,72 @@ def test_a_month_of_cc_news_over_http(corpus: tuple[Path, dict], tmp_path: Path)
     )  # fmt: skip
     assert missing.returncode == 1, missing.stderr[-3000:]  # nothing could be read: a failed run
     assert "cannot read the index" in missing.stderr
+
+
+def test_kept_pages_are_valid_warc_and_reprocess_into_the_same_records(
+    site: SiteServer, tmp_path: Path
+) -> None:
+    urls = url_file(site.base_url, tmp_path / "urls.txt")
+    crawl = run_scrapy(*article_crawl(urls, tmp_path / "out", "-s", "NEWS_WARC_OUTPUT=true"))
+    assert crawl.returncode in (0, 1), crawl.stderr[-3000:]  # the list holds pages that fail on purpose
+    records = read_parts(tmp_path / "out")
+    assert len(records) >= 10
+    # read as a third party reads them: warcio, every record's digest checked
+    files = sorted((tmp_path / "out").glob("source=*/date=*/*.warc.gz"))
+    check = subprocess.run([str(Path(sys.executable).parent / "warcio"), "check", *map(str, files)],
+                           capture_output=True, text=True, check=False)  # fmt: skip
+    assert files and check.returncode == 0, check.stdout[-3000:] + check.stderr[-3000:]
+    responses: dict[str, dict[str, str]] = {}
+    for path in files:
+        with open(path, "rb") as stream:
+            for record in ArchiveIterator(stream):
+                if record.rec_type == "response":
+                    responses.setdefault(path.relative_to(tmp_path / "out").as_posix(), {})[
+                        record.rec_headers.get_header("WARC-Record-ID")
+                    ] = record.rec_headers.get_header("WARC-Target-URI")
+    assert sum(len(ids) for ids in responses.values()) == len(records)  # one response per article
+    for record in records:
+        assert responses[record["warc_file"]][record["warc_record_id"]] == record["url"]
+    # an extractor upgrade applied without refetching: the same records, and then nothing more
+    env = {"NEWS_OUTPUT": str(tmp_path / "again"), "NEWS_STATE": str(tmp_path / "again.sqlite")}
+    first = subprocess.run([str(NEWS_INGEST), "reprocess", "--from", str(tmp_path / "out")], cwd=tmp_path,
+                           env=crawl_env(**env), capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
+    assert first.returncode == 0, first.stderr[-3000:]
+    again = {record["id"]: record for record in read_parts(tmp_path / "again")}
+    assert again == {record["id"]: record for record in records}
+    second = subprocess.run([str(NEWS_INGEST), "reprocess", "--from", str(tmp_path / "out")], cwd=tmp_path,
+                            env=crawl_env(**env), capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
+    assert second.returncode == 0 and "0 records written" in second.stderr, second.stderr[-3000:]
+
+
+def test_a_killed_writer_leaves_whole_warc_records_and_every_line_its_page(tmp_path: Path) -> None:
+    from crawler.parts import PartWriter, recover_parts  # noqa: PLC0415
+
+    writer = PartWriter(tmp_path, "run")
+    pages = []
+    for n in range(3):
+        buffer = BytesIO()
+        warc_writer = WARCWriter(buffer, gzip=True)
+        record = warc_writer.create_warc_record(
+            f"http://a.test/{n}", "resource", payload=BytesIO(b"page %d" % n)
+        )
+        warc_writer.write_record(record)
+        pages.append((record.rec_headers.get_header("WARC-Record-ID"), buffer.getvalue()))
+    for record_id, data in pages[:2]:
+        writer.write(
+            "p", lambda name, rid=record_id: json.dumps({"id": rid, "warc": name}).encode() + b"\n", warc=data
+        )
+    # the third page's records half written, and its line never: as a kill leaves them
+    part = writer._open["p"]
+    assert part.warc is not None
+    part.warc.write(pages[2][1][: len(pages[2][1]) // 2])
+    part.warc.flush()
+    part.warc.close()  # the process dies: its files are closed, their locks gone
+    part.stream.close()
+    recover_parts(tmp_path)
+    (warc,) = (tmp_path / "p").glob("*.warc.gz")
+    with open(warc, "rb") as stream:
+        ids = [record.rec_headers.get_header("WARC-Record-ID") for record in ArchiveIterator(stream)]
+    assert ids == [pages[0][0], pages[1][0]]  # no half record
+    lines = [json.loads(line) for line in next((tmp_path / "p").glob("*.jsonl")).read_text().splitlines()]
+    assert [line["id"] for line in lines] == ids and {line["warc"] for line in lines} == {"p/" + warc.name}

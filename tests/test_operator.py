@@ -179,6 +179,7 @@ def test_news_ingest_has_help_of_its_own(tmp_path: Path) -> None:
         "crawlall",
         "crawl",
         "archive",
+        "reprocess",
         "flush",
         "sources",
     ]  # ours only: no genspider, startproject

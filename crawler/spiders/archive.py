@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 from typing import Any, ClassVar
+from urllib.parse import unquote
 
 import scrapy
 from scrapy import signals
@@ -35,6 +36,8 @@ from crawler.warc import (
     cc_news_files,
     display,
     host_of,
+    is_remote,
+    kept_pages,
     open_archive,
     responses,
 )
@@ -75,11 +78,18 @@ class ArchiveSpider(NewsSpider):
         languages: list[str] | str = (),  # type: ignore[assignment]
         only_sources: bool = False,
         cc_news: list[str] | str = (),  # type: ignore[assignment]
+        reprocess: str = "",
         **kwargs: Any,
     ):
         super().__init__(**kwargs)
         self.locations = _listed(archives)
         self.months = _listed(cc_news)
+        # `news-ingest reprocess`: the WARC files our own crawls kept beside their parts
+        self.reprocess = reprocess.rstrip("/")
+        if self.reprocess and not is_remote(self.reprocess):
+            self.reprocess = str(Path(self.reprocess).expanduser().resolve())
+        if self.reprocess:
+            self.locations = [self.reprocess]
         if not self.locations and not self.months:
             raise ArchiveUsageError(
                 "give at least one archive: a WARC file, a folder, s3://... or https://..."
@@ -108,7 +118,7 @@ class ArchiveSpider(NewsSpider):
         spider: ArchiveSpider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
         path = Path(str(settings.get("NEWS_SOURCES") or "")).expanduser()
-        if spider.only_sources or path.is_file():
+        if not spider.reprocess and (spider.only_sources or path.is_file()):
             spider.source_table = load_sources(
                 settings.get("NEWS_SOURCES"),
                 max_depth=settings.getint("NEWS_DISCOVERY_MAX_DEPTH"),
@@ -135,6 +145,8 @@ class ArchiveSpider(NewsSpider):
             try:
                 if kind:
                     files = await asyncio.to_thread(cc_news_files, location, base)
+                elif self.reprocess:
+                    files = await asyncio.to_thread(kept_pages, location)
                 else:
                     files = await asyncio.to_thread(archive_files, location)
             except ArchiveError as exc:  # an outage of the store: the other locations still count
@@ -195,6 +207,8 @@ class ArchiveSpider(NewsSpider):
         if not response.url.startswith(("http://", "https://")) or not host:
             count(stats, "skipped/bad_url")
             return None
+        if self.reprocess:
+            return self._kept_page(response, archive)
         source = self._source_for(host)
         if self.domains and not any(host == d or host.endswith("." + d) for d in self.domains):
             count(stats, "skipped/domain")
@@ -219,6 +233,21 @@ class ArchiveSpider(NewsSpider):
             hints["languages"] = list(self.languages)
         if any(self.published):
             hints["published_range"] = list(self.published)
+        return self._made(response, name, hints)
+
+    def _kept_page(self, response: ArchivedResponse, archive: str) -> Any:
+        """A page our crawl kept: its source is its folder's, and the record points at the same
+        WARC record as before (no new copy of the page is written)."""
+        if not 200 <= response.status < 300:
+            return None
+        relative = archive[len(self.reprocess) + 1 :]
+        name = unquote(relative.split("/", 1)[0].removeprefix("source="))
+        hints = {"warc_file": relative, "warc_record_id": response.record_id}
+        count(self.crawler.stats, "pages_fetched", name)
+        return self._made(response, name, hints)
+
+    def _made(self, response: ArchivedResponse, name: str, hints: dict[str, Any]) -> Any:
+        """The page a crawl would have made of the same HTTP response."""
         request = scrapy.Request(response.url, meta={"news_source": name, "news_hints": hints})
         headers = Headers(response.headers)
         cls = responsetypes.from_args(headers=headers, url=response.url, body=response.body)

@@ -62,6 +62,8 @@ class NewsSpider(scrapy.Spider):
             status=response.status,
             hints=dict(response.meta.get("news_hints") or {}),
             limits=self.page_limits,
+            http_headers=_header_list(response.headers),
+            request_headers=_header_list(response.request.headers) if response.request is not None else [],
         )
 
     def on_error(self, failure: Failure) -> None:
@@ -104,3 +106,12 @@ def _describe(failure: Failure) -> str:
     if failure.check(HttpError):
         return f"HTTP {failure.value.response.status}"
     return f"{failure.type.__name__}: {failure.value}"
+
+
+def _header_list(headers: Any) -> list[tuple[str, str]]:
+    """Scrapy's headers as (name, value) pairs, one a value, as they were on the wire."""
+    return [
+        (name.decode("latin-1"), value.decode("latin-1"))
+        for name, values in headers.items()
+        for value in values
+    ]
