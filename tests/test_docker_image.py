@@ -169,7 +169,10 @@ def test_news_ingest_runs_from_any_directory(image: str, tmp_path: Path) -> None
         }
         version = in_image(root, image, "news-ingest", "--version", cwd="/")
     for cwd, run in runs.items():
-        assert (run.returncode, run.stdout.split()) == (0, ["article", "news"]), (cwd, run.stderr[-2000:])
+        assert (run.returncode, run.stdout.split()) == (0, ["archive", "article", "news"]), (
+            cwd,
+            run.stderr[-2000:],
+        )
     for cwd, usage in usages.items():
         assert usage.returncode == 0 and "news-ingest crawlall" in usage.stdout, (cwd, usage.stderr[-2000:])
     assert version.stdout.startswith("news-ingest 0."), version.stdout
