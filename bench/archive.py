@@ -66,12 +66,11 @@ def read_warcio(path: Path) -> tuple[int, int]:
 
 
 def read_fastwarc(path: Path) -> tuple[int, int]:
-    from fastwarc.stream_io import FileStream, GZipStream  # noqa: PLC0415
     from fastwarc.warc import ArchiveIterator, WarcRecordType  # noqa: PLC0415
 
     records = payload = 0
     for record in ArchiveIterator(
-        GZipStream(FileStream(str(path), "rb")), record_types=WarcRecordType.response
+        str(path), record_types=WarcRecordType.response, auto_decode="all", fsspec_args=False
     ):
         records += 1
         payload += len(record.reader.read())

@@ -111,6 +111,7 @@ class ArchiveSpider(NewsSpider):
         self._left: dict[str, int] = {}  # archive -> its pages still in the pipelines
         self._finished: dict[str, int] = {}  # archive read to its end -> its responses
         self._pending = 0
+        self._read_all = False
         self._room = asyncio.Event()
 
     @classmethod
@@ -169,8 +170,8 @@ class ArchiveSpider(NewsSpider):
                         self._room.clear()
                         await self._room.wait()
                     yield item
-                count(stats, "archive/files_read")
                 self._archive_read(archive)
+        self._read_all = True
 
     async def _pages_of(self, archive: str, max_bytes: int) -> AsyncIterator[dict[str, Any]]:
         """The items of one archive; an archive that cannot be read is counted and logged, and the
@@ -200,6 +201,7 @@ class ArchiveSpider(NewsSpider):
             self._left.pop(archive, None)
             return
         self._finished[archive] = total
+        count(stats, "archive/files_read")
 
     def _page(self, response: ArchivedResponse, archive: str) -> Any:
         stats = self.crawler.stats
@@ -281,6 +283,12 @@ class ArchiveSpider(NewsSpider):
             del self._inflight[url]
         self._pending -= 1
         self._room.set()
+        if self._pending == 0 and self._read_all:
+            # the last page is out: let the engine see now that the run is done, not at its next
+            # heartbeat (seconds later)
+            slot = getattr(getattr(self.crawler, "engine", None), "_slot", None)
+            if slot is not None:
+                slot.nextcall.schedule()
         self._left[archive] -= 1
         if archive in self._finished and self._left[archive] == 0:
             self._remember(archive)
