@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from crawler.dsn import display
-from crawler.parts import recover_parts
+from crawler.parts import WARC_SUFFIX, recover_parts, warc_path_for
 from crawler.s3 import S3Location, S3Uploader
 from crawler.state import StateStore, is_database_url, state_path
 
@@ -141,6 +141,18 @@ def register_salvaged(store: StateStore, uploader: S3Uploader, root: Path) -> Ca
     return register
 
 
+def upload_order(path: Path) -> list[Path]:
+    """What uploading ``path`` from the spool means: a part goes after the WARC file of its pages
+    (NEWS_WARC_OUTPUT), in the same task, so that no part is in the bucket without its pages; a
+    WARC file whose part still waits goes with that part (nothing now)."""
+    if path.name.endswith(WARC_SUFFIX):
+        stem = path.name.removesuffix(WARC_SUFFIX)
+        waiting = [path.with_name(stem + suffix) for suffix in (".jsonl", ".jsonl.gz")]
+        return [] if any(part.exists() for part in waiting) else [path]
+    warc = warc_path_for(path)
+    return [warc, path] if path.name.endswith((".jsonl", ".jsonl.gz")) and warc.exists() else [path]
+
+
 def upload_confirmed(
     store: StateStore, uploader: S3Uploader, root: Path, path: Path, registered: bool
 ) -> str:
@@ -148,7 +160,7 @@ def upload_confirmed(
     A part found in the spool (``registered`` False) is registered first if its run did not."""
     relative = path.relative_to(root).as_posix()
     key = uploader.location.key(relative)
-    part = not path.name.endswith(".json")  # a run summary carries no articles
+    part = path.name.endswith((".jsonl", ".jsonl.gz"))  # a run summary or a WARC file carries no articles
     if part and not registered:
         store.try_lock_group(f"run:{run_of(path)}")  # no other worker settles it while it uploads
         if all(pending != key for pending, _ in store.pending_parts()):

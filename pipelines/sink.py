@@ -36,8 +36,9 @@ from crawler.output import (
     register_salvaged,
     run_of,
     upload_confirmed,
+    upload_order,
 )
-from crawler.parts import PartWriter, recover_parts
+from crawler.parts import WARC_SUFFIX, PartWriter, recover_parts
 from crawler.runid import run_id_for
 from crawler.s3 import S3UnreachableError, S3Uploader, describe, pending_uploads
 from crawler.state import ALL_EARLIER_RUNS, StateStore, display_location, is_database_url, store_for
@@ -304,6 +305,8 @@ class JsonlSinkPipeline:
             self._pending(await asyncio.get_running_loop().run_in_executor(None, self._drain))
 
     def _part_completed(self, path: Path) -> None:
+        if path.name.endswith(WARC_SUFFIX):  # uploaded with its part, just before it
+            return
         self.stats.inc_value("news/sink/parts_completed")
         if self.uploader is not None:
             self._submit(path)
@@ -357,11 +360,17 @@ class JsonlSinkPipeline:
 
         assert self.uploader is not None
         relative = path.relative_to(self.writer.root).as_posix()
+        files = upload_order(path)
+        if not files:  # a WARC file that goes with its part
+            return
         try:
-            if self.confirmed and self.store is not None:
-                upload_confirmed(self.store, self.uploader, self.writer.root, path, registered=not resumed)
-            else:
-                self.uploader.upload(path, relative)
+            for file in files:  # a part's pages first: a failure keeps the part back
+                if self.confirmed and self.store is not None:
+                    upload_confirmed(
+                        self.store, self.uploader, self.writer.root, file, registered=not resumed
+                    )
+                else:
+                    self.uploader.upload(file, file.relative_to(self.writer.root).as_posix())
         except Exception as exc:
             logger.warning(
                 "Upload of %(part)s failed, kept in the spool for the next run or `scrapy flush`: %(error)s",

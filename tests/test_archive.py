@@ -413,3 +413,19 @@ def test_a_killed_writer_leaves_whole_warc_records_and_every_line_its_page(tmp_p
     assert ids == [pages[0][0], pages[1][0]]  # no half record
     lines = [json.loads(line) for line in next((tmp_path / "p").glob("*.jsonl")).read_text().splitlines()]
     assert [line["id"] for line in lines] == ids and {line["warc"] for line in lines} == {"p/" + warc.name}
+
+
+def test_a_part_is_uploaded_after_the_warc_file_of_its_pages(tmp_path: Path) -> None:
+    from crawler.output import upload_order  # noqa: PLC0415
+
+    folder = tmp_path / "source=a" / "date=2026-12-05"
+    folder.mkdir(parents=True)
+    part, pages = folder / "run-00000.jsonl", folder / "run-00000.warc.gz"
+    part.write_text("{}\n")
+    pages.write_bytes(b"warc")
+    assert upload_order(part) == [pages, part]  # in one task: a failed WARC upload keeps the part back
+    assert upload_order(pages) == []  # goes with its part
+    part.unlink()
+    assert upload_order(pages) == [pages]  # its part is in the bucket already
+    summary = tmp_path / "_runs" / "run.json"
+    assert upload_order(summary) == [summary]

@@ -19,7 +19,15 @@ from scrapy.exceptions import UsageError
 from crawler.commands._base import NewsCommand
 from crawler.dsn import display, scrub
 from crawler.extensions.summary import EXIT_OK, EXIT_UPLOADS_PENDING, EXIT_USAGE
-from crawler.output import is_s3, prune_empty_dirs, recover, register_salvaged, spool_root, upload_confirmed
+from crawler.output import (
+    is_s3,
+    prune_empty_dirs,
+    recover,
+    register_salvaged,
+    spool_root,
+    upload_confirmed,
+    upload_order,
+)
 from crawler.parts import recover_parts
 from crawler.runid import new_run_id
 from crawler.s3 import S3ConfigurationError, S3UnreachableError, S3Uploader, describe, pending_uploads
@@ -92,13 +100,14 @@ class Command(NewsCommand, ScrapyCommand):
         uploaded = failed = 0
         for path in pending_uploads(root):
             try:
-                if confirmed:
-                    assert store is not None
-                    upload_confirmed(store, uploader, root, path, registered=False)
-                else:
-                    uploader.upload(path, path.relative_to(root).as_posix())
+                for file in upload_order(path):  # a part after the WARC file of its pages
+                    if confirmed:
+                        assert store is not None
+                        upload_confirmed(store, uploader, root, file, registered=False)
+                    else:
+                        uploader.upload(file, file.relative_to(root).as_posix())
+                    uploaded += 1
                 prune_empty_dirs(path.parent, root)
-                uploaded += 1
             except Exception as exc:
                 failed += 1
                 print(f"flush: {path.relative_to(root)}: {describe(exc, uploader.location)}", file=sys.stderr)

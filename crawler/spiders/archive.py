@@ -24,6 +24,7 @@ from scrapy import signals
 from scrapy.http import Headers
 from scrapy.responsetypes import responsetypes
 
+from crawler.cli import version
 from crawler.drops import count_drop
 from crawler.sources import Source, load_sources
 from crawler.spiders.base import NewsSpider
@@ -112,6 +113,8 @@ class ArchiveSpider(NewsSpider):
         self._finished: dict[str, int] = {}  # archive read to its end -> its responses
         self._pending = 0
         self._read_all = False
+        self._failed: set[str] = set()  # archives with a page a step failed on
+        self._lost_track = False
         self._room = asyncio.Event()
 
     @classmethod
@@ -119,14 +122,15 @@ class ArchiveSpider(NewsSpider):
         spider: ArchiveSpider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
         path = Path(str(settings.get("NEWS_SOURCES") or "")).expanduser()
-        if not spider.reprocess and (spider.only_sources or path.is_file()):
+        if spider.only_sources or path.is_file():
             spider.source_table = load_sources(
                 settings.get("NEWS_SOURCES"),
                 max_depth=settings.getint("NEWS_DISCOVERY_MAX_DEPTH"),
                 max_pages=settings.getint("NEWS_DISCOVERY_MAX_PAGES"),
             )
-        for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
+        for signal in (signals.item_scraped, signals.item_dropped):
             crawler.signals.connect(spider._item_done, signal=signal)
+        crawler.signals.connect(spider._item_error, signal=signals.item_error)
         return spider
 
     # --- reading ------------------------------------------------------------------
@@ -159,7 +163,7 @@ class ArchiveSpider(NewsSpider):
                     "No WARC file (*.warc, *.warc.gz) at %(location)s", {"location": display(location)}
                 )
             for archive in files:
-                if archive in done:
+                if self._done_key(archive) in done:
                     count(stats, "archive/files_skipped_done")
                     logger.info(
                         "Passing over %(archive)s: read to its end by an earlier run", {"archive": archive}
@@ -195,10 +199,10 @@ class ArchiveSpider(NewsSpider):
                         self._pending += 1
                         self._left[archive] += 1
                         yield {"_page": page}
-        except ArchiveError as exc:
+        except Exception as exc:  # a damaged file, a connection that broke mid-stream: the next one
             count(stats, "archive/files_failed")
             logger.error("Could not read %(archive)s: %(error)s", {"archive": archive, "error": exc})
-            self._left.pop(archive, None)
+            self._failed.add(archive)
             return
         self._finished[archive] = total
         count(stats, "archive/files_read")
@@ -244,7 +248,9 @@ class ArchiveSpider(NewsSpider):
             return None
         relative = archive[len(self.reprocess) + 1 :]
         name = unquote(relative.split("/", 1)[0].removeprefix("source="))
-        hints = {"warc_file": relative, "warc_record_id": response.record_id}
+        source = self.source_table.get(name)  # its rules (strip, time zone, language) as in its crawl
+        hints = {**(source.hints() if source is not None else {}), "warc_file": relative}
+        hints["warc_record_id"] = response.record_id
         count(self.crawler.stats, "pages_fetched", name)
         return self._made(response, name, hints)
 
@@ -268,6 +274,21 @@ class ArchiveSpider(NewsSpider):
 
     # --- completion ---------------------------------------------------------------
 
+    def _done_key(self, archive: str) -> str:
+        """How the state remembers an archive: a reprocess by the extractor's version, so that the
+        next upgrade reprocesses the same files again."""
+        return f"reprocess@{version()}:{archive}" if self.reprocess else archive
+
+    def _item_error(self, item: Any, **kwargs: Any) -> None:
+        """A page a pipeline step failed on: its archive is not remembered as done (a rerun reads it)."""
+        page = item.get("_page") if isinstance(item, dict) else None
+        archives = self._inflight.get(getattr(page, "url", None) or "") if page is not None else None
+        if archives:
+            self._failed.add(archives[0])
+        else:
+            self._lost_track = True
+        self._item_done(item, **kwargs)
+
     def _item_done(self, item: Any, **kwargs: Any) -> None:
         """A page is out of the pipelines (written, dropped or failed). Scrapy reports a dropped
         item as the spider made it (its ``_page``), a written one as the record (its ``url``)."""
@@ -277,20 +298,31 @@ class ArchiveSpider(NewsSpider):
         url = getattr(page, "url", None) or item.get("url")
         archives = self._inflight.get(url) if url else None
         if not archives:
+            # a page whose URL a step changed (an extraction plugin): counted out all the same, so
+            # that reading goes on, but no archive is remembered as done in this run any more
+            if self._pending > sum(len(waiting) for waiting in self._inflight.values()):
+                self._pending -= 1
+                self._room.set()
+            if not self._lost_track:
+                self._lost_track = True
+                logger.warning(
+                    "A page came out of the steps under another URL: no archive is remembered as done"
+                )
             return
         archive = archives.pop(0)
         if not archives:
             del self._inflight[url]
         self._pending -= 1
         self._room.set()
+        if archive in self._left:
+            self._left[archive] -= 1
         if self._pending == 0 and self._read_all:
             # the last page is out: let the engine see now that the run is done, not at its next
             # heartbeat (seconds later)
             slot = getattr(getattr(self.crawler, "engine", None), "_slot", None)
             if slot is not None:
                 slot.nextcall.schedule()
-        self._left[archive] -= 1
-        if archive in self._finished and self._left[archive] == 0:
+        if archive in self._finished and self._left.get(archive) == 0:
             self._remember(archive)
 
     def _archive_read(self, archive: str) -> None:
@@ -300,8 +332,10 @@ class ArchiveSpider(NewsSpider):
     def _remember(self, archive: str) -> None:
         responses_read = self._finished.pop(archive)
         self._left.pop(archive, None)
+        if archive in self._failed or self._lost_track:
+            return
         if self.crawler.settings.getbool("NEWS_STATE_ENABLED"):
-            store_for(self.crawler).archive_done(archive, responses_read)
+            store_for(self.crawler).archive_done(self._done_key(archive), responses_read)
         logger.info("Read %(archive)s to its end: %(n)d responses", {"archive": archive, "n": responses_read})
 
 
