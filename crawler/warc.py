@@ -219,6 +219,18 @@ def page_records(page: Page) -> tuple[str, bytes]:
     return record_id, buffer.getvalue()
 
 
+def as_response(
+    url: str, status: int, headers: list[tuple[str, str]], body: bytes, request: Any = None
+) -> Any:
+    """The response Scrapy would have made of these bytes: its class, so its encoding rules."""
+    from scrapy.http import Headers  # noqa: PLC0415 - Scrapy only where a page is made
+    from scrapy.responsetypes import responsetypes  # noqa: PLC0415
+
+    scrapy_headers = Headers(headers)
+    cls = responsetypes.from_args(headers=scrapy_headers, url=url, body=body)
+    return cls(url=url, status=status, headers=scrapy_headers, body=body, request=request)
+
+
 def host_of(url: str) -> str:
     return (urlsplit(url).hostname or "").lower()
 

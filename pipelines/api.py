@@ -18,12 +18,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import scrapy
-from scrapy.http import Headers
-from scrapy.responsetypes import responsetypes
 from scrapy.settings import Settings
 
 from crawler.page import Page
-from crawler.warc import archive_files, host_of, open_archive, responses
+from crawler.warc import archive_files, as_response, host_of, open_archive, responses
 from pipelines._work import PagePayload, WorkOptions, analyse, init_worker
 from pipelines.validate import record_problems, to_record
 
@@ -74,7 +72,7 @@ def extract(
     if isinstance(html, str) and not header_list:
         header_list = [("Content-Type", "text/html; charset=utf-8")]
     when = _moment(fetched_at)
-    response = _response(url, 200, header_list, body)
+    response = as_response(url, 200, header_list, body)
     content_type = (response.headers.get(b"Content-Type") or b"").split(b";")[0].strip().lower()
     if not isinstance(response, scrapy.http.TextResponse) or (
         content_type and content_type not in (b"text/html", b"application/xhtml+xml")
@@ -116,13 +114,6 @@ def extract_warc(location: str, *, settings: dict[str, Any] | None = None) -> It
                     )
                 except Dropped:
                     continue
-
-
-def _response(url: str, status: int, headers: list[tuple[str, str]], body: bytes) -> Any:
-    """The response Scrapy would have made of these bytes: its class and its encoding rules."""
-    scrapy_headers = Headers(headers)
-    cls = responsetypes.from_args(headers=scrapy_headers, url=url, body=body)
-    return cls(url=url, status=status, headers=scrapy_headers, body=body)
 
 
 def _moment(value: datetime | str | None) -> datetime:

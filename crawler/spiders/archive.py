@@ -21,8 +21,6 @@ from urllib.parse import unquote
 
 import scrapy
 from scrapy import signals
-from scrapy.http import Headers
-from scrapy.responsetypes import responsetypes
 
 from crawler.cli import version
 from crawler.drops import count_drop
@@ -34,6 +32,7 @@ from crawler.warc import (
     ArchivedResponse,
     ArchiveError,
     archive_files,
+    as_response,
     cc_news_files,
     display,
     host_of,
@@ -257,11 +256,7 @@ class ArchiveSpider(NewsSpider):
     def _made(self, response: ArchivedResponse, name: str, hints: dict[str, Any]) -> Any:
         """The page a crawl would have made of the same HTTP response."""
         request = scrapy.Request(response.url, meta={"news_source": name, "news_hints": hints})
-        headers = Headers(response.headers)
-        cls = responsetypes.from_args(headers=headers, url=response.url, body=response.body)
-        http = cls(
-            url=response.url, status=response.status, headers=headers, body=response.body, request=request
-        )
+        http = as_response(response.url, response.status, response.headers, response.body, request)
         return self.make_page(http, fetched_at=response.captured_at)
 
     def _source_for(self, host: str) -> Source | None:

@@ -35,6 +35,11 @@ class NewsSpider(scrapy.Spider):
         # checked at start by the extract step, which reads the same settings
         return PageLimits.from_settings(self.crawler.settings)
 
+    @cached_property
+    def keeps_pages(self) -> bool:
+        """NEWS_WARC_OUTPUT: the HTTP exchange goes with the page, for its WARC copy."""
+        return self.crawler.settings.getbool("NEWS_WARC_OUTPUT")
+
     def parse_article(self, response: Response) -> Iterator[dict[str, Any]]:
         page = self.make_page(response)
         if page is not None:
@@ -53,7 +58,7 @@ class NewsSpider(scrapy.Spider):
                 source=response.meta.get("news_source"),
             )
             return None
-        return Page(
+        page = Page(
             url=response.url,
             body=response.body,
             fetched_at=fetched_at or datetime.now(timezone.utc).replace(microsecond=0),
@@ -62,9 +67,12 @@ class NewsSpider(scrapy.Spider):
             status=response.status,
             hints=dict(response.meta.get("news_hints") or {}),
             limits=self.page_limits,
-            http_headers=_header_list(response.headers),
-            request_headers=_header_list(response.request.headers) if response.request is not None else [],
         )
+        if self.keeps_pages:  # only then: a crawl that keeps no copy spends nothing on its headers
+            page.http_headers = _header_list(response.headers)
+            if response.request is not None:
+                page.request_headers = _header_list(response.request.headers)
+        return page
 
     def on_error(self, failure: Failure) -> None:
         """Errback: count the failed download under a reason instead of losing it silently."""
