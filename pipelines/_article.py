@@ -23,7 +23,8 @@ from crawler.urls import absolute_http_url, is_home, normalize_url, registered_h
 from pipelines._authors import clean_authors
 from pipelines._bylines import labelled_lines, visible_bylines
 from pipelines._fallback import MetadataFallback
-from pipelines._prune import compile_selectors, pruned_copy
+from pipelines._markup_rules import catstags_value
+from pipelines._prune import compile_selectors, pruned_copy_following
 from pipelines._standfirst import standfirst
 from pipelines._text import clean_body, content_hash, count_words
 from pipelines._title import choose_title, clean_text, headings, strip_site_name
@@ -39,6 +40,8 @@ _LANG = re.compile(r"^([a-zA-Z]{2,3})(?:[-_]([a-zA-Z]{2}))?")
 _FAVOR = {"precision", "balanced", "recall"}
 # enough text to tell a language by; the rest of a long article only costs time
 _LANGUAGE_SAMPLE = 3000
+# enough to confirm the language the page states: the longer sample only when this disagrees
+_LANGUAGE_CHECK = 1000
 _ORGANISATION_TYPES = {"Organization", "NewsMediaOrganization", "Corporation", "WebSite", "WebPage"}
 
 
@@ -269,7 +272,9 @@ def _language(page: Page, text: str) -> tuple[str | None, str | None]:
         region = next((r for code, r in parsed if code == lang and r), "")
         locale = f"{lang}-{region}" if region else lang
         if len(text) >= 400:
-            detected, _ = py3langid.classify(text[:_LANGUAGE_SAMPLE])
+            detected, _ = py3langid.classify(text[:_LANGUAGE_CHECK])
+            if detected != lang and len(text) > _LANGUAGE_CHECK:
+                detected, _ = py3langid.classify(text[:_LANGUAGE_SAMPLE])
             if detected != lang and len(detected) == 2:
                 # templates often keep a default lang="en" on every page
                 return detected, detected
@@ -463,10 +468,12 @@ def extract_article(page: Page, options: ExtractOptions) -> dict[str, Any]:
     tree = page.tree
     if tree is None:
         raise NotAnArticle("empty page")
-    pruned = pruned_copy(tree, _compiled(options.strip_xpaths), page.named)
+    pruned, catstags = pruned_copy_following(
+        tree, _compiled(options.strip_xpaths), page.named, catstags_value
+    )
     ld = article_json_ld(page)
     body = _body(pruned, page.url, options, ld)
-    fallback = MetadataFallback(pruned, page.url, original=tree, original_named=page.named)
+    fallback = MetadataFallback(pruned, page.url, original=tree, original_named=page.named, catstags=catstags)
     by_id = {obj["@id"]: obj for obj in page.json_ld if isinstance(obj.get("@id"), str)}
 
     h1s = headings(tree)

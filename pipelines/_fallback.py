@@ -27,7 +27,7 @@ from trafilatura.settings import Document
 from trafilatura.utils import line_processing
 
 from crawler.naming import NamedElements
-from pipelines._markup_rules import find_author, find_catstags
+from pipelines._markup_rules import catstags_candidates, find_author, find_catstags
 
 logger = logging.getLogger(__name__)
 
@@ -46,17 +46,26 @@ class MetadataFallback:
     """Lazily computed metadata of one (pruned) tree; the tree is never modified."""
 
     def __init__(
-        self, tree: Any, url: str, original: Any = None, original_named: NamedElements | None = None
+        self,
+        tree: Any,
+        url: str,
+        original: Any = None,
+        original_named: NamedElements | None = None,
+        catstags: list[Any] | None = None,
     ):
+        """``catstags``: the elements of ``tree`` the category and tag rules look at
+        (``catstags_candidates``), when known."""
         self._tree = tree
+        if catstags is not None:
+            self._catstags = catstags
         self._url = url
         # bylines and datelines are pruned from the body's tree: their searches see the page
         self._original = tree if original is None else original
         self._original_named = original_named
 
     @cached_property
-    def _named(self) -> NamedElements:
-        return NamedElements(self._tree, ("class", "id"))
+    def _catstags(self) -> list[Any]:
+        return catstags_candidates(NamedElements(self._tree, ("class", "id")))
 
     @cached_property
     def _markup(self) -> Document:
@@ -101,11 +110,11 @@ class MetadataFallback:
 
     @cached_property
     def categories(self) -> list[str]:
-        return list(self._markup.categories or find_catstags("category", self._tree, self._named))
+        return list(self._markup.categories or find_catstags("category", self._tree, self._catstags))
 
     @cached_property
     def tags(self) -> list[str]:
-        return list(self._markup.tags or find_catstags("tag", self._tree, self._named))
+        return list(self._markup.tags or find_catstags("tag", self._tree, self._catstags))
 
     @cached_property
     def date(self) -> str | None:

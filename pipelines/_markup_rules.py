@@ -223,12 +223,21 @@ def _links_under(elements: list[Any]) -> list[Any]:
     return links
 
 
-def find_catstags(metatype: str, tree: Any, named: NamedElements) -> list[str]:
-    """What ``trafilatura.metadata.extract_catstags(metatype, tree)`` returns; ``named`` holds
-    the class and id values of ``tree``."""
+def catstags_value(value: str) -> bool:
+    """Whether a class or id value holds a word the category and tag rules look for."""
+    return _CATSTAGS_VALUE(value) is not None
+
+
+def catstags_candidates(named: NamedElements) -> list[Any]:
+    """The elements the category and tag rules look at: a rule's word in their class or id."""
+    return named.elements(catstags_value, CLASS_AND_ID)
+
+
+def find_catstags(metatype: str, tree: Any, candidates: list[Any]) -> list[str]:
+    """What ``trafilatura.metadata.extract_catstags(metatype, tree)`` returns; ``candidates``
+    are the elements of ``tree`` that ``catstags_candidates`` names, in document order."""
     results: list[str] = []
     href = re.compile("/" + metatype.rstrip("y") + "(?:y|ies|s)?/")
-    candidates = named.elements(_CATSTAGS_VALUE, CLASS_AND_ID)
     for rule in _CATEGORY_RULES if metatype == "category" else _TAG_RULES:
         links = _links_under([element for element in candidates if rule(element)])
         results.extend(block_text(link) for link in links if href.search(link.attrib["href"]))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from copy import deepcopy
 from typing import Any
 
@@ -198,8 +199,21 @@ def pruned_copy(tree: Any, selectors: tuple[XPath, ...] = (), named: NamedElemen
     """A copy of ``tree`` without boilerplate blocks and without what ``selectors`` match.
     ``named``: the tree's values (``Page.named``); the elements with a rule word are taken
     from it instead of testing every element of the copy."""
+    return pruned_copy_following(tree, selectors, named)[0]
+
+
+def pruned_copy_following(
+    tree: Any,
+    selectors: tuple[XPath, ...] = (),
+    named: NamedElements | None = None,
+    follow: Callable[[str], object] | None = None,
+) -> tuple[Any, list[Any]]:
+    """``pruned_copy``, and the elements of the copy whose class or id value ``follow``
+    accepts and that pruning left in it, in document order: what ``named.elements(follow,
+    CLASS_AND_ID)`` would give on the copy, without listing the copy's values again."""
     work = deepcopy(tree)
     worded = None
+    followed: list[Any] = []
     if named is not None:
         # located in the copy by their place, before anything is removed from it
         worded = [
@@ -207,6 +221,12 @@ def pruned_copy(tree: Any, selectors: tuple[XPath, ...] = (), named: NamedElemen
             for element in named.elements(_names_a_rule_word, CLASS_AND_ID)
             if (twin := _twin(element, tree, work)) is not None
         ]
+        if follow is not None:
+            followed = [
+                twin
+                for element in named.elements(follow, CLASS_AND_ID)
+                if (twin := _twin(element, tree, work)) is not None
+            ]
     # gone first: every later walk over the tree (ours, trafilatura's, readability's) is shorter
     etree.strip_elements(work, *_NEVER_TEXT, with_tail=False)
     # as trafilatura's own parser drops them: comment nodes between a paragraph's pieces
@@ -223,4 +243,6 @@ def pruned_copy(tree: Any, selectors: tuple[XPath, ...] = (), named: NamedElemen
     for selector in selectors:
         for element in selector(work):
             remove(element)
-    return work
+    if follow is not None and named is None:
+        followed = NamedElements(work, ("class", "id")).elements(follow)
+    return work, [element for element in followed if in_tree(element, work)]

@@ -14,7 +14,7 @@ from trafilatura.metadata import extract_author, extract_catstags
 
 from crawler.naming import NamedElements
 from crawler.page import _PARSER
-from pipelines._markup_rules import find_author, find_catstags
+from pipelines._markup_rules import catstags_candidates, find_author, find_catstags
 from pipelines._prune import pruned_copy
 
 REPO = Path(__file__).resolve().parent.parent
@@ -32,8 +32,8 @@ def _tree(markup: str | bytes) -> object:
 def _ours(tree: object) -> tuple[object, list[str], list[str]]:
     return (
         find_author(tree, NamedElements(tree)),
-        find_catstags("category", tree, NamedElements(tree, ("class", "id"))),
-        find_catstags("tag", tree, NamedElements(tree, ("class", "id"))),
+        find_catstags("category", tree, catstags_candidates(NamedElements(tree, ("class", "id")))),
+        find_catstags("tag", tree, catstags_candidates(NamedElements(tree, ("class", "id")))),
     )
 
 
@@ -152,6 +152,6 @@ CATSTAGS = {
 def test_category_and_tag_rules(name: str) -> None:
     markup, categories, tags = CATSTAGS[name]
     tree = _tree(markup)
-    named = NamedElements(tree, ("class", "id"))
-    assert find_catstags("category", tree, named) == categories == extract_catstags("category", tree)
-    assert find_catstags("tag", tree, named) == tags == extract_catstags("tag", tree)
+    candidates = catstags_candidates(NamedElements(tree, ("class", "id")))
+    assert find_catstags("category", tree, candidates) == categories == extract_catstags("category", tree)
+    assert find_catstags("tag", tree, candidates) == tags == extract_catstags("tag", tree)
