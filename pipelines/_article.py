@@ -26,7 +26,7 @@ from pipelines._fallback import MetadataFallback
 from pipelines._markup_rules import catstags_value
 from pipelines._prune import compile_selectors, pruned_copy_following
 from pipelines._standfirst import standfirst
-from pipelines._text import clean_body, content_hash, count_words
+from pipelines._text import clean_lines, content_hash, count_words
 from pipelines._title import choose_title, clean_text, headings, strip_site_name
 
 if TYPE_CHECKING:
@@ -42,6 +42,8 @@ _FAVOR = {"precision", "balanced", "recall"}
 _LANGUAGE_SAMPLE = 3000
 # enough to confirm the language the page states: the longer sample only when this disagrees
 _LANGUAGE_CHECK = 1000
+# XPath's translate(@rel, "CANONICAL", "canonical"): only those capitals are lowered
+_CANONICAL_CASE = str.maketrans("CANONICAL", "canonical")
 _ORGANISATION_TYPES = {"Organization", "NewsMediaOrganization", "Corporation", "WebSite", "WebPage"}
 
 
@@ -289,7 +291,11 @@ def _canonical(page: Page) -> str:
     tree = page.tree
     candidates: list[str] = []
     if tree is not None:
-        candidates += tree.xpath('//link[translate(@rel, "CANONICAL", "canonical")="canonical"]/@href')
+        candidates += [
+            link.get("href")
+            for link in tree.iter("link")
+            if link.get("rel", "").translate(_CANONICAL_CASE) == "canonical" and link.get("href") is not None
+        ]
     candidates += page.meta("og:url")
     for candidate in candidates:
         url = absolute_http_url(candidate, page.url)
@@ -415,25 +421,28 @@ def _plain(value: str) -> str:
     return value if "\n" in value else " ".join(value.split())
 
 
-def _body(pruned: Any, url: str, options: ExtractOptions, ld: list[dict[str, Any]]) -> str:
+def _body(pruned: Any, url: str, options: ExtractOptions, ld: list[dict[str, Any]]) -> tuple[str, int]:
     """The article body; extracted again when the first result is far short of the page's prose.
 
     trafilatura sometimes settles on one box of a page (a summary, a caption, a single
     section): 4 words of a 370-word article. When the body is under the minimum, or under
     half the prose the page holds, a recall-favouring extraction is tried, then the JSON-LD
-    ``articleBody``; the longest of them wins, and only when it is clearly longer.
+    ``articleBody``; the longest of them wins, and only when it is clearly longer. Returned
+    with its count of words.
     """
     body = _trafilatura(pruned, url, options.favor)
     words = count_words(body)
     prose = page_prose_words(pruned) if words >= options.min_words else None
     if words >= options.min_words and (prose is None or words * 2 >= prose):
-        return body
+        return body, words
     candidates = [body]
     if options.favor != "recall":
         candidates.append(_trafilatura(pruned, url, "recall"))
     candidates += [_plain(value) for obj in ld if isinstance(value := obj.get("articleBody"), str)]
-    best = max(candidates, key=count_words)
-    return best if count_words(best) >= max(words * 3 // 2, words + 20) else body
+    best_words, best = max((count_words(candidate), -n, candidate) for n, candidate in enumerate(candidates))[
+        ::2
+    ]
+    return (best, best_words) if best_words >= max(words * 3 // 2, words + 20) else (body, words)
 
 
 def _optional(name: str, default: T, compute: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -472,7 +481,7 @@ def extract_article(page: Page, options: ExtractOptions) -> dict[str, Any]:
         tree, _compiled(options.strip_xpaths), page.named, catstags_value
     )
     ld = article_json_ld(page)
-    body = _body(pruned, page.url, options, ld)
+    body, body_words = _body(pruned, page.url, options, ld)
     fallback = MetadataFallback(pruned, page.url, original=tree, original_named=page.named, catstags=catstags)
     by_id = {obj["@id"]: obj for obj in page.json_ld if isinstance(obj.get("@id"), str)}
 
@@ -505,11 +514,13 @@ def extract_article(page: Page, options: ExtractOptions) -> dict[str, Any]:
     )
     if not title:
         raise NotAnArticle("no headline")
-    text = clean_body(body, title or h1)
+    kept, dropped = clean_lines(body, title or h1)
+    text = "\n\n".join(kept)
+    words = body_words - sum(map(count_words, dropped))
     lead = _optional("standfirst", None, standfirst, tree, text)
     if lead:  # the lead under the headline that the body's markup leaves out
         text = f"{lead}\n\n{text}"
-    words = count_words(text)
+        words += count_words(lead)
     if words < options.min_words:
         raise NotAnArticle(f"body of {words} words")
 

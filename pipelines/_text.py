@@ -74,20 +74,36 @@ def _is_date_line(line: str) -> bool:
     return bool(_DATE_ONLY.match(rest) and len(re.findall(r"\d+", rest)) >= 2)
 
 
+# NFKC composes at most four characters into one (U+1F8F from Α and three marks): a line
+# longer than this many times the title cannot normalise to it
+_NORMAL_FORM_SHRINK = 4
+
+
 def clean_body(raw: str, title: str | None) -> str:
     """Paragraphs joined by a blank line, without title line, teasers or boilerplate lines."""
+    return "\n\n".join(clean_lines(raw, title)[0])
+
+
+def clean_lines(raw: str, title: str | None) -> tuple[list[str], list[str]]:
+    """The lines ``clean_body`` keeps, and the non-empty lines it drops."""
     title_key = _norm(title) if title else None
+    longest = len(title_key) * _NORMAL_FORM_SHRINK if title_key else 0
     paragraphs: list[str] = []
+    dropped: list[str] = []
     for line in raw.splitlines():
         line = _SPACES.sub(" ", line).strip()
         if not line:
             continue
-        if title_key and _norm(line) == title_key:
-            continue
-        if _BOILERPLATE_LINE.match(line) or _TEASER.match(line) or _is_date_line(line):
+        if (
+            (title_key and len(line) <= longest and _norm(line) == title_key)
+            or _BOILERPLATE_LINE.match(line)
+            or _TEASER.match(line)
+            or _is_date_line(line)
+        ):
+            dropped.append(line)
             continue
         paragraphs.append(line)
-    return "\n\n".join(paragraphs)
+    return paragraphs, dropped
 
 
 # XML's white space: what XPath's normalize-space() squeezes (not U+00A0)
@@ -100,7 +116,9 @@ def normalized_length(text: str) -> int:
 
 
 def count_words(text: str) -> int:
-    """Words, counting each CJK character as one (those scripts do not separate words)."""
+    """Words, counting each CJK character as one (those scripts do not separate words).
+
+    No word spans a line break, so the count of a text is the sum of its lines' counts."""
     if _CJK_CHARACTER.search(text) is None:
         return len(_WORD_NOT_CJK.findall(text))
     return len(_WORD.findall(text))
