@@ -27,6 +27,7 @@ _RFC822 = re.compile(
 _TIME_OF_DAY = re.compile(
     r"(?<![\d.])\d{1,2}\s*(?::|h|ч)\s*\d{2}(?![\d.])|\b\d{1,2}\s*[ap]\.?m\b", re.IGNORECASE
 )
+_FULL_YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)|(?<!\d)\d{1,2}[./-]\d{1,2}[./-]\d{2}(?!\d)")
 # Regions whose English dates are day-first; US and Canada are month-first.
 _DMY_ENGLISH_REGIONS = {"GB", "UK", "IE", "AU", "NZ", "IN", "ZA", "SG", "HK", "NG", "KE", "PK", "MY"}
@@ -169,7 +170,27 @@ def _absolute(value: str, language: str | None, order: str | None) -> tuple[str,
     first = _search(value, language, order, _REFERENCES[0])
     if first is None or not _YEAR.search(first[0]):
         return None
+    if _FULL_YEAR.search(first[0]) and _shares_no_part(first[1], _REFERENCES[0]):
+        return first
     return first if _search(value, language, order, _REFERENCES[1]) == first else None
+
+
+def _shares_no_part(moment: datetime, reference: datetime) -> bool:
+    """Whether ``moment`` holds no part of ``reference``: not its year, month, day, hour,
+    minute or second. What dateparser takes from the reference it copies (a missing year or
+    day) or moves by whole units ("3 days ago" keeps the time of day, "2 hours ago" the
+    minutes and seconds): a reading that shares none took nothing from it, and the second
+    reading, against the other reference, would only say so again. Only for a reading of a
+    four-digit year: dateparser puts a two-digit one ("01/07/16") in the century the
+    reference makes likely, 1916 against 2004 and 2016 against 2017."""
+    return (
+        moment.year != reference.year
+        and moment.month != reference.month
+        and moment.day != reference.day
+        and moment.hour != reference.hour
+        and moment.minute != reference.minute
+        and moment.second != reference.second
+    )
 
 
 def parse_text(

@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
+from crawler import dateparse
 from crawler.dateparse import date_order_for, parse_date, parse_iso
 from crawler.page import Page
 from pipelines.dates import DatesConfig, resolve_dates
@@ -57,6 +58,34 @@ def test_relative_dates() -> None:
     assert hours.moment == datetime(2023, 9, 4, 12, 0, tzinfo=timezone.utc)
     days = parse_date("vor 3 Tagen", "de", "DMY", FETCHED)
     assert days is not None and not days.has_time and days.local_date.isoformat() == "2023-09-01"
+
+
+def test_a_two_digit_year_falls_in_the_century_before_the_fetch() -> None:
+    # dateparser puts "16" in 1916 or 2016 depending on the reference instant it is given
+    parsed = parse_date("Updated 01/07/16", "en", "MDY", FETCHED)
+    assert parsed is not None and parsed.local_date.isoformat() == "2016-01-07"
+
+
+@pytest.mark.parametrize(
+    ("language", "order", "text"),
+    [
+        ("en", "MDY", "Updated 01/07/16"),
+        ("en", "MDY", "September 4, 2023 2:32 PM"),
+        ("en", "MDY", "Feb. 11, 2004"),  # the first reference's own day: read twice
+        ("en", "DMY", "September 2023"),
+        ("en", "DMY", "Monday 2023"),
+        ("de", "DMY", "Veröffentlicht am 04.09.2023, 14:32 Uhr"),
+        ("de", "DMY", "vor 3 Tagen, 2023"),
+        ("fr", "DMY", "il y a 2 heures · 2023"),
+        ("es", "DMY", "4 de septiembre de 2023"),
+    ],
+)
+def test_one_reading_of_an_absolute_date_says_what_two_would(language: str, order: str, text: str) -> None:
+    # the second reading, against the other reference, is left out only when it cannot differ
+    first = dateparse._search(text, language, order, dateparse._REFERENCES[0])
+    second = dateparse._search(text, language, order, dateparse._REFERENCES[1])
+    both = first if first is not None and dateparse._YEAR.search(first[0]) and first == second else None
+    assert dateparse._absolute(text, language, order) == both
 
 
 @pytest.mark.parametrize("text", ["5 min read", "12 comments", "4 September"])
