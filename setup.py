@@ -2,8 +2,8 @@
 
 The wheel (``python -m build``, ``pip install .``) holds one top-level package, ``news_ingest``,
 with the repository's ``crawler/``, ``pipelines/``, ``settings/`` and ``schema/`` inside it and
-their imports and dotted paths rewritten to match (``from crawler.page`` becomes ``from
-news_ingest.crawler.page``, ``"pipelines.extract.ExtractArticlePipeline"`` becomes
+their imports and dotted paths rewritten to match (``from crawler.pages.page`` becomes ``from
+news_ingest.crawler.pages.page``, ``"pipelines.extract.ExtractArticlePipeline"`` becomes
 ``"news_ingest.pipelines.extract.ExtractArticlePipeline"``): installed beside a Django project,
 ``import settings`` is still the user's. An editable install (``pip install -e .``, what ``make
 install`` does in a checkout) keeps the top-level folders as they are, for development.

@@ -5,7 +5,7 @@
     .venv/bin/python -m bench.cpu --records out.jsonl # plus every record, to compare two trees
 
 For each page of the development corpora (../shared/devcorpus), what one extraction worker
-does with it (``pipelines._work.analyse``: parse, extract, dates) and what
+does with it (``pipelines.work.analyse``: parse, extract, dates) and what
 ``trafilatura.bare_extraction(html, url=..., with_metadata=True)`` does, timed with the
 process's CPU clock, one right after the other on the same bytes, so that noise from the
 rest of the machine hits both alike. Each round runs every page once; a page's figure is
@@ -52,10 +52,10 @@ def load_pages(root: Path, limit: int = 0) -> list[tuple[str, str, bytes]]:
 def _ours() -> Any:
     from scrapy.http import HtmlResponse  # noqa: PLC0415
 
-    from crawler.page import Page  # noqa: PLC0415
-    from pipelines._article import ExtractOptions  # noqa: PLC0415
-    from pipelines._work import PagePayload, WorkOptions, analyse, init_worker  # noqa: PLC0415
+    from crawler.pages.page import Page  # noqa: PLC0415
     from pipelines.dates import DatesConfig  # noqa: PLC0415
+    from pipelines.extraction.article import ExtractOptions  # noqa: PLC0415
+    from pipelines.work import PagePayload, WorkOptions, analyse, init_worker  # noqa: PLC0415
 
     init_worker(WorkOptions(ExtractOptions(), DatesConfig()))
 

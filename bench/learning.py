@@ -28,11 +28,11 @@ from urllib.parse import urlsplit
 
 import trafilatura
 
-from crawler.boilerplate import LearningConfig, TemplateLearner
 from crawler.extensions.health import _Tally
-from crawler.state import SqliteStateStore
-from pipelines._text import content_hash
+from crawler.state.sqlite import SqliteStateStore
+from crawler.state.template_lines import LearningConfig, TemplateLearner
 from pipelines.boilerplate import CountTemplatePipeline, LearnedBoilerplatePipeline
+from pipelines.extraction.text import content_hash
 
 DEVCORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "devcorpus"
 

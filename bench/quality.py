@@ -220,8 +220,8 @@ _overrides: dict[str, str] = {}
 def ours(truth: Truth) -> Prediction:
     """The record our extract and dates steps make of the page, with the crawl's default settings."""
     global _ours_ready  # noqa: PLW0603 - per-process set-up
-    from crawler.page import Page  # noqa: PLC0415 - imported in the worker
-    from pipelines._work import PagePayload, WorkOptions, analyse, init_worker  # noqa: PLC0415
+    from crawler.pages.page import Page  # noqa: PLC0415 - imported in the worker
+    from pipelines.work import PagePayload, WorkOptions, analyse, init_worker  # noqa: PLC0415
 
     if not _ours_ready:
         from scrapy.settings import Settings  # noqa: PLC0415

@@ -65,7 +65,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.learning import main as learning_main
-from crawler.pagetype import url_kind
+from crawler.discovery.pagetype import url_kind
 from demo.server import render_dates
 
 REPO = Path(__file__).resolve().parent.parent
@@ -448,8 +448,8 @@ def _extract_file(line: str) -> str | None:
     """None for a page that becomes a record, else the reason it is dropped."""
     from scrapy.http import HtmlResponse  # noqa: PLC0415
 
-    from crawler.page import Page  # noqa: PLC0415
-    from pipelines._work import PagePayload, analyse  # noqa: PLC0415
+    from crawler.pages.page import Page  # noqa: PLC0415
+    from pipelines.work import PagePayload, analyse  # noqa: PLC0415
 
     path, _, url = line.partition("\t")
     url = url or "http://127.0.0.1/" + Path(path).name
@@ -470,9 +470,9 @@ def _extract_file(line: str) -> str | None:
 
 
 def _init() -> None:
-    from pipelines._article import ExtractOptions  # noqa: PLC0415
-    from pipelines._work import WorkOptions, init_worker  # noqa: PLC0415
     from pipelines.dates import DatesConfig  # noqa: PLC0415
+    from pipelines.extraction.article import ExtractOptions  # noqa: PLC0415
+    from pipelines.work import WorkOptions, init_worker  # noqa: PLC0415
 
     init_worker(WorkOptions(ExtractOptions(), DatesConfig()))
 

@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 
 import lxml.html
 
-from crawler.page import decode_body
+from crawler.pages.page import decode_body
 
 # separators between a headline and a site name in <title> and og:title
 _SEPARATOR = re.compile(r"\s+(?:[|\-\u2013\u2014\u00b7\u2022\u00bb/]|::)\s+|\s*[|\u00b7\u2022\u00bb]\s*")

@@ -20,10 +20,10 @@ from typing import Any
 import scrapy
 from scrapy.settings import Settings
 
-from crawler.page import Page
-from crawler.warc import archive_files, as_response, host_of, open_archive, responses
-from pipelines._work import PagePayload, WorkOptions, analyse, init_worker
+from crawler.discovery.warc import archive_files, as_response, host_of, open_archive, responses
+from crawler.pages.page import Page
 from pipelines.validate import record_problems, to_record
+from pipelines.work import PagePayload, WorkOptions, analyse, init_worker
 
 __all__ = ["Dropped", "extract", "extract_warc"]
 

@@ -1,6 +1,6 @@
 """Template steps: the lines a source's template repeats in its bodies, taken out of its records.
 
-What is template is learned per source across its written articles (``crawler/boilerplate.py``).
+What is template is learned per source across its written articles (``crawler/state/template_lines.py``).
 Two steps share one learner:
 
 - ``LearnedBoilerplatePipeline`` (before dedupe) takes the lines known to be template so far
@@ -28,10 +28,10 @@ from typing import TYPE_CHECKING, Any
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
-from crawler.boilerplate import Keys, TemplateLearner, learner_for
-from crawler.output import BODY_HASH
-from crawler.stats import count
-from pipelines._text import content_hash, count_words
+from crawler.output.tree import BODY_HASH
+from crawler.run.stats import count
+from crawler.state.template_lines import Keys, TemplateLearner, learner_for
+from pipelines.extraction.text import content_hash, count_words
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -41,7 +41,7 @@ logger = logging.getLogger(__name__)
 
 # What the counting step needs of a record: its paragraphs as extracted and their keys.
 PENDING = "_template_pending"
-# Set by the extraction (pipelines/_article.py): the fingerprints of the body's paragraphs that
+# Set by the extraction (pipelines/extraction/article.py): the fingerprints of the body's paragraphs that
 # are a label and a link to another page.
 LINK_PARAGRAPHS = "_link_paragraphs"
 

@@ -8,9 +8,9 @@ from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from crawler.dateparse import ParsedDate, date_order_for, needs_text_parse, parse_date
-from crawler.drops import DropArticle
-from pipelines._datefind import (
+from crawler.pages.dateparse import ParsedDate, date_order_for, needs_text_parse, parse_date
+from crawler.run.drops import DropArticle
+from pipelines.extraction.datefind import (
     SOURCE_RANK,
     Candidate,
     fallback_candidate,
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.settings import BaseSettings
 
-    from crawler.page import Page
+    from crawler.pages.page import Page
 
 logger = logging.getLogger(__name__)
 
@@ -294,7 +294,7 @@ class NormalizeDatesPipeline:
     """Dates step: drops articles published before the source's ``max_age``.
 
     The date fields themselves are resolved by ``resolve_dates`` in the extraction
-    worker, on the tree parsed there (see ``pipelines/_work.py``).
+    worker, on the tree parsed there (see ``pipelines/work.py``).
     """
 
     def __init__(self, config: DatesConfig):

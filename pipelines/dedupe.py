@@ -27,10 +27,11 @@ from typing import TYPE_CHECKING, Any
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
-from crawler.drops import DropArticle
-from crawler.output import BODY_HASH
-from crawler.state import ArticleState, StateStore, is_database_url, store_for
-from crawler.urls import url_id
+from crawler.discovery.urls import url_id
+from crawler.output.tree import BODY_HASH
+from crawler.run.drops import DropArticle
+from crawler.state.access import store_for
+from crawler.state.store import ArticleState, StateStore, is_database_url
 from pipelines.sink import WRITTEN
 
 if TYPE_CHECKING:

@@ -24,18 +24,18 @@ from typing import TYPE_CHECKING, Any
 
 from pebble import ProcessExpired, ProcessPool
 
-from crawler.drops import DropArticle
-from crawler.stats import count
-from crawler.warc import page_records
-from pipelines._work import PagePayload, WorkOptions, analyse, init_worker
+from crawler.discovery.warc import page_records
+from crawler.run.drops import DropArticle
+from crawler.run.stats import count
 from pipelines.boilerplate import LINK_PARAGRAPHS, LinkHints, link_hints_for
 from pipelines.validate import WARC_PAYLOAD
+from pipelines.work import PagePayload, WorkOptions, analyse, init_worker
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.statscollectors import StatsCollector
 
-    from crawler.page import Page
+    from crawler.pages.page import Page
 
 logger = logging.getLogger(__name__)
 

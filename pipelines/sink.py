@@ -8,7 +8,7 @@ part is uploaded in a background thread and deleted from the spool only once the
 object's size is confirmed. What could not be uploaded (S3 down, a killed run)
 stays in the spool and goes up at the start of the next run or with
 ``scrapy flush``. Where parts go and how left-over parts are completed and uploaded
-is shared with ``scrapy flush``: ``crawler/output.py``.
+is shared with ``scrapy flush``: ``crawler/output/tree.py``.
 """
 
 from __future__ import annotations
@@ -26,7 +26,9 @@ from urllib.parse import quote
 from scrapy.exceptions import NotConfigured
 
 from crawler.extensions.summary import DeferredRun
-from crawler.output import (
+from crawler.output.parts import WARC_SUFFIX, PartWriter, recover_parts
+from crawler.output.s3 import S3UnreachableError, S3Uploader, describe, pending_uploads
+from crawler.output.tree import (
     is_s3,
     note_of,
     output_root,
@@ -38,11 +40,10 @@ from crawler.output import (
     upload_confirmed,
     upload_order,
 )
-from crawler.parts import WARC_SUFFIX, PartWriter, recover_parts
-from crawler.runid import run_id_for
-from crawler.s3 import S3UnreachableError, S3Uploader, describe, pending_uploads
-from crawler.state import ALL_EARLIER_RUNS, StateStore, display_location, is_database_url, store_for
-from crawler.stats import count
+from crawler.run.runid import run_id_for
+from crawler.run.stats import count
+from crawler.state.access import store_for
+from crawler.state.store import ALL_EARLIER_RUNS, StateStore, display_location, is_database_url
 from pipelines.validate import WARC_PAYLOAD
 
 if TYPE_CHECKING:

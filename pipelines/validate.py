@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
-from crawler.drops import DropArticle
+from crawler.run.drops import DropArticle
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

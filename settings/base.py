@@ -7,7 +7,7 @@ environment overrides ``NEWS_*`` settings in one place, at the end of this file
 
 from __future__ import annotations
 
-from crawler.logjson import install as _install_json_logs
+from crawler.run.logjson import install as _install_json_logs
 from settings.environment import checked_overrides as _environment_overrides
 
 _install_json_logs()
@@ -21,7 +21,7 @@ NEWSPIDER_MODULE = "crawler.spiders"
 USER_AGENT = "news-ingest/0.1 (news ingestion crawler; +{contact})"
 ROBOTSTXT_OBEY = True
 LOG_LEVEL = "INFO"
-LOG_FORMATTER = "crawler.logformatter.NewsLogFormatter"
+LOG_FORMATTER = "crawler.run.logformatter.NewsLogFormatter"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
 
@@ -76,11 +76,11 @@ DOWNLOADER_MIDDLEWARES = {
 # Checks the address every connection uses (see crawler/middlewares/address_guard.py).
 TWISTED_DNS_RESOLVER = "crawler.middlewares.address_guard.GuardedResolver"
 EXTENSIONS = {
-    "crawler.settings_check.SettingsCheck": -10,
+    "crawler.run.settings_check.SettingsCheck": -10,
     # Scrapy's AutoThrottle, except that a 404 or 410 may lower the delay as a 200 does
     "scrapy.extensions.throttle.AutoThrottle": None,
     "crawler.extensions.throttle.NewsAutoThrottle": 0,
-    "crawler.logjson.JsonLogs": 0,
+    "crawler.run.logjson.JsonLogs": 0,
     "crawler.extensions.banner.RunBanner": 5,
     # after the banner: a state whose site group locks cannot be taken stops the start there
     "crawler.extensions.groups.GroupClaim": 6,

@@ -69,7 +69,7 @@ def checked_overrides(
 ) -> tuple[dict[str, Any], list[str]]:
     """The ``NEWS_*`` overrides that convert, and one line for each variable that is wrong:
     a value of the wrong type, or a name no setting has. The problems stop the run at start
-    (``crawler/settings_check.py``), with one message and exit code 2, instead of a traceback
+    (``crawler/run/settings_check.py``), with one message and exit code 2, instead of a traceback
     while the settings load."""
     environ = os.environ if environ is None else environ
     known = {name for name in defaults if name.startswith("NEWS_")}

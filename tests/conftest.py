@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.state import StateStore, open_store
+from crawler.state.access import open_store
+from crawler.state.store import StateStore
 from demo.server import SiteServer, running_site
 from tests import pgserver
 from tests.crawling import Crawl, article_crawl, run_scrapy, url_file

@@ -383,7 +383,7 @@ def test_kept_pages_are_valid_warc_and_reprocess_into_the_same_records(
 
 
 def test_a_killed_writer_leaves_whole_warc_records_and_every_line_its_page(tmp_path: Path) -> None:
-    from crawler.parts import PartWriter, recover_parts  # noqa: PLC0415
+    from crawler.output.parts import PartWriter, recover_parts  # noqa: PLC0415
 
     writer = PartWriter(tmp_path, "run")
     pages = []
@@ -416,7 +416,7 @@ def test_a_killed_writer_leaves_whole_warc_records_and_every_line_its_page(tmp_p
 
 
 def test_a_part_is_uploaded_after_the_warc_file_of_its_pages(tmp_path: Path) -> None:
-    from crawler.output import upload_order  # noqa: PLC0415
+    from crawler.output.tree import upload_order  # noqa: PLC0415
 
     folder = tmp_path / "source=a" / "date=2026-12-05"
     folder.mkdir(parents=True)

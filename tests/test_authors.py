@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines._authors import clean_authors
+from pipelines.extraction.authors import clean_authors
 
 
 @pytest.mark.parametrize(

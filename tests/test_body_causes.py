@@ -2,7 +2,7 @@
 
 The pages below are inline and made up (publisher "The Larkfield Ledger", example.org);
 nothing is copied from a real site. Each page goes through the crawl's own code with its
-default settings, ``pipelines._work.analyse``, as a worker process runs it. The expected
+default settings, ``pipelines.work.analyse``, as a worker process runs it. The expected
 lines were written from reading the pages: what a reader counts as the article's text.
 """
 
@@ -14,8 +14,8 @@ import pytest
 from scrapy.settings import Settings
 
 import settings.base as crawl_defaults
-from crawler.page import Page
-from pipelines._work import PagePayload, WorkOptions, analyse, init_worker
+from crawler.pages.page import Page
+from pipelines.work import PagePayload, WorkOptions, analyse, init_worker
 
 FETCHED = datetime(2024, 6, 1, 12, 0, tzinfo=timezone.utc)
 URL = "https://www.example.org/news/2024/05/30/harbour-wall-repairs"

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from crawler.page import Page
-from pipelines._article import ExtractOptions, extract_article
+from crawler.pages.page import Page
+from pipelines.extraction.article import ExtractOptions, extract_article
 
 FETCHED = datetime(2024, 3, 5, 9, 0, tzinfo=timezone.utc)
 BODY = " ".join(

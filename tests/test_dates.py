@@ -6,9 +6,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from crawler import dateparse
-from crawler.dateparse import date_order_for, parse_date, parse_iso
-from crawler.page import Page
+from crawler.pages import dateparse
+from crawler.pages.dateparse import date_order_for, parse_date, parse_iso
+from crawler.pages.page import Page
 from pipelines.dates import DatesConfig, resolve_dates
 
 FETCHED = datetime(2023, 9, 4, 15, 0, tzinfo=timezone.utc)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from crawler.page import Page
+from crawler.pages.page import Page
 from pipelines.dates import DatesConfig, resolve_dates
 
 FETCHED = datetime(2023, 9, 4, 15, 0, tzinfo=timezone.utc)

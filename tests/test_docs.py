@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from crawler.parts import temp_path_for
+from crawler.output.parts import temp_path_for
 from demo.server import SiteServer
 from settings import base
 from settings.environment import EnvironmentSettingError, overrides

@@ -6,10 +6,10 @@ from datetime import datetime, timezone
 
 import pytest
 
-from crawler.drops import DropArticle
-from crawler.page import Page
-from crawler.pagetype import page_kind
-from pipelines._article import ExtractOptions, NotAnArticle, extract_article
+from crawler.discovery.pagetype import page_kind
+from crawler.pages.page import Page
+from crawler.run.drops import DropArticle
+from pipelines.extraction.article import ExtractOptions, NotAnArticle, extract_article
 from pipelines.validate import ValidateRecordPipeline, load_validator
 
 BODY = " ".join(

@@ -11,13 +11,13 @@ from pathlib import Path
 import lxml.html
 import pytest
 
-from crawler.page import Page
-from pipelines._bylines import _BYLINE_WORDS
-from pipelines._datefind import _DATE_WORDS
-from pipelines._placement import OTHER_STORIES, LowercaseWords
-from pipelines._prune import _RULE_WORDS, _names_a_rule_word, pruned_copy
-from pipelines._standfirst import _text_start
-from pipelines._text import _WORD, count_words
+from crawler.pages.page import Page
+from pipelines.extraction.bylines import _BYLINE_WORDS
+from pipelines.extraction.datefind import _DATE_WORDS
+from pipelines.extraction.placement import OTHER_STORIES, LowercaseWords
+from pipelines.extraction.prune import _RULE_WORDS, _names_a_rule_word, pruned_copy
+from pipelines.extraction.standfirst import _text_start
+from pipelines.extraction.text import _WORD, count_words
 
 REPO = Path(__file__).resolve().parent.parent
 

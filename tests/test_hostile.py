@@ -19,11 +19,11 @@ from pathlib import Path
 
 import pytest
 
-from crawler import dateparse
-from crawler.dateparse import parse_date
 from crawler.extensions.summary import build_summary, judge
 from crawler.middlewares.robots_size import ROBOTS_TXT_BYTES, _decompressed_head
-from crawler.state import SqliteStateStore
+from crawler.pages import dateparse
+from crawler.pages.dateparse import parse_date
+from crawler.state.sqlite import SqliteStateStore
 from demo.server import running_site
 from tests import hostile_pages as pages
 from tests.crawling import (

@@ -21,8 +21,8 @@ import pytest
 from scrapy.settings import Settings
 
 import settings.base as base_settings
-from crawler.settings_check import settings_problems
-from crawler.state import display_location, mask_secrets
+from crawler.run.settings_check import settings_problems
+from crawler.state.store import display_location, mask_secrets
 from tests.crawling import REPO, crawl_env, read_parts, run_in, run_scrapy, run_summary, scrapy_command
 from tests.hostile import HostileServer, Reply, hostile_server
 

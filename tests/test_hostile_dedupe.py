@@ -24,8 +24,9 @@ from typing import Any
 
 import pytest
 
-from crawler.boilerplate import LearningConfig, TemplateLearner
-from crawler.state import SqliteStateStore, StateStore
+from crawler.state.sqlite import SqliteStateStore
+from crawler.state.store import StateStore
+from crawler.state.template_lines import LearningConfig, TemplateLearner
 from tests.crawling import REPO, crawl_env, kill_when, read_parts, run_in, scrapy_command
 from tests.hostile import HostileServer, Reply, Route, hostile_server
 from tests.test_hostile_learning import REFRESH, SOURCE, Runs, article_path, escaped, headline, index, page

@@ -17,8 +17,9 @@ from typing import Any
 
 import pytest
 
-from crawler.boilerplate import LearningConfig, TemplateLearner
-from crawler.state import SqliteStateStore, StateStore
+from crawler.state.sqlite import SqliteStateStore
+from crawler.state.store import StateStore
+from crawler.state.template_lines import LearningConfig, TemplateLearner
 from tests import template_site
 from tests.crawling import REPO, crawl_env, read_parts, run_in, scrapy_command
 from tests.hostile import HostileServer, Reply, hostile_server

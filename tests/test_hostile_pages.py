@@ -28,7 +28,7 @@ from typing import Any
 
 import pytest
 
-from crawler.page import Page, decode_body
+from crawler.pages.page import Page, decode_body
 from tests import hostile_pages as pages
 from tests.crawling import REPO, article_crawl, crawl_env, read_parts, run_summary, scrapy_command
 from tests.hostile import HostileServer, Reply, hostile_server
@@ -169,14 +169,14 @@ def test_pages_of_repeats_keep_every_process_of_the_crawl_under_400_mb(
     assert stats["news/extract/nodes_capped"] == 3
 
 
-# One worker, one page: the extraction entry point the pool runs (pipelines/_work.py), in a process
+# One worker, one page: the extraction entry point the pool runs (pipelines/work.py), in a process
 # of its own, warmed up as the pool's workers are; its peak resident size before and after the page.
 WORKER = """
 import json, sys
 from datetime import UTC, datetime
 from scrapy.settings import Settings
-from crawler.page import Page
-from pipelines._work import PagePayload, WorkOptions, analyse, init_worker
+from crawler.pages.page import Page
+from pipelines.work import PagePayload, WorkOptions, analyse, init_worker
 from settings import base
 settings = Settings()
 settings.setmodule(base)

@@ -24,7 +24,9 @@ from typing import Any
 
 import pytest
 
-from crawler.state import SqliteStateStore, group_lock_key, open_store
+from crawler.state.access import open_store
+from crawler.state.sqlite import SqliteStateStore
+from crawler.state.store import group_lock_key
 from tests import pgserver
 from tests import template_site as site_pages
 from tests.crawling import REPO, crawl_env, read_parts, run_summary, scrapy_command
@@ -362,7 +364,7 @@ def test_the_same_shard_twice_on_one_sqlite_state_crawls_each_site_once(
 
 HOLDER = """
 import os, sys, time
-from crawler.state import SqliteStateStore
+from crawler.state.sqlite import SqliteStateStore
 store = SqliteStateStore(sys.argv[1])
 assert store.try_lock_group("elpais.com")
 if os.fork() == 0:  # a child (as the extraction pool's workers are) outlives its parent
@@ -420,7 +422,7 @@ def _dead_address(n: int) -> str:
 
 MANY_LOCKS = """
 import os, sys
-from crawler.state import SqliteStateStore
+from crawler.state.sqlite import SqliteStateStore
 store = SqliteStateStore(sys.argv[1])
 before = len(os.listdir("/proc/self/fd"))
 taken = sum(store.try_lock_group(f"site{n}.example") for n in range(int(sys.argv[2])))

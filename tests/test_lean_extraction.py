@@ -12,13 +12,13 @@ from datetime import datetime, timedelta, timezone
 import lxml.html
 import pytest
 
-from crawler import dateparse
-from crawler.dateparse import parse_text
-from crawler.page import Page
-from pipelines._article import ExtractOptions, extract_article
-from pipelines._prune import pruned_copy
-from pipelines._work import _WARM_UP_PAGE, PagePayload, WorkOptions, analyse, init_worker
+from crawler.pages import dateparse
+from crawler.pages.dateparse import parse_text
+from crawler.pages.page import Page
 from pipelines.dates import DatesConfig, resolve_dates
+from pipelines.extraction.article import ExtractOptions, extract_article
+from pipelines.extraction.prune import pruned_copy
+from pipelines.work import _WARM_UP_PAGE, PagePayload, WorkOptions, analyse, init_worker
 from tests.test_regressions import FETCHED, dates, doc, fields, page
 
 LONG = " ".join(["Words of the story itself, which must stay where they are."] * 40)

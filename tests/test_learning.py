@@ -12,8 +12,8 @@ from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from crawler.boilerplate import LearningConfig, TemplateLearner, paragraph_fingerprint
-from crawler.state import SqliteStateStore
+from crawler.state.sqlite import SqliteStateStore
+from crawler.state.template_lines import LearningConfig, TemplateLearner, paragraph_fingerprint
 from tests import template_site as site_pages
 from tests.crawling import crawl_env, read_parts, run_in
 from tests.hostile import HostileServer, hostile_server

@@ -1,4 +1,4 @@
-"""trafilatura's author, category and tag rules as ``pipelines/_markup_rules.py`` reads them
+"""trafilatura's author, category and tag rules as ``pipelines/extraction/markup_rules.py`` reads them
 give what trafilatura's own functions give: on every page of the demo site and of the test
 pages, and on pages written for each rule (made-up sites). trafilatura is the reference;
 the hand-written cases also state the answer a reader of the markup expects."""
@@ -12,10 +12,10 @@ import pytest
 from lxml import html as lxml_html
 from trafilatura.metadata import extract_author, extract_catstags
 
-from crawler.naming import NamedElements
-from crawler.page import _PARSER
-from pipelines._markup_rules import catstags_candidates, find_author, find_catstags
-from pipelines._prune import pruned_copy
+from crawler.pages.naming import NamedElements
+from crawler.pages.page import _PARSER
+from pipelines.extraction.markup_rules import catstags_candidates, find_author, find_catstags
+from pipelines.extraction.prune import pruned_copy
 
 REPO = Path(__file__).resolve().parent.parent
 PAGES = [

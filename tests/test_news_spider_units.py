@@ -9,9 +9,9 @@ import pytest
 import scrapy
 from scrapy.utils.test import get_crawler
 
-from crawler.feeds import parse_feed
+from crawler.discovery.feeds import parse_feed
 from crawler.middlewares.address_guard import GuardedResolver, is_public
-from crawler.page import Page
+from crawler.pages.page import Page
 from crawler.spiders.news import NewsDiscoverySpider
 from settings import base
 

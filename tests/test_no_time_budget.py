@@ -1,7 +1,7 @@
 """The same page gives the same record on an idle or a busy machine: no budget on the
 extraction path is measured in time (issue 20).
 
-The pages go through the extraction entry point the workers run (pipelines/_work.py) twice,
+The pages go through the extraction entry point the workers run (pipelines/work.py) twice,
 each in a process of its own: once with the real clocks, once with clocks on which every
 reading is a second after the one before, as a machine so busy that each step seems to take a
 second. Any step that spent "time" would stop early in the second run and give another record.
@@ -39,8 +39,8 @@ if sys.argv[1] == "busy":  # before anything imports a clock
         setattr(time, name + "_ns", lambda ticks=ticks: next(ticks) * 1_000_000_000)
 from datetime import UTC, datetime
 from scrapy.settings import Settings
-from crawler.page import Page
-from pipelines._work import PagePayload, WorkOptions, analyse, init_worker
+from crawler.pages.page import Page
+from pipelines.work import PagePayload, WorkOptions, analyse, init_worker
 from settings import base
 settings = Settings()
 settings.setmodule(base)

@@ -11,8 +11,8 @@ import sys
 import time
 from pathlib import Path
 
-from crawler.parts import recover_parts
-from crawler.s3 import pending_uploads
+from crawler.output.parts import recover_parts
+from crawler.output.s3 import pending_uploads
 from demo.server import SiteServer
 from tests.crawling import REPO, crawl_env, read_parts, sources_file
 from tests.hostile import Reply, hostile_server

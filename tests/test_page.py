@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from crawler.page import Page, decode_body
+from crawler.pages.page import Page, decode_body
 
 TEXT = "Économie : l'été à 12,5 millions d'€ – Bürgerbüro öffnet länger"
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.parts import PartWriter, recover_parts
+from crawler.output.parts import PartWriter, recover_parts
 
 
 def lines(n: int, start: int = 0) -> list[bytes]:
@@ -66,7 +66,7 @@ def test_recovery_keeps_whole_lines_of_a_killed_writer(tmp_path: Path, compress:
         f"""
         import os
         from pathlib import Path
-        from crawler.parts import PartWriter
+        from crawler.output.parts import PartWriter
         writer = PartWriter(Path({str(tmp_path)!r}), "dead", compress={compress!r})
         for i in range(5):
             writer.write("p", b'{{"n": %d}}\\n' % i)

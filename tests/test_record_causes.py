@@ -2,7 +2,7 @@
 
 The pages are in ``tests/pages/causes/`` (see the README there); nothing is copied from
 a real site. Each page goes through the crawl's own code with its default settings,
-``pipelines._work.analyse``, as a worker process runs it. The expected values were
+``pipelines.work.analyse``, as a worker process runs it. The expected values were
 written from reading the pages before the code ran.
 """
 
@@ -16,9 +16,9 @@ import pytest
 from scrapy.settings import Settings
 
 import settings.base as crawl_defaults
-from crawler.page import Page
-from pipelines._title import choose_title
-from pipelines._work import PagePayload, WorkOptions, analyse, init_worker
+from crawler.pages.page import Page
+from pipelines.extraction.title import choose_title
+from pipelines.work import PagePayload, WorkOptions, analyse, init_worker
 
 PAGES = Path(__file__).parent / "pages" / "causes"
 FETCHED = datetime(2024, 6, 1, 12, 0, tzinfo=timezone.utc)

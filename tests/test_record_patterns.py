@@ -3,7 +3,7 @@
 The pages are in ``tests/pages/patterns/`` (see the README there): small news pages in
 the markup of a typical template, each reproducing one pattern that once gave a wrong
 record or none. Every page goes through the crawl's own code with its default
-settings, ``pipelines._work.analyse``, as a worker process runs it. The expected values
+settings, ``pipelines.work.analyse``, as a worker process runs it. The expected values
 were written from reading the pages.
 
 1. An article whose markup hints at a listing is kept; a real listing is still dropped.
@@ -26,14 +26,14 @@ import pytest
 from scrapy.settings import Settings
 
 import settings.base as crawl_defaults
-from crawler.page import Page
-from crawler.pagetype import page_verdict
-from pipelines._article import ExtractOptions, _trafilatura, page_prose_words
-from pipelines._datefind import MODIFIED_META, PUBLISHED_META, find_candidates
-from pipelines._prune import pruned_copy
-from pipelines._text import count_words
-from pipelines._work import PagePayload, WorkOptions, analyse, init_worker
+from crawler.discovery.pagetype import page_verdict
+from crawler.pages.page import Page
 from pipelines.dates import DatesConfig
+from pipelines.extraction.article import ExtractOptions, _trafilatura, page_prose_words
+from pipelines.extraction.datefind import MODIFIED_META, PUBLISHED_META, find_candidates
+from pipelines.extraction.prune import pruned_copy
+from pipelines.extraction.text import count_words
+from pipelines.work import PagePayload, WorkOptions, analyse, init_worker
 
 PAGES = Path(__file__).parent / "pages" / "patterns"
 FETCHED = datetime(2023, 9, 5, 12, 0, tzinfo=timezone.utc)

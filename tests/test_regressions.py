@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from scrapy.utils.test import get_crawler
 
-from crawler.page import Page, decode_body
-from pipelines._article import ExtractOptions, extract_article
+from crawler.pages.page import Page, decode_body
 from pipelines.dates import DatesConfig, NormalizeDatesPipeline, resolve_dates
 from pipelines.extract import ExtractArticlePipeline
+from pipelines.extraction.article import ExtractOptions, extract_article
 from pipelines.sink import encode_record
 from pipelines.validate import to_record
 

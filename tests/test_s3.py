@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.s3 import S3Location, pending_uploads
+from crawler.output.s3 import S3Location, pending_uploads
 from demo.server import SiteServer, running_site
 from tests.crawling import (
     REPO,

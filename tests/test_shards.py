@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.shards import Shard, parse_shard, plan, site_groups, site_of
-from crawler.sources import Source
+from crawler.discovery.sources import Source
+from crawler.state.shards import Shard, parse_shard, plan, site_groups, site_of
 from tests import template_site as site_pages
 from tests.crawling import crawl_env, read_parts, run_in
 from tests.hostile import HostileServer, hostile_server

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from crawler.feeds import FeedError, parse_feed
-from crawler.pagetype import url_kind
-from crawler.sitemaps import SitemapError, parse_sitemap, sitemap_body
-from crawler.sources import SourcesError, load_sources, parse_duration
-from crawler.urls import normalize_url
+from crawler.discovery.feeds import FeedError, parse_feed
+from crawler.discovery.pagetype import url_kind
+from crawler.discovery.sitemaps import SitemapError, parse_sitemap, sitemap_body
+from crawler.discovery.sources import SourcesError, load_sources, parse_duration
+from crawler.discovery.urls import normalize_url
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -6,7 +6,8 @@ import gzip
 import sqlite3
 from pathlib import Path
 
-from crawler.state import _MIGRATIONS, ALL_EARLIER_RUNS, SCHEMA_VERSION, SqliteStateStore
+from crawler.state.sqlite import _MIGRATIONS, SCHEMA_VERSION, SqliteStateStore
+from crawler.state.store import ALL_EARLIER_RUNS
 from pipelines.sink import encode_record, rebuild_state
 
 RECORD = {

@@ -21,18 +21,17 @@ from typing import Any
 import psycopg
 import pytest
 
-from crawler.state import (
+from crawler.state.access import PrefetchedStates, open_store
+from crawler.state.postgres import SCHEMA_VERSION as PG_SCHEMA_VERSION
+from crawler.state.sqlite import SqliteStateStore
+from crawler.state.store import (
     ALL_EARLIER_RUNS,
     HEALTH_RUNS_KEPT,
-    PrefetchedStates,
-    SqliteStateStore,
     StateStore,
     StateUnavailableError,
     display_location,
     local_state_dir,
-    open_store,
 )
-from crawler.state_pg import SCHEMA_VERSION as PG_SCHEMA_VERSION
 from tests import pgserver
 from tests.crawling import REPO, crawl_env, scrapy_command
 
@@ -421,7 +420,7 @@ def test_a_site_group_lock_is_held_by_one_worker_at_a_time(pg_url: str) -> None:
 def test_a_dead_workers_locks_go_with_its_connection(pg_url: str) -> None:
     script = (
         "import sys, time\n"
-        "from crawler.state import open_store\n"
+        "from crawler.state.access import open_store\n"
         "store = open_store(sys.argv[1])\n"
         "assert store.try_lock_group('elpais.com')\n"
         "print('locked', flush=True)\n"

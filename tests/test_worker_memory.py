@@ -10,10 +10,10 @@ from pathlib import Path
 
 from lxml import etree
 
-from crawler.page import Page
-from pipelines._article import ExtractOptions
-from pipelines._work import PagePayload, WorkOptions, analyse, init_worker
+from crawler.pages.page import Page
 from pipelines.dates import DatesConfig
+from pipelines.extraction.article import ExtractOptions
+from pipelines.work import PagePayload, WorkOptions, analyse, init_worker
 
 REPO = Path(__file__).resolve().parent.parent
 PAGES = sorted((REPO / "demo" / "site").rglob("*.html"))

@@ -1,0 +1,1 @@
+"""The product's Scrapy commands: crawlall, crawl, archive, reprocess, flush and sources."""

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from crawler.commands._base import unexpected_error
-from crawler.dsn import scrub
 from crawler.extensions.metrics import write_metrics
 from crawler.extensions.summary import (
     EXIT_FAILED,
@@ -22,7 +21,8 @@ from crawler.extensions.summary import (
     DeferredRun,
     start_failure,
 )
-from crawler.shutdown import ShutdownGrace
+from crawler.run.shutdown import ShutdownGrace
+from crawler.state.dsn import scrub
 
 logger = logging.getLogger(__name__)
 

@@ -25,9 +25,9 @@ from scrapy.exceptions import UsageError
 
 from crawler.commands._base import NewsCommand
 from crawler.commands._start import cannot_start, crawl_exit_code
-from crawler.settings_check import settings_problems
+from crawler.discovery.warc import ArchiveError, archive_files, is_remote
+from crawler.run.settings_check import settings_problems
 from crawler.spiders.archive import ArchiveUsageError, parse_day
-from crawler.warc import ArchiveError, archive_files, is_remote
 
 if TYPE_CHECKING:
     import argparse

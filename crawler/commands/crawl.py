@@ -26,7 +26,7 @@ from scrapy.exceptions import UsageError
 
 from crawler.commands._base import NewsCommand
 from crawler.commands._start import cannot_start, crawl_exit_code
-from crawler.settings_check import settings_problems
+from crawler.run.settings_check import settings_problems
 from crawler.spiders.article import ArticleSpider
 from settings.environment import did_you_mean
 

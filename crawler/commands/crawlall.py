@@ -11,7 +11,7 @@ never overlap, and exits with a code that says how the run went:
 - 75: another run holds the lock; nothing was done.
 
 ``--shard I/N`` (or ``NEWS_SHARD``, or ``JOB_COMPLETION_INDEX`` with ``NEWS_SHARDS``)
-crawls this worker's part of the sources (``crawler/shards.py``): N workers over one
+crawls this worker's part of the sources (``crawler/state/shards.py``): N workers over one
 shared state; a worker whose index is at or beyond the number of site groups has nothing
 to crawl (one warning, exit 0). Each site group is crawled under a lock in the state
 store (a PostgreSQL advisory lock; with a SQLite state, workers of one machine each with
@@ -35,10 +35,10 @@ from scrapy.exceptions import UsageError
 from crawler.commands._base import NewsCommand
 from crawler.commands._start import cannot_start, crawl_exit_code
 from crawler.extensions.summary import EXIT_LOCKED, EXIT_OK
-from crawler.settings_check import settings_problems
-from crawler.shards import Shard, groups_of, parse_shard
+from crawler.run.settings_check import settings_problems
 from crawler.spiders.news import sources_for
-from crawler.state import is_database_url, state_path
+from crawler.state.shards import Shard, groups_of, parse_shard
+from crawler.state.store import is_database_url, state_path
 
 if TYPE_CHECKING:
     import argparse

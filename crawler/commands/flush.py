@@ -17,9 +17,10 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from crawler.commands._base import NewsCommand
-from crawler.dsn import display, scrub
 from crawler.extensions.summary import EXIT_OK, EXIT_UPLOADS_PENDING, EXIT_USAGE
-from crawler.output import (
+from crawler.output.parts import recover_parts
+from crawler.output.s3 import S3ConfigurationError, S3UnreachableError, S3Uploader, describe, pending_uploads
+from crawler.output.tree import (
     is_s3,
     prune_empty_dirs,
     recover,
@@ -28,11 +29,11 @@ from crawler.output import (
     upload_confirmed,
     upload_order,
 )
-from crawler.parts import recover_parts
-from crawler.runid import new_run_id
-from crawler.s3 import S3ConfigurationError, S3UnreachableError, S3Uploader, describe, pending_uploads
-from crawler.settings_check import settings_problems
-from crawler.state import is_database_url, open_store
+from crawler.run.runid import new_run_id
+from crawler.run.settings_check import settings_problems
+from crawler.state.access import open_store
+from crawler.state.dsn import display, scrub
+from crawler.state.store import is_database_url
 
 if TYPE_CHECKING:
     import argparse

@@ -20,8 +20,8 @@ from scrapy.exceptions import UsageError
 
 from crawler.commands._base import NewsCommand
 from crawler.commands._start import cannot_start, crawl_exit_code
-from crawler.settings_check import settings_problems
-from crawler.warc import ArchiveError, is_remote, kept_pages
+from crawler.discovery.warc import ArchiveError, is_remote, kept_pages
+from crawler.run.settings_check import settings_problems
 
 if TYPE_CHECKING:
     import argparse

@@ -25,19 +25,20 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy.commands import ScrapyCommand
 
-from crawler.boilerplate import LearningConfig, Line, config_from
 from crawler.commands._base import NewsCommand
-from crawler.dsn import scrub
+from crawler.discovery.sources import load_sources
 from crawler.extensions.health import judge, usual_figures
 from crawler.extensions.summary import EXIT_OK, EXIT_USAGE
-from crawler.settings_check import settings_problems
-from crawler.sources import load_sources
-from crawler.state import is_database_url, open_store, state_path
+from crawler.run.settings_check import settings_problems
+from crawler.state.access import open_store
+from crawler.state.dsn import scrub
+from crawler.state.store import is_database_url, state_path
+from crawler.state.template_lines import LearningConfig, Line, config_from
 
 if TYPE_CHECKING:
     import argparse
 
-    from crawler.state import StateStore
+    from crawler.state.store import StateStore
 
 
 def describe_source(

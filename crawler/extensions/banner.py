@@ -1,7 +1,7 @@
 """One INFO line when a crawl starts: what runs, as which run, reading and writing where.
 
 It stands in for Scrapy's start-up dumps (component lists, versions, overridden
-settings), which ``crawler.logjson`` keeps to DEBUG.
+settings), which ``crawler.run.logjson`` keeps to DEBUG.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from crawler import dsn
-from crawler.runid import run_id_for
+from crawler.run.runid import run_id_for
+from crawler.state import dsn
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 
-from crawler.stats import count
+from crawler.run.stats import count
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

@@ -48,10 +48,11 @@ from typing import TYPE_CHECKING, Any
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
-from crawler.runid import run_id_for
+from crawler.run.runid import run_id_for
+from crawler.run.stats import SOURCES_PREFIX, count
 from crawler.spiders.news import NewsDiscoverySpider
-from crawler.state import StateStore, store_for
-from crawler.stats import SOURCES_PREFIX, count
+from crawler.state.access import store_for
+from crawler.state.store import StateStore
 
 if TYPE_CHECKING:
     from scrapy import Spider
@@ -73,7 +74,7 @@ COVERAGE_FALL = 0.30
 REDIRECTED_SHARE = 0.5
 STUB_RISE = 0.30
 # How the extract step names a page that looks like an article (a headline, not a listing) whose
-# body is under NEWS_EXTRACT_MIN_WORDS (pipelines/_article.py); "listing page" and the rest are not stubs.
+# body is under NEWS_EXTRACT_MIN_WORDS (pipelines/extraction/article.py); "listing page" and the rest are not stubs.
 _STUB_DETAIL = re.compile(r"body of \d+ words")
 
 # The source's stats (below news/sources/<source>/) that make its figures, by figure name.

@@ -10,7 +10,7 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
-from crawler.stats import SOURCES_PREFIX
+from crawler.run.stats import SOURCES_PREFIX
 
 if TYPE_CHECKING:
     from scrapy import Spider

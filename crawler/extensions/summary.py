@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 
-from crawler.dsn import scrub
-from crawler.runid import run_id_for
-from crawler.s3 import S3Uploader, describe
-from crawler.stats import SOURCES_PREFIX, count
+from crawler.output.s3 import S3Uploader, describe
+from crawler.run.runid import run_id_for
+from crawler.run.stats import SOURCES_PREFIX, count
+from crawler.state.dsn import scrub
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider
@@ -257,7 +257,7 @@ class RunSummary:
             if self.crawler.settings.getbool("NEWS_HEALTH_FAIL_RUN"):
                 failing += unhealthy
         learner = getattr(self.crawler, "_news_template_learner", None)
-        if learner is not None:  # crawler/boilerplate.py
+        if learner is not None:  # crawler/state/template_lines.py
             summary["template_lines_learned"] = learner.learned_this_run
         summary["uploads_pending"] = stats.get("news/sink/uploads_pending", 0)
         if failing:

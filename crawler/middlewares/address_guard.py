@@ -22,7 +22,7 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.resolver import CachingThreadedResolver
 from twisted.internet.error import DNSLookupError
 
-from crawler.drops import count_drop
+from crawler.run.drops import count_drop
 
 if TYPE_CHECKING:
     from scrapy import Request

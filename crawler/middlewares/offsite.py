@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from scrapy.downloadermiddlewares.offsite import OffsiteMiddleware
 from scrapy.exceptions import IgnoreRequest
 
-from crawler.drops import count_drop
+from crawler.run.drops import count_drop
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 
-from crawler.stats import count
+from crawler.run.stats import count
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider

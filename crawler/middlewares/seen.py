@@ -23,9 +23,10 @@ from typing import TYPE_CHECKING
 
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 
-from crawler.state import ArticleState, PrefetchedStates, StateStore, prefetched_for
-from crawler.stats import count
-from crawler.urls import normalize_url
+from crawler.discovery.urls import normalize_url
+from crawler.run.stats import count
+from crawler.state.access import PrefetchedStates, prefetched_for
+from crawler.state.store import ArticleState, StateStore
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider

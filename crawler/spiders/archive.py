@@ -23,12 +23,8 @@ import scrapy
 from scrapy import signals
 
 from crawler.cli import version
-from crawler.drops import count_drop
-from crawler.sources import Source, load_sources
-from crawler.spiders.base import NewsSpider
-from crawler.state import store_for
-from crawler.stats import count
-from crawler.warc import (
+from crawler.discovery.sources import Source, load_sources
+from crawler.discovery.warc import (
     ArchivedResponse,
     ArchiveError,
     archive_files,
@@ -41,6 +37,10 @@ from crawler.warc import (
     open_archive,
     responses,
 )
+from crawler.run.drops import count_drop
+from crawler.run.stats import count
+from crawler.spiders.base import NewsSpider
+from crawler.state.access import store_for
 
 logger = logging.getLogger(__name__)
 

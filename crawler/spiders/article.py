@@ -11,9 +11,9 @@ from urllib.parse import urlsplit
 
 import scrapy
 
-from crawler.drops import count_drop
+from crawler.discovery.urls import normalize_url
+from crawler.run.drops import count_drop
 from crawler.spiders.base import NewsSpider
-from crawler.urls import normalize_url
 
 logger = logging.getLogger(__name__)
 

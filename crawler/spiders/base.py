@@ -14,13 +14,13 @@ from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from crawler.drops import count_drop
 from crawler.middlewares.address_guard import BlockedAddress
 from crawler.middlewares.offsite import OffsiteRequest
 from crawler.middlewares.retry_after import PausedRequest
 from crawler.middlewares.seen import SeenBefore
-from crawler.page import Page, PageLimits
-from crawler.stats import count
+from crawler.pages.page import Page, PageLimits
+from crawler.run.drops import count_drop
+from crawler.run.stats import count
 
 logger = logging.getLogger(__name__)
 

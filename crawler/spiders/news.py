@@ -23,17 +23,18 @@ from scrapy.http import Response
 from scrapy.linkextractors import IGNORED_EXTENSIONS
 from scrapy.utils.sitemap import sitemap_urls_from_robots
 
-from crawler.dateparse import parse_date
-from crawler.feeds import FeedError, parse_feed
+from crawler.discovery.feeds import FeedError, parse_feed
+from crawler.discovery.pagetype import page_verdict, url_kind
+from crawler.discovery.sitemaps import SitemapError, parse_sitemap, sitemap_body
+from crawler.discovery.sources import Source, SourcesError, load_sources
+from crawler.discovery.urls import normalize_url
 from crawler.middlewares.seen import needs_refresh
-from crawler.page import Page
-from crawler.pagetype import page_verdict, url_kind
-from crawler.sitemaps import SitemapError, parse_sitemap, sitemap_body
-from crawler.sources import Source, SourcesError, load_sources
+from crawler.pages.dateparse import parse_date
+from crawler.pages.page import Page
+from crawler.run.stats import count
 from crawler.spiders.base import NewsSpider
-from crawler.state import StateStore, StateUnavailableError, prefetched_for, store_for
-from crawler.stats import count
-from crawler.urls import normalize_url
+from crawler.state.access import prefetched_for, store_for
+from crawler.state.store import StateStore, StateUnavailableError
 
 logger = logging.getLogger(__name__)
 
