@@ -33,14 +33,16 @@ TEST_WORKERS ?= 3
 test: test-tools install-dev lint
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
-# System programs some tests run: podman and debootstrap (the image build test) and the PostgreSQL
-# server (initdb, pg_ctl: the shared state store tests start a server of their own). Installed
+# System programs some tests run: podman and debootstrap (the image build test), the PostgreSQL
+# server (initdb, pg_ctl: the shared state store tests start a server of their own) and promtool
+# (Debian's prometheus package: the alert rules' unit tests). Installed
 # with apt-get when missing and root; otherwise one line says which tests cannot run.
 PG_INITDB = { command -v initdb || ls /usr/lib/postgresql/*/bin/initdb; } >/dev/null 2>&1
 test-tools:
 	@missing=""; \
 	{ command -v podman && command -v debootstrap; } >/dev/null 2>&1 || missing="podman debootstrap"; \
 	$(PG_INITDB) || missing="$$missing postgresql"; \
+	command -v promtool >/dev/null 2>&1 || missing="$$missing prometheus"; \
 	missing=$$(echo $$missing); \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ]; then \
@@ -50,6 +52,8 @@ test-tools:
 	else \
 	    case " $$missing " in *" podman "*) \
 	        echo "test-tools: podman or debootstrap missing and not root: the image build test cannot run";; esac; \
+	    case " $$missing " in *" prometheus "*) \
+	        echo "test-tools: promtool missing and not root: the alert rule tests (tests/test_monitoring.py) cannot run; install the package prometheus";; esac; \
 	    case " $$missing " in *" postgresql "*) \
 	        echo "test-tools: PostgreSQL server (initdb) missing and not root: the PostgreSQL tests (tests/test_state_stores.py, tests/test_scaling_out.py, tests/test_hostile_state.py, tests/test_hostile_learning.py) are skipped; install the package postgresql";; esac; \
 	fi

@@ -81,6 +81,13 @@ def build_registry(summary: dict[str, Any], previous: float | None, now: float) 
         "news_last_run_uploads_pending", "Files left in the S3 spool by the last run", registry=registry
     ).set(summary.get("uploads_pending", 0))
     Gauge("news_last_run_timestamp_seconds", "When the last run ended", registry=registry).set(now)
+    worker_mb = summary.get("stats", {}).get("news/extract/worker_max_rss_mb")
+    if worker_mb is not None:  # only with a pool of extraction workers (NEWS_EXTRACT_WORKERS)
+        Gauge(
+            "news_last_run_worker_max_rss_bytes",
+            "The largest resident memory any extraction worker reached in the last run",
+            registry=registry,
+        ).set(worker_mb * 1024 * 1024)
     success = now if summary["status"] == "ok" else previous
     if success is not None:
         Gauge(LAST_SUCCESS, "When the last successful run ended", registry=registry).set(success)
