@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install install-dev demo s3-demo test test-tools quality lint format lock clean
+.PHONY: install install-dev demo s3-demo docs test test-tools quality lint format lock clean
 
 $(BIN)/.runtime: requirements.lock pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -27,10 +27,14 @@ demo: install
 s3-demo: install-dev
 	$(BIN)/python -m demo.s3
 
-## test: lint and the whole test suite (as root, installs the system tools the tests need first)
+## docs: the documentation site (docs/, mkdocs.yml) built strictly into site/: a broken link or page fails
+docs: install-dev
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
+## test: lint, the docs built strictly and the whole test suite (as root, installs the system tools the tests need first)
 ## TEST_WORKERS: test processes at once (most tests wait on crawls, servers and outages they stage)
 TEST_WORKERS ?= 3
-test: test-tools install-dev lint
+test: test-tools install-dev lint docs
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # System programs some tests run: podman and debootstrap (the image build test), the PostgreSQL
@@ -83,4 +87,4 @@ lock:
 	rm -rf .lockenv
 
 clean:
-	rm -rf $(VENV) output .pytest_cache .ruff_cache
+	rm -rf $(VENV) output site .pytest_cache .ruff_cache

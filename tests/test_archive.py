@@ -303,8 +303,8 @@ def test_a_missing_archive_stops_at_start(tmp_path: Path) -> None:
     )
 
 
-def test_the_python_api_example_of_the_readme_runs_as_written(tmp_path: Path) -> None:
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
+def test_the_python_api_example_of_the_docs_runs_as_written(tmp_path: Path) -> None:
+    readme = (REPO / "docs" / "how-to" / "web-archives.md").read_text(encoding="utf-8")
     marker = "<!-- tested: tests/test_archive.py (python-api) -->\n```python\n"
     start = readme.index(marker) + len(marker)
     code = readme[start : readme.index("\n```", start)]

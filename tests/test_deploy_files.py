@@ -27,8 +27,7 @@ KUBERNETES = [doc for doc in yaml.safe_load_all((DEPLOY / "kubernetes-cronjob.ya
 CRONTAB = (DEPLOY / "crontab.example").read_text(encoding="utf-8")
 SHARD_CRONTAB = (DEPLOY / "crontab-shards.example").read_text(encoding="utf-8")
 INDEXED = [doc for doc in yaml.safe_load_all((DEPLOY / "kubernetes-indexed-cronjob.yaml").read_text()) if doc]
-README = (REPO / "README.md").read_text(encoding="utf-8")
-DOCKER_SECTION = README.split("\n## Docker and Kubernetes\n", 1)[-1].split("\n## ", 1)[0]
+DOCKER_SECTION = (REPO / "docs" / "how-to" / "docker-kubernetes.md").read_text(encoding="utf-8")
 ENTRYPOINT = DEPLOY / "entrypoint.sh"
 SETTINGS = {name for name in vars(base) if name.startswith("NEWS_")}
 # A reference `docker pull` accepts: [registry/]name[/name...]:tag, lower case, a real tag.
@@ -180,7 +179,7 @@ def test_compose_host_paths_resolve_from_deploy_and_are_never_created() -> None:
     keys = {(c["accessKey"], c["secretKey"]) for i in config["identities"] for c in i.get("credentials", [])}
     env = services()["crawler"]["environment"]
     assert keys == {(env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"])}
-    # sources.toml is the user's own, at the repository root; the README says to create it
+    # sources.toml is the user's own, at the repository root; the Docker page of the docs says to create it
     assert from_deploy("../sources.toml") == REPO / "sources.toml"
     assert (REPO / "sources.example.toml").is_file()
     compose_steps = DOCKER_SECTION.split("`deploy/docker-compose.yml`", 1)[-1]

@@ -1,5 +1,5 @@
-"""The README documents every setting and every stats key the code has, and its recipes for
-reading the output work as written."""
+"""The documentation (docs/) holds every setting and every stats key the code has, and its
+recipes for reading the output work as written."""
 
 from __future__ import annotations
 
@@ -27,23 +27,26 @@ from settings.environment import EnvironmentSettingError, overrides
 from tests.crawling import REPO, Crawl, run_scrapy, url_file
 from tests.s3server import SeaweedS3
 
-README = (REPO / "README.md").read_text(encoding="utf-8")
+DOCS = REPO / "docs"
+SETTINGS_PAGE = (DOCS / "reference" / "settings.md").read_text(encoding="utf-8")
+STATS_PAGE = (DOCS / "reference" / "stats.md").read_text(encoding="utf-8")
+REASONS_PAGE = (DOCS / "reference" / "drop-reasons.md").read_text(encoding="utf-8")
 
 
-def readme_table_names(prefix: str) -> set[str]:
-    return set(re.findall(r"^\| `(" + prefix + r"[^`]*)` \|", README, flags=re.MULTILINE))
+def table_names(page: str, prefix: str) -> set[str]:
+    return set(re.findall(r"^\| `(" + prefix + r"[^`]*)` \|", page, flags=re.MULTILINE))
 
 
-def test_every_news_setting_is_in_the_readme_table() -> None:
+def test_every_news_setting_is_in_the_settings_reference() -> None:
     defined = {name for name in vars(base) if name.startswith("NEWS_")}
-    documented = readme_table_names("NEWS_")
-    assert defined - documented == set(), "settings missing from the README table"
-    assert documented - defined == set(), "README documents settings that do not exist"
+    documented = table_names(SETTINGS_PAGE, "NEWS_")
+    assert defined - documented == set(), "settings missing from docs/reference/settings.md"
+    assert documented - defined == set(), "docs/reference/settings.md documents settings that do not exist"
 
 
 def assert_stats_documented(stats: dict) -> None:
-    """Every news/ key of a crawl matches a row of the README's stats table; reasons are explained."""
-    documented = readme_table_names("news/")
+    """Every news/ key of a crawl matches a row of the stats reference; reasons are explained."""
+    documented = table_names(STATS_PAGE, "news/")
     patterns = [
         re.compile("^" + re.sub(r"<[a-z]+>", "[^/]+", name.replace("<path>", ".+")) + "$")
         for name in documented
@@ -54,10 +57,12 @@ def assert_stats_documented(stats: dict) -> None:
     assert missing == []
     reasons = {key.split("/")[-1] for key in keys if key.startswith(("news/dropped/", "news/skipped/"))}
     for reason in reasons:
-        assert f"`{reason}`" in README, f"reason {reason} is not explained in the README"
+        assert f"`{reason}`" in REASONS_PAGE + STATS_PAGE, (
+            f"reason {reason} is not explained in the reference"
+        )
 
 
-def test_every_stats_key_of_a_crawl_is_in_the_readme_table(demo_crawl: Crawl) -> None:
+def test_every_stats_key_of_a_crawl_is_in_the_stats_reference(demo_crawl: Crawl) -> None:
     assert_stats_documented(demo_crawl.summary["stats"])
 
 
@@ -91,10 +96,10 @@ def test_dockerfile_passes_hadolint() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-# --- "Reading the output": the README's recipes, run as written on the output of real crawls ---
+# --- "Read the output": the recipes of docs/how-to/reading-output.md, run as written on the output of real crawls ---
 
 BIN = Path(sys.executable).parent  # .venv/bin: python, duckdb (the duckdb-cli package)
-READING = "## Reading the output"
+READING = DOCS / "how-to" / "reading-output.md"
 TESTED = re.compile(r"<!-- tested: tests/test_docs\.py \(([a-z0-9-]+)\) -->")
 DAY = "2023-09-04"  # the publication day the recipes filter on
 UNDATED = "0-undated"  # sorts first: a reader that takes its types from the first file sees only nulls
@@ -105,10 +110,8 @@ MARKER = "\n@@recipe-check@@\n"
 READER_TZ = "America/Los_Angeles"
 
 
-def readme_section(heading: str) -> str:
-    start = README.index("\n" + heading + "\n")
-    end = README.find("\n## ", start + len(heading) + 2)
-    return README[start : end if end != -1 else len(README)]
+def page_text(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
 
 
 def code_blocks(section: str) -> list[tuple[str, str, str]]:
@@ -128,10 +131,10 @@ def recipe(name: str) -> tuple[str, str]:
     """The language and the code of the block marked ``<!-- tested: tests/test_docs.py (name) -->``."""
     found = [
         (lang, code)
-        for before, lang, code in code_blocks(readme_section(READING))
+        for before, lang, code in code_blocks(page_text(READING))
         if (mark := TESTED.fullmatch(before)) and mark.group(1) == name
     ]
-    assert len(found) == 1, f"the README has {len(found)} blocks marked as tested by {name!r}"
+    assert len(found) == 1, f"{READING.name} has {len(found)} blocks marked as tested by {name!r}"
     return found[0]
 
 
@@ -483,7 +486,7 @@ def test_polars_s3_recipe_reads_what_a_crawl_uploaded(
 
 
 def test_every_block_of_the_reading_section_is_tested_or_says_it_is_not() -> None:
-    blocks = code_blocks(readme_section(READING))
+    blocks = code_blocks(page_text(READING))
     code = [(before, lang) for before, lang, _ in blocks if lang]  # the layout block has no language
     assert code and len(code) == len(blocks) - 1
     unmarked = [
@@ -496,7 +499,7 @@ def test_every_block_of_the_reading_section_is_tested_or_says_it_is_not() -> Non
 
 def test_output_section_duckdb_one_liner_runs_as_written(output: Output) -> None:
     """The quick look in "Output" reads every complete part, plain and gzip, and no unfinished one."""
-    command = re.search(r'`(duckdb -c "[^`]+")`', readme_section("## Output"))
+    command = re.search(r'`(duckdb -c "[^`]+")`', page_text(DOCS / "concepts" / "output.md"))
     assert command, "the Output section's duckdb command is gone"
     process = run_shell(command.group(1), output.cwd)
     shown = re.search(r"(\d+) rows", process.stdout)
