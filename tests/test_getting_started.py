@@ -77,7 +77,7 @@ def test_the_getting_started_page_works_as_written_on_a_fresh_clone(tmp_path: Pa
     output = clone / "output" / "news"
     parts = list(output.glob("source=daily/date=*/*.jsonl"))
     records = [json.loads(line) for part in parts for line in part.read_text(encoding="utf-8").splitlines()]
-    # the demo site's daily source: 8 articles within its max_age (tests/test_operations.py)
+    # the demo site's daily source, as demo/sources.toml has it: 8 articles (tests/test_operations.py)
     assert len(records) == 8 and all(record["source"] == "daily" and record["title"] for record in records)
     assert '"title"' in first.stdout  # the `head` of a part
     runs = summaries(output)
