@@ -33,7 +33,7 @@ def test_record_matches_the_change_detection_golden_file(demo_crawl: Crawl, expe
 def test_every_record_validates_against_the_schema_file(demo_crawl: Crawl) -> None:
     validator = load_validator()
     for record in demo_crawl.records:
-        # README: `id` is the 128-bit BLAKE2b hash (hex) of `canonical_url`
+        # docs/reference/record.md: `id` is the 128-bit BLAKE2b hash (hex) of `canonical_url`
         assert (
             record["id"]
             == hashlib.blake2b(record["canonical_url"].encode("utf-8"), digest_size=16).hexdigest()

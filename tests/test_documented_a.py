@@ -4,8 +4,8 @@ Each test runs the real ``scrapy`` commands in a subprocess against servers on l
 (tests/hostile.py), whose pages are written here by hand: a headline, a byline, a date in the
 markup and a body of four paragraphs (about 110 words, over ``NEWS_EXTRACT_MIN_WORDS``). Every
 article is about another town, so that no two bodies share a paragraph (no template line is
-learned, no text is a duplicate unless a test serves it twice). Expected values come from the
-README and from these pages.
+learned, no text is a duplicate unless a test serves it twice). Expected values come from
+the docs and from these pages.
 """
 
 from __future__ import annotations

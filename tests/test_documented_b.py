@@ -1,8 +1,8 @@
-"""README behaviours that had no test of their own: gzip and multipart S3 uploads, storage class and
+"""Documented behaviours that had no test of their own: gzip and multipart S3 uploads, storage class and
 server-side encryption, resumed uploads and recovered parts, NEWS_LOCK_FILE, NEWS_SUMMARY_ENABLED,
 NEWS_VALIDATE_SCHEMA, NEWS_EXTRACT_MAX_PENDING, NEWS_PROGRESS, and the per-source DOWNLOAD_TIMEOUT and
 DOWNLOAD_MAXSIZE. Real `scrapy` commands in subprocesses against servers on 127.0.0.1 and a real S3
-(SeaweedFS, tests/s3server.py); the expected values come from the README and the pages."""
+(SeaweedFS, tests/s3server.py); the expected values come from the docs and the pages."""
 
 from __future__ import annotations
 
@@ -180,7 +180,7 @@ def test_a_threshold_under_5_mib_gives_chunks_of_5_mib(s3: SeaweedS3, tmp_path: 
     assert process.returncode == 0, process.stderr[-3000:]
     (part,) = [key for key in objects_under(s3, "small-chunks") if "/source=reports/" in key]
     head = s3.client().head_object(Bucket=BUCKET, Key=part)
-    # README: chunks are the threshold's size, but never under S3's smallest part, 5 MiB
+    # docs/how-to/s3.md: chunks are the threshold's size, but never under S3's smallest part, 5 MiB
     chunks = -(-head["ContentLength"] // (5 * MIB))
     assert head["ContentLength"] > 2 * MIB and chunks == 1, head["ContentLength"]
     assert head["ETag"].strip('"').endswith(f"-{chunks}"), head["ETag"]
@@ -227,7 +227,7 @@ def test_sse_kms_that_the_store_refuses_stops_the_run_with_one_line_and_exit_2(
     s3: SeaweedS3, site: SiteServer, tmp_path: Path
 ) -> None:
     """SeaweedFS (no KMS configured) answers a PUT with SSE-KMS with 500 InternalError. The run
-    must stop at start as the README says for an S3 output that S3 refuses: exit 2, one line naming
+    must stop at start as the docs say for an S3 output that S3 refuses: exit 2, one line naming
     the bucket and S3's answer, nothing fetched. What the client sent is read off the wire."""
     sources = sources_file(site.base_url, tmp_path / "sources.toml")
     before = len(site.requests)

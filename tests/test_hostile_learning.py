@@ -353,7 +353,7 @@ def test_a_reset_during_a_running_crawl_is_not_written_back(tmp_path: Path) -> N
 
 def test_memory_for_learning_is_bounded_across_sources(tmp_path: Path) -> None:
     """Fifty sources, each at its line limit (5,000 lines): the learner's memory stays within
-    the README's figure for its default bound, not growing with the number of sources."""
+    the documented figure for its default bound, not growing with the number of sources."""
     store = SqliteStateStore(tmp_path / "state.sqlite")
     rng = random.Random(7)
     words = list(dict.fromkeys("".join(rng.choices("abcdefghijklmnopqrstuvwxyz", k=7)) for _ in range(600)))

@@ -11,7 +11,7 @@ kernel's count, ``wait4``) and of one worker reading one page (``VmHWM``). Both 
 the test process's own size does not count: Linux carries a process's peak across ``exec`` into
 the program it starts (``fork`` or ``vfork``, then ``exec``), so a crawl started straight from a
 test process that had grown to 590 MB would report 590 MB whatever it used. The bound
-asserted is the README's, 400 MB a worker; a warm worker starts at about 190 MB, and each
+asserted is the documented one, 400 MB a worker; a warm worker starts at about 190 MB, and each
 page here took a worker of the code before these bounds to 400-800 MB.
 """
 
@@ -34,7 +34,7 @@ from tests.crawling import REPO, article_crawl, crawl_env, read_parts, run_summa
 from tests.hostile import HostileServer, Reply, hostile_server
 
 ARTICLE_TEXT = "\n\n".join(pages.PARAGRAPHS)  # the four paragraphs as a reader sees them
-WORKER_MB = 400  # README, "Bad input": every worker under 400 MB
+WORKER_MB = 400  # docs/concepts/bad-input.md: every worker under 400 MB
 HTML_UTF8 = {"Content-Type": "text/html; charset=utf-8"}
 
 

@@ -1,6 +1,7 @@
 """What an operator meets first: every failure of a command is one line and the exit code of the
-README's table, never a traceback; one-off crawls stay out of the stream. Each test runs the real
-``news-ingest`` command in a subprocess, in a folder of its own."""
+exit codes reference (docs/reference/exit-codes.md), never a traceback; one-off crawls stay out
+of the stream. Each test runs the real ``news-ingest`` command in a subprocess, in a folder of
+its own."""
 
 from __future__ import annotations
 
