@@ -147,7 +147,7 @@ NEWS_EXTRACT_MIN_WORDS = 50
 # CSS selectors removed from every page before extraction (site template boilerplate).
 NEWS_EXTRACT_STRIP: list[str] = []
 # trafilatura's trade-off: "precision" (less noise), "balanced" or "recall". Whichever it is, a body far
-# shorter than the page's text is extracted again favouring recall (see docs/concepts/data-flow.md).
+# shorter than the page's text is extracted again favouring recall (see the `text` field in docs/reference/record.md).
 NEWS_EXTRACT_FAVOR = "balanced"
 # Worker processes for extraction and dates: -1 one per available core, 0 none (in the crawl's thread).
 NEWS_EXTRACT_WORKERS = -1

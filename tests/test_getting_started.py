@@ -88,7 +88,7 @@ def test_the_getting_started_page_works_as_written_on_a_fresh_clone(tmp_path: Pa
     schedule, command = line.split(None, 5)[:5], line.split(None, 5)[5]
     assert schedule == ["*/15", "*", "*", "*", "*"]
     with running_site(port=DEMO_PORT):
-        # the demo site is on loopback, which only the page's first crawl allows (its `export`)
+        # the demo site is on loopback, which the page's first crawl allows on its own lines
         cron = run_block(
             command.replace("/srv/news-ingest", str(clone)),
             tmp_path,

@@ -42,7 +42,9 @@ def rule_expressions() -> dict[str, str]:
 def dashboard_expressions() -> list[str]:
     dashboard = json.loads(DASHBOARD.read_text(encoding="utf-8"))
     found = [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
-    found += [variable["definition"] for variable in dashboard["templating"]["list"]]
+    found += [
+        variable["definition"] for variable in dashboard["templating"]["list"] if variable["type"] == "query"
+    ]
     return found
 
 

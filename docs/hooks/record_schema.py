@@ -16,6 +16,9 @@ MARKER = "<!-- generated: schema/record.schema.json -->"
 
 
 def _type(spec: dict[str, Any], defs: dict[str, Any]) -> str:
+    for choice in ("oneOf", "anyOf"):
+        if choice in spec:
+            return " or ".join(_type(branch, defs) for branch in spec[choice])
     if "$ref" in spec:
         name = spec["$ref"].rsplit("/", 1)[-1]
         return f"{_type(defs[name], defs)} ({name.replace('_', ' ')})"
@@ -32,6 +35,20 @@ def _type(spec: dict[str, Any], defs: dict[str, Any]) -> str:
         else:
             described.append(kind)
     return " or ".join(described)
+
+
+def _resolved(spec: dict[str, Any], defs: dict[str, Any]) -> list[dict[str, Any]]:
+    """The field's schema with its ``$ref`` filled in; one for each ``oneOf``/``anyOf`` branch."""
+    for choice in ("oneOf", "anyOf"):
+        if choice in spec:
+            return [part for branch in spec[choice] for part in _resolved(branch, defs)]
+    if "$ref" in spec:
+        return [{**defs[spec["$ref"].rsplit("/", 1)[-1]], **spec}]
+    return [spec]
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def _limits(spec: dict[str, Any]) -> str:
@@ -52,11 +69,10 @@ def schema_table(schema: dict[str, Any]) -> str:
     required = set(schema.get("required", []))
     rows = ["| field | JSON type | required | constraints | schema's description |", "|---|---|---|---|---|"]
     for name, spec in schema["properties"].items():
-        resolved = {**defs[spec["$ref"].rsplit("/", 1)[-1]], **spec} if "$ref" in spec else spec
-        limits = _limits(resolved).replace("|", "\\|")
+        limits = "; ".join(text for part in _resolved(spec, defs) if (text := _limits(part)))
         rows.append(
-            f"| `{name}` | {_type(spec, defs)} | {'yes' if name in required else 'no'} | "
-            f"{limits} | {spec.get('description', '')} |"
+            f"| `{name}` | {_cell(_type(spec, defs))} | {'yes' if name in required else 'no'} | "
+            f"{_cell(limits)} | {_cell(spec.get('description', ''))} |"
         )
     return "\n".join(rows)
 
@@ -65,3 +81,9 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
     if MARKER not in markdown:
         return markdown
     return markdown.replace(MARKER, schema_table(json.loads(SCHEMA.read_text(encoding="utf-8"))))
+
+
+def on_serve(server: Any, config: Any, builder: Any) -> Any:
+    """``mkdocs serve`` rebuilds when the schema changes, as when a page does."""
+    server.watch(str(SCHEMA))
+    return server
