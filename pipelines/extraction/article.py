@@ -439,10 +439,11 @@ def _body(pruned: Any, url: str, options: ExtractOptions, ld: list[dict[str, Any
     if options.favor != "recall":
         candidates.append(_trafilatura(pruned, url, "recall"))
     candidates += [_plain(value) for obj in ld if isinstance(value := obj.get("articleBody"), str)]
-    best_words, best = max((count_words(candidate), -n, candidate) for n, candidate in enumerate(candidates))[
-        ::2
-    ]
-    return (best, best_words) if best_words >= max(words * 3 // 2, words + 20) else (body, words)
+    counts = [words, *map(count_words, candidates[1:])]
+    best = max(range(len(candidates)), key=counts.__getitem__)  # the first of the longest
+    if counts[best] >= max(words * 3 // 2, words + 20):
+        return candidates[best], counts[best]
+    return body, words
 
 
 def _optional(name: str, default: T, compute: Callable[..., T], *args: Any, **kwargs: Any) -> T:
